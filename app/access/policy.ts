@@ -1,0 +1,111 @@
+import type { AnonymousMode } from '../config/schema';
+import type { Role } from './roles';
+
+export type TicketStatus = 'new' | 'open' | 'pending' | 'resolved' | 'closed';
+
+/** Who is asking, as the policy needs to know them. */
+export interface Viewer {
+  anonymous: boolean;
+  personId: number | null;
+  roles: ReadonlySet<Role>;
+}
+
+/** The facts about a ticket that decide access. */
+export interface TicketFacts {
+  requesterId: number;
+  status: TicketStatus;
+}
+
+export type Action =
+  | 'tickets.list' // see a ticket list at all
+  | 'tickets.list-all' // see everyone's tickets, not just one's own
+  | 'ticket.view'
+  | 'ticket.view-internal' // internal notes
+  | 'ticket.view-contact' // the requester's e-mail, department
+  | 'ticket.create'
+  | 'ticket.comment'
+  | 'ticket.note' // internal note
+  | 'ticket.edit' // status, priority, category, assignee
+  | 'ticket.close' // requester closing their own ticket
+  | 'ticket.reopen'
+  | 'me.view'
+  | 'admin.view';
+
+const TICKET_ACTIONS: ReadonlySet<Action> = new Set<Action>([
+  'ticket.view',
+  'ticket.view-internal',
+  'ticket.view-contact',
+  'ticket.comment',
+  'ticket.note',
+  'ticket.edit',
+  'ticket.close',
+  'ticket.reopen',
+]);
+
+export interface Policy {
+  can(viewer: Viewer, action: Action, ticket?: TicketFacts): boolean;
+  /** Does the action need a signed-in person at all? Decides 401 versus 403. */
+  needsPerson(action: Action): boolean;
+  readonly anonymousMode: AnonymousMode;
+}
+
+/**
+ * The one policy. Routes enforce it and views ask it, so a control is never shown that
+ * the route would refuse, and never refused after being shown.
+ */
+export function createPolicy(opts: { anonymous: AnonymousMode }): Policy {
+  const browse = opts.anonymous === 'browse';
+  const isAgent = (v: Viewer) => v.roles.has('agent') || v.roles.has('admin');
+  const owns = (v: Viewer, t: TicketFacts) => !v.anonymous && v.personId !== null && v.personId === t.requesterId;
+
+  function can(viewer: Viewer, action: Action, ticket?: TicketFacts): boolean {
+    if (TICKET_ACTIONS.has(action) && !ticket) return false;
+    const t = ticket as TicketFacts;
+    if (viewer.anonymous) {
+      switch (action) {
+        case 'me.view':
+          return true;
+        case 'tickets.list':
+        case 'tickets.list-all':
+          return browse;
+        case 'ticket.view':
+          return browse;
+        default:
+          return false;
+      }
+    }
+    const agent = isAgent(viewer);
+    switch (action) {
+      case 'me.view':
+      case 'tickets.list':
+      case 'ticket.create':
+        return true;
+      case 'tickets.list-all':
+        return agent;
+      case 'ticket.view':
+      case 'ticket.view-contact':
+      case 'ticket.comment':
+        return agent || owns(viewer, t);
+      case 'ticket.view-internal':
+      case 'ticket.note':
+      case 'ticket.edit':
+        return agent;
+      case 'ticket.close':
+        return (agent || owns(viewer, t)) && t.status !== 'closed';
+      case 'ticket.reopen':
+        return (agent || owns(viewer, t)) && (t.status === 'resolved' || t.status === 'closed');
+      case 'admin.view':
+        return viewer.roles.has('admin');
+    }
+  }
+
+  return {
+    can,
+    anonymousMode: opts.anonymous,
+    needsPerson(action) {
+      const guest: Viewer = { anonymous: true, personId: null, roles: new Set() };
+      const anyTicket: TicketFacts = { requesterId: -1, status: 'open' };
+      return !can(guest, action, TICKET_ACTIONS.has(action) ? anyTicket : undefined);
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import type { Config } from '../config/schema';
+import type { DirectoryGroup } from '../directory/types';
+import { parseLogin } from '../identity/login';
+
+export type Role = 'requester' | 'agent' | 'admin';
+export const ROLE_ORDER: Role[] = ['requester', 'agent', 'admin'];
+
+/** Why someone holds a role: shown on /me and the admin directory page. */
+export interface RoleGrant {
+  role: Role;
+  /** The setting that granted it, or `signed in` for the requester role. */
+  setting: 'DESKSIDE_AGENTS' | 'DESKSIDE_ADMINS' | 'signed in';
+  /** The entry of that setting that matched, as written there. */
+  entry?: string;
+  /** `login` when the entry names the person, `group` when one of their groups. */
+  via?: 'login' | 'group';
+  group?: string;
+}
+
+export interface RoleSubject {
+  /** Lower-cased login key. */
+  key: string;
+  groups: DirectoryGroup[];
+}
+
+function normaliseDn(dn: string): string {
+  return dn
+    .split(',')
+    .map((part) => part.trim())
+    .join(',')
+    .toLowerCase();
+}
+
+/** Does one entry of DESKSIDE_AGENTS/ADMINS name this person or one of their groups? */
+export function matchEntry(entry: string, subject: RoleSubject): { via: 'login' | 'group'; group?: string } | null {
+  const e = entry.trim();
+  if (!e) return null;
+  if (/^(cn|ou|dc)=/i.test(e)) {
+    const want = normaliseDn(e);
+    const g = subject.groups.find((grp) => grp.dn && normaliseDn(grp.dn) === want);
+    return g ? { via: 'group', group: g.name } : null;
+  }
+  const asLogin = parseLogin(e);
+  if (asLogin && asLogin.key === subject.key) return { via: 'login' };
+  const lower = e.toLowerCase();
+  const slash = lower.indexOf('\\');
+  const domain = slash >= 0 ? lower.slice(0, slash) : undefined;
+  const name = slash >= 0 ? lower.slice(slash + 1) : lower;
+  const g = subject.groups.find(
+    (grp) => grp.name.toLowerCase() === name && (domain === undefined || (grp.domain ?? '').toLowerCase() === domain),
+  );
+  return g ? { via: 'group', group: g.name } : null;
+}
+
+/**
+ * Roles of a signed-in person: requester always, agent/admin when DESKSIDE_AGENTS or
+ * DESKSIDE_ADMINS names their login or one of their (nested) groups. Admins are agents.
+ */
+export function resolveRoles(subject: RoleSubject, config: Pick<Config, 'agents' | 'admins'>): { roles: Role[]; grants: RoleGrant[] } {
+  const grants: RoleGrant[] = [{ role: 'requester', setting: 'signed in' }];
+  const check = (role: Role, setting: 'DESKSIDE_AGENTS' | 'DESKSIDE_ADMINS', entries: string[]) => {
+    for (const entry of entries) {
+      const m = matchEntry(entry, subject);
+      if (m) grants.push({ role, setting, entry, via: m.via, group: m.group });
+    }
+  };
+  check('agent', 'DESKSIDE_AGENTS', config.agents);
+  check('admin', 'DESKSIDE_ADMINS', config.admins);
+  const held = new Set(grants.map((g) => g.role));
+  if (held.has('admin')) held.add('agent');
+  return { roles: ROLE_ORDER.filter((r) => held.has(r)), grants };
+}

@@ -1,0 +1,105 @@
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import path from 'node:path';
+import type { Policy } from './access/policy';
+import type { Config } from './config/schema';
+import { APP_ROOT, type Database } from './db/database';
+import type { DirectoryCache } from './directory/cache';
+import type { StaticUser } from './directory/static';
+import { actAsRoutes } from './features/dev/act-as.routes';
+import { healthRoutes } from './features/health/health.routes';
+import { homeRoutes } from './features/home/home.routes';
+import { meRoutes } from './features/me/me.routes';
+import { signInRoutes } from './features/sign-in/sign-in.routes';
+import { ticketRoutes } from './features/tickets/tickets.routes';
+import type { IdentityProvider } from './identity/types';
+import type { Logger } from './logging';
+import type { Keys } from './secret';
+import { csrf } from './web/csrf';
+import { errorHandler } from './web/error-handler';
+import { notFound } from './web/http-error';
+import { identify } from './web/identify';
+import { viewLocals } from './web/locals';
+import { requestLog } from './web/request-log';
+
+export interface AppDeps {
+  config: Config;
+  database: Database;
+  keys: Keys;
+  logger: Logger;
+  identity: IdentityProvider;
+  directory: DirectoryCache;
+  policy: Policy;
+  /** The demo people offered by "act as" (dev identity only). */
+  demoPeople?: StaticUser[];
+  startedAt?: Date;
+}
+
+/** Largest form post accepted; ticket descriptions are capped well below it. */
+export const BODY_LIMIT = '64kb';
+
+/**
+ * Build the Express app from its dependencies. No I/O here: server.ts opens the
+ * database and listens, tests call this directly.
+ */
+export function createApp(deps: AppDeps): Express {
+  const { config, logger, policy } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.set('views', path.join(APP_ROOT, 'views'));
+  app.set('view engine', 'ejs');
+  app.set('view cache', config.nodeEnv === 'production');
+  app.set('query parser', 'simple');
+  app.locals.appName = 'Deskside';
+
+  app.use(requestLog(logger));
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:'],
+          fontSrc: ["'self'"],
+          connectSrc: ["'self'"],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+          baseUri: ["'self'"],
+          objectSrc: ["'none'"],
+        },
+      },
+      // Intranet sites are often plain http; HSTS there would only confuse.
+      strictTransportSecurity: false,
+      crossOriginEmbedderPolicy: false,
+    }),
+  );
+  app.use((_req, res, next) => {
+    // Keeps Edge's IE mode and old IE out of compatibility view on intranet sites.
+    res.setHeader('X-UA-Compatible', 'IE=edge');
+    next();
+  });
+  app.use('/public', express.static(path.join(APP_ROOT, 'public'), { maxAge: config.nodeEnv === 'production' ? '1d' : 0, index: false, fallthrough: true }));
+  app.use(healthRoutes({ config, database: deps.database, directory: deps.directory, startedAt: deps.startedAt ?? new Date() }));
+
+  app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 200 }));
+  app.use(identify(deps));
+  const forms = csrf({ key: deps.keys.csrf, config, logger });
+  app.use(forms.locals);
+  app.use(forms.verify);
+  app.use(viewLocals({ policy, config, demoPeople: deps.demoPeople }));
+
+  app.use(homeRoutes({ database: deps.database }));
+  app.use(ticketRoutes({ database: deps.database, policy }));
+  app.use(signInRoutes({ config, database: deps.database, logger }));
+  app.use(meRoutes());
+  if (config.identity === 'dev') {
+    app.use(actAsRoutes({ config, database: deps.database, keys: deps.keys, people: deps.demoPeople ?? [] }));
+  }
+
+  app.use((_req, _res, next) => next(notFound()));
+  app.use(errorHandler({ config, logger, challenges: () => deps.identity.challenges() }));
+  return app;
+}

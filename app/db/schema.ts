@@ -1,0 +1,79 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/**
+ * Table shapes as the query builder sees them. Timestamps are ISO-8601 UTC strings on
+ * the way in; reading them back goes through `toDate` (db/values.ts), since SQLite
+ * returns the string and SQL Server a Date.
+ */
+type Timestamp = ColumnType<string | Date, string, string>;
+
+export interface PeopleTable {
+  id: Generated<number>;
+  login: string;
+  login_key: string;
+  display_name: string | null;
+  email: string | null;
+  department: string | null;
+  title: string | null;
+  /** 1 once Deskside has seen this person with the agent role: the assignee list. */
+  is_agent: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface SessionsTable {
+  id: string;
+  person_id: number;
+  auth_type: string;
+  source: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+export interface CategoriesTable {
+  id: Generated<number>;
+  name: string;
+  description: string | null;
+  sort_order: number;
+  active: number;
+  created_at: Timestamp;
+}
+
+export interface TicketsTable {
+  id: Generated<number>;
+  title: string;
+  description: string;
+  status: string;
+  /** 1 while new/open/pending, 0 once resolved/closed: lets the queue use one index. */
+  active: number;
+  /** 1 low, 2 normal, 3 high, 4 urgent: numeric so "most urgent first" can use an index. */
+  priority: number;
+  category_id: number;
+  requester_id: number;
+  assignee_id: number | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  resolved_at: Timestamp | null;
+  version: number;
+}
+
+export interface TicketEventsTable {
+  id: Generated<number>;
+  ticket_id: number;
+  actor_id: number | null;
+  kind: string;
+  body: string | null;
+  from_value: string | null;
+  to_value: string | null;
+  /** The ticket's version after this event; a 409 shows events newer than the form's. */
+  ticket_version: number;
+  created_at: Timestamp;
+}
+
+export interface DB {
+  people: PeopleTable;
+  sessions: SessionsTable;
+  categories: CategoriesTable;
+  tickets: TicketsTable;
+  ticket_events: TicketEventsTable;
+}

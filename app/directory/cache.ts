@@ -1,0 +1,119 @@
+import type { Login } from '../identity/login';
+import type { Directory, DirectoryPerson } from './types';
+
+/**
+ * How fresh the answer is:
+ * - off: no directory configured; roles come from config logins only.
+ * - ok: the directory answered within the cache lifetime.
+ * - stale: the directory could not be asked; this is the last known answer.
+ * - unavailable: the directory could not be asked and nothing recent is known.
+ */
+export type LookupState = 'off' | 'ok' | 'stale' | 'unavailable';
+
+export interface LookupOutcome {
+  person: DirectoryPerson | null;
+  state: LookupState;
+  fromCache: boolean;
+  /** When the answer was fetched from the directory (ms since epoch). */
+  fetchedAt?: number;
+  /** How long the directory took, when it was asked on this call. */
+  elapsedMs?: number;
+  error?: string;
+}
+
+interface Entry {
+  person: DirectoryPerson | null;
+  fetchedAt: number;
+}
+
+export interface DirectoryCacheOptions {
+  ttlMs: number;
+  maxStaleMs: number;
+  maxEntries?: number;
+  now?: () => number;
+}
+
+/**
+ * A per-process cache in front of the directory with stale-on-error: an LDAP outage
+ * never locks people out (last known answer, up to maxStaleMs) and never grants more
+ * than was last known. Concurrent lookups of one login share a single directory call.
+ */
+export class DirectoryCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly inflight = new Map<string, Promise<LookupOutcome>>();
+  private readonly now: () => number;
+  private lastFailureAt: number | undefined;
+  private lastError: string | undefined;
+
+  constructor(
+    readonly directory: Directory | null,
+    private readonly opts: DirectoryCacheOptions,
+  ) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  get enabled(): boolean {
+    return this.directory !== null;
+  }
+
+  /** `degraded` from a failed lookup until the next successful one. */
+  health(): { state: 'off' | 'ok' | 'degraded'; lastError?: string } {
+    if (!this.directory) return { state: 'off' };
+    if (this.lastFailureAt !== undefined) return { state: 'degraded', lastError: this.lastError };
+    return { state: 'ok' };
+  }
+
+  peek(login: Login): { person: DirectoryPerson | null; fetchedAt: number; ageMs: number } | undefined {
+    const e = this.entries.get(login.key);
+    return e ? { ...e, ageMs: this.now() - e.fetchedAt } : undefined;
+  }
+
+  forget(login: Login): void {
+    this.entries.delete(login.key);
+  }
+
+  async get(login: Login, opts: { bypassCache?: boolean } = {}): Promise<LookupOutcome> {
+    if (!this.directory) return { person: null, state: 'off', fromCache: false };
+    const cached = this.entries.get(login.key);
+    if (!opts.bypassCache && cached && this.now() - cached.fetchedAt < this.opts.ttlMs) {
+      return { person: cached.person, state: 'ok', fromCache: true, fetchedAt: cached.fetchedAt };
+    }
+    const running = this.inflight.get(login.key);
+    if (running && !opts.bypassCache) return running;
+    const p = this.fetch(login).finally(() => this.inflight.delete(login.key));
+    this.inflight.set(login.key, p);
+    return p;
+  }
+
+  private async fetch(login: Login): Promise<LookupOutcome> {
+    const started = this.now();
+    try {
+      const person = await this.directory!.lookup(login);
+      const fetchedAt = this.now();
+      this.store(login.key, { person, fetchedAt });
+      this.lastFailureAt = undefined;
+      this.lastError = undefined;
+      return { person, state: 'ok', fromCache: false, fetchedAt, elapsedMs: fetchedAt - started };
+    } catch (err) {
+      const now = this.now();
+      this.lastFailureAt = now;
+      this.lastError = err instanceof Error ? err.message : String(err);
+      const cached = this.entries.get(login.key);
+      const elapsedMs = now - started;
+      if (cached && now - cached.fetchedAt <= this.opts.maxStaleMs) {
+        return { person: cached.person, state: 'stale', fromCache: true, fetchedAt: cached.fetchedAt, elapsedMs, error: this.lastError };
+      }
+      return { person: null, state: 'unavailable', fromCache: false, elapsedMs, error: this.lastError };
+    }
+  }
+
+  private store(key: string, entry: Entry): void {
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    const max = this.opts.maxEntries ?? 10_000;
+    while (this.entries.size > max) {
+      const oldest = this.entries.keys().next().value as string;
+      this.entries.delete(oldest);
+    }
+  }
+}

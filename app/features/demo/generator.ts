@@ -1,0 +1,242 @@
+import type { Insertable } from 'kysely';
+import type { Database } from '../../db/database';
+import type { TicketEventsTable, TicketsTable } from '../../db/schema';
+import { ensurePerson } from '../people/people.queries';
+import { listCategories, setAgentFlag } from '../tickets/tickets.queries';
+import { isActive, STATUSES } from '../tickets/ticket-values';
+import type { TicketStatus } from '../../access/policy';
+
+/**
+ * Realistic demo and benchmark data: people, tickets with believable titles and words
+ * to search for, and conversations of 1–30 events. Deterministic for a given seed, so a
+ * benchmark database is the same every time.
+ */
+
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const FIRST = ['Aisha', 'Ben', 'Chloé', 'Dmitri', 'Elena', 'Farid', 'Grace', 'Hiro', 'Ines', 'Jonas', 'Kofi', 'Lena', 'Mateo', 'Nadia', 'Owen', 'Priya', 'Quentin', 'Rosa', 'Sven', 'Tanvi', 'Uma', 'Viktor', 'Wen', 'Yusuf', 'Zoë', 'Liam', 'Sofia', 'Noah', 'Mia', 'Lucas'];
+const LAST = ['Abbott', 'Berg', 'Castro', 'Dubois', 'Eriksen', 'Fischer', 'García', 'Haddad', 'Ito', 'Jensen', 'Kowalski', 'Lindqvist', 'Müller', 'Novak', "O'Brien", 'Petrov', 'Quinn', 'Rossi', 'Schmidt', 'Tanaka', 'Usman', 'Varga', 'Walsh', 'Xu', 'Young', 'Zimmer'];
+const DEPARTMENTS = ['Finance', 'Sales', 'Marketing', 'Legal', 'HR', 'Operations', 'Engineering', 'Customer Service', 'Facilities', 'Procurement'];
+
+const PROBLEMS: { category: string; titles: string[]; details: string[] }[] = [
+  { category: 'Hardware', titles: ['Laptop will not turn on after the update', 'Second monitor flickers on the docking station', 'Keyboard missing keys, need a replacement', 'Laptop battery drains within an hour', 'Docking station does not detect the laptop', 'Webcam shows a black image in Teams'], details: ['It started this morning after the overnight updates.', 'I have tried a different cable and another socket.', 'The fan is very loud and the laptop gets hot.', 'The asset tag on the laptop is on the underside.'] },
+  { category: 'Software', titles: ['Excel crashes when opening the budget workbook', 'Need Visio installed for process diagrams', 'Adobe Reader asks for an administrator password', 'SAP GUI shows a certificate warning', 'Teams meetings freeze screen sharing', 'Power BI desktop will not sign in'], details: ['The error says the application stopped responding.', 'Colleagues in my team have the same version and it works for them.', 'I need it for the quarterly close on Friday.', 'Reinstalling from Software Center did not help.'] },
+  { category: 'Accounts & access', titles: ['Locked out of my account after password change', 'Need access to the Finance shared drive', 'New starter needs membership of the Sales group', 'MFA prompt never arrives on my phone', 'Cannot open the HR folder since this morning', 'Password expired while on holiday'], details: ['My manager has approved the access.', 'I changed my password yesterday from home.', 'It says I do not have permission to open the folder.', 'The error mentions my account is disabled.'] },
+  { category: 'Email & calendar', titles: ['Outlook keeps asking for my password', 'Shared mailbox not showing in Outlook', 'Calendar invitations arrive twice', 'Cannot send email to external addresses', 'Mailbox almost full, need more space', 'Distribution list missing new team members'], details: ['The prompt comes back every few minutes.', 'It worked until last week.', 'Customers say my replies never arrive.', 'I get a bounce message with code 550.'] },
+  { category: 'Network & VPN', titles: ['VPN disconnects every ten minutes', 'Wi-Fi in meeting room 4 is very slow', 'Cannot reach the intranet from home', 'Network drive mapping disappears after restart', 'Ethernet port at desk 3.14 is dead', 'Guest Wi-Fi password for visitors tomorrow'], details: ['It happens on the home network and on mobile hotspot.', 'Speed tests show less than 1 Mbit/s.', 'Other people on the floor have the same problem.', 'The drive letter shows a red cross.'] },
+  { category: 'Printing', titles: ['Printer on the third floor jams constantly', 'Cannot add the new colour printer', 'Print jobs stuck in the queue', 'Scanner does not send to email', 'Printer prints blank pages', 'Need a toner replacement for the finance printer'], details: ['The display shows paper jam in tray 2.', 'The print queue says the job is spooling.', 'It was fine yesterday afternoon.', 'The printer name is on a label at the front.'] },
+  { category: 'New starter / leaver', titles: ['New starter on Monday needs laptop and accounts', 'Leaver on Friday: disable accounts and collect laptop', 'Intern needs temporary access for three months', 'Transfer from Sales to Marketing: update groups'], details: ['Start date and manager are in the HR system.', 'Please also forward their mailbox to their manager.', 'They will need a phone and a headset as well.'] },
+  { category: 'Other', titles: ['Meeting room screen does not switch on', 'Request for a second monitor', 'Question about the new expense system', 'Phone extension not ringing'], details: ['It is not urgent but would help a lot.', 'Happy to come to the service desk if easier.'] },
+];
+
+const REPLIES = [
+  'Thanks for reporting this. Could you tell me the asset tag of the device?',
+  'I have reset it on our side; please try again and let me know.',
+  'We are seeing a few reports like this and are looking into it.',
+  'That worked, thank you!',
+  'It is still happening, unfortunately.',
+  'I will come to your desk this afternoon to take a look.',
+  'Please restart the machine and check again.',
+  'Access has been granted; it can take up to an hour to apply.',
+  'Could you send a screenshot of the error?',
+  'I am out tomorrow; a colleague can show you instead.',
+];
+const NOTES = ['Known issue with the latest driver; rolling back fixed it for others.', 'Checked the logs: account locked by an old phone with the previous password.', 'Escalated to the network team.', 'Waiting on the vendor for a replacement part.'];
+
+export interface SeedOptions {
+  tickets: number;
+  seed?: number;
+  /** Extra people to include as requesters (e.g. the demo directory). */
+  requesters?: { login: string; displayName: string; email?: string; department?: string; title?: string }[];
+  agents?: { login: string; displayName: string; email?: string; department?: string; title?: string }[];
+  /** How many generated requesters; default scales with tickets. */
+  generatedPeople?: number;
+  /** Spread created times over this many days before now. */
+  days?: number;
+  batchSize?: number;
+  onProgress?: (ticketsDone: number, total: number) => void;
+}
+
+export interface SeedResult {
+  tickets: number;
+  events: number;
+  people: number;
+}
+
+function pick<T>(rand: () => number, list: readonly T[]): T {
+  return list[Math.floor(rand() * list.length)];
+}
+
+/** Weighted: most tickets in a real helpdesk are closed; a minority are still open. */
+function pickStatus(rand: () => number): TicketStatus {
+  const r = rand();
+  if (r < 0.08) return 'new';
+  if (r < 0.2) return 'open';
+  if (r < 0.27) return 'pending';
+  if (r < 0.37) return 'resolved';
+  return 'closed';
+}
+
+function pickPriority(rand: () => number): number {
+  const r = rand();
+  return r < 0.2 ? 1 : r < 0.75 ? 2 : r < 0.94 ? 3 : 4;
+}
+
+/**
+ * Insert generated people and tickets in batched transactions. Rows go in as multi-row
+ * inserts sized to stay under SQL Server's 2,100-parameter limit.
+ */
+export async function seedTickets(database: Database, opts: SeedOptions): Promise<SeedResult> {
+  const rand = prng(opts.seed ?? 20261128);
+  const db = database.db;
+  const categories = await listCategories(db, { activeOnly: true });
+  if (categories.length === 0) throw new Error('no categories: run the migrations first');
+  const catByName = new Map(categories.map((c) => [c.name, c.id]));
+
+  const agentIds: number[] = [];
+  for (const a of opts.agents ?? []) {
+    const p = await ensurePerson(db, a.login, a.login.toLowerCase(), a);
+    await setAgentFlag(db, p.id, true);
+    agentIds.push(p.id);
+  }
+  if (agentIds.length === 0) {
+    for (let i = 0; i < 8; i++) {
+      const name = `${FIRST[(i * 7) % FIRST.length]} ${LAST[(i * 5) % LAST.length]}`;
+      const login = `CORP\\agent${i + 1}`;
+      const p = await ensurePerson(db, login, login.toLowerCase(), { displayName: name, email: `agent${i + 1}@corp.example`, department: 'IT', title: 'Service Desk Analyst' });
+      await setAgentFlag(db, p.id, true);
+      agentIds.push(p.id);
+    }
+  }
+  const requesterIds: number[] = [];
+  for (const r of opts.requesters ?? []) {
+    requesterIds.push((await ensurePerson(db, r.login, r.login.toLowerCase(), r)).id);
+  }
+  const generated = opts.generatedPeople ?? Math.min(20_000, Math.max(20, Math.ceil(opts.tickets / 50)));
+  const peopleRows = [];
+  const now = Date.now();
+  for (let i = 0; i < generated; i++) {
+    const first = FIRST[i % FIRST.length];
+    const last = LAST[Math.floor(i / FIRST.length) % LAST.length];
+    const n = Math.floor(i / (FIRST.length * LAST.length));
+    const account = `${first.normalize('NFD').replace(/[^A-Za-z]/g, '').toLowerCase()}.${last.normalize('NFD').replace(/[^A-Za-z]/g, '').toLowerCase()}${n ? n : ''}`;
+    const login = `CORP\\${account}`;
+    peopleRows.push({
+      login,
+      login_key: login.toLowerCase(),
+      display_name: `${first} ${last}${n ? ` ${n + 1}` : ''}`,
+      email: `${account}@corp.example`,
+      department: DEPARTMENTS[i % DEPARTMENTS.length],
+      title: null,
+      is_agent: 0,
+      created_at: new Date(now).toISOString(),
+      updated_at: new Date(now).toISOString(),
+    });
+  }
+  for (let i = 0; i < peopleRows.length; i += 200) {
+    const chunk = peopleRows.slice(i, i + 200);
+    await database.write(async (trx) => {
+      const existing = new Set((await trx.selectFrom('people').select('login_key').where('login_key', 'in', chunk.map((c) => c.login_key)).execute()).map((r) => r.login_key));
+      const fresh = chunk.filter((c) => !existing.has(c.login_key));
+      if (fresh.length) await trx.insertInto('people').values(fresh).execute();
+    });
+  }
+  const genIds = (await db.selectFrom('people').select('id').where('is_agent', '=', 0).where('login_key', 'like', 'corp\\%').execute()).map((r) => r.id);
+  requesterIds.push(...genIds);
+
+  const days = opts.days ?? 365;
+  const span = days * 24 * 3600 * 1000;
+  const batch = opts.batchSize ?? 2000;
+  const startId = Number((await db.selectFrom('tickets').select((eb) => eb.fn.max('id').as('m')).executeTakeFirst())?.m ?? 0);
+  let nextId = startId + 1;
+  let events = 0;
+  let done = 0;
+  // Tickets are created in time order, so ids and created_at agree.
+  const step = span / Math.max(1, opts.tickets);
+
+  while (done < opts.tickets) {
+    const n = Math.min(batch, opts.tickets - done);
+    const tickets: Insertable<TicketsTable>[] = [];
+    const evs: Insertable<TicketEventsTable>[] = [];
+    for (let i = 0; i < n; i++) {
+      const id = nextId++;
+      const created = now - span + (done + i) * step + rand() * step;
+      const problem = pick(rand, PROBLEMS);
+      const title = pick(rand, problem.titles);
+      const description = `${pick(rand, problem.details)} ${pick(rand, problem.details)}\n\n${pick(rand, PROBLEMS).details[0]}`;
+      const status = pickStatus(rand);
+      const requester = requesterIds[Math.floor(Math.pow(rand(), 1.6) * requesterIds.length)];
+      const assignee = status === 'new' && rand() < 0.8 ? null : agentIds[Math.floor(rand() * agentIds.length)];
+      const eventCount = 1 + Math.floor(rand() * 30);
+      let t = created;
+      const at = () => {
+        t = Math.min(now, t + rand() * 36e5 * 6);
+        return new Date(t).toISOString();
+      };
+      let version = 1;
+      evs.push({ ticket_id: id, actor_id: requester, kind: 'created', body: null, from_value: null, to_value: null, ticket_version: 1, created_at: new Date(created).toISOString() });
+      let cur: TicketStatus = 'new';
+      for (let e = 1; e < eventCount; e++) {
+        const r = rand();
+        const when = at();
+        if (e === eventCount - 1 && status !== cur) {
+          version++;
+          evs.push({ ticket_id: id, actor_id: assignee ?? agentIds[0], kind: 'status', body: null, from_value: cur, to_value: status, ticket_version: version, created_at: when });
+          cur = status;
+        } else if (r < 0.55) {
+          const fromAgent = rand() < 0.5;
+          evs.push({ ticket_id: id, actor_id: fromAgent ? assignee ?? agentIds[0] : requester, kind: 'comment', body: pick(rand, REPLIES), from_value: null, to_value: null, ticket_version: version, created_at: when });
+        } else if (r < 0.75) {
+          evs.push({ ticket_id: id, actor_id: assignee ?? agentIds[0], kind: 'note', body: pick(rand, NOTES), from_value: null, to_value: null, ticket_version: version, created_at: when });
+        } else {
+          const mid = STATUSES[1 + Math.floor(rand() * 2)];
+          if (mid !== cur) {
+            version++;
+            evs.push({ ticket_id: id, actor_id: assignee ?? agentIds[0], kind: 'status', body: null, from_value: cur, to_value: mid, ticket_version: version, created_at: when });
+            cur = mid;
+          } else {
+            evs.push({ ticket_id: id, actor_id: requester, kind: 'comment', body: pick(rand, REPLIES), from_value: null, to_value: null, ticket_version: version, created_at: when });
+          }
+        }
+      }
+      if (cur !== status) {
+        version++;
+        evs.push({ ticket_id: id, actor_id: assignee ?? agentIds[0], kind: 'status', body: null, from_value: cur, to_value: status, ticket_version: version, created_at: at() });
+      }
+      const updated = new Date(t).toISOString();
+      tickets.push({
+        id,
+        title,
+        description,
+        status,
+        active: isActive(status) ? 1 : 0,
+        priority: pickPriority(rand),
+        category_id: catByName.get(problem.category) ?? categories[0].id,
+        requester_id: requester,
+        assignee_id: assignee,
+        created_at: new Date(created).toISOString(),
+        updated_at: updated,
+        resolved_at: isActive(status) ? null : updated,
+        version,
+      });
+    }
+    await database.write(async (trx) => {
+      // 13 columns x 150 rows and 8 x 250 stay under SQL Server's 2,100 parameters.
+      for (let i = 0; i < tickets.length; i += 150) await trx.insertInto('tickets').values(tickets.slice(i, i + 150)).execute();
+      for (let i = 0; i < evs.length; i += 250) await trx.insertInto('ticket_events').values(evs.slice(i, i + 250)).execute();
+    });
+    events += evs.length;
+    done += n;
+    opts.onProgress?.(done, opts.tickets);
+  }
+  return { tickets: done, events, people: requesterIds.length + agentIds.length };
+}

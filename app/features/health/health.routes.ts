@@ -1,0 +1,43 @@
+import { Router } from 'express';
+import type { Config } from '../../config/schema';
+import type { Database } from '../../db/database';
+import type { DirectoryCache } from '../../directory/cache';
+
+async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** GET /healthz: 200 while the database answers, 503 when it does not; each dependency's state. */
+export function healthRoutes(deps: { config: Config; database: Database; directory: DirectoryCache; startedAt: Date }): Router {
+  const router = Router();
+  router.get('/healthz', async (_req, res) => {
+    let database: 'ok' | 'unreachable' = 'ok';
+    let databaseError: string | undefined;
+    try {
+      await withTimeout(deps.database.ping(), 800);
+    } catch (err) {
+      database = 'unreachable';
+      databaseError = err instanceof Error ? err.message : String(err);
+    }
+    const dir = deps.directory.health();
+    res.setHeader('Cache-Control', 'no-store');
+    res.status(database === 'ok' ? 200 : 503).json({
+      status: database === 'ok' ? 'ok' : 'unavailable',
+      database,
+      ...(databaseError ? { databaseError } : {}),
+      directory: dir.state,
+      identity: deps.config.identity,
+      uptimeSeconds: Math.round((Date.now() - deps.startedAt.getTime()) / 1000),
+      pid: process.pid,
+    });
+  });
+  return router;
+}

@@ -1,0 +1,26 @@
+import { Router } from 'express';
+import type { Database } from '../../db/database';
+import { isAgent, viewerOf } from '../../web/viewer';
+import { priorityName } from '../tickets/ticket-values';
+import { listTickets, queueSummary } from '../tickets/tickets.queries';
+
+/** GET /: guests see what they may do; requesters their open tickets; agents the queue at a glance. */
+export function homeRoutes(deps: { database: Database }): Router {
+  const { database } = deps;
+  const router = Router();
+  router.get('/', async (_req, res) => {
+    const v = viewerOf(res);
+    const base = { title: 'Deskside', summary: null, openRows: [], mineRows: [], priorityName };
+    if (v.anonymous) return res.render('home/index', base);
+    if (isAgent(v)) {
+      const [summary, mineRows] = await Promise.all([
+        queueSummary(database.db, database.dialect, v.personId!),
+        listTickets(database.db, database.dialect, { status: 'active', assigneeId: v.personId!, sort: 'priority' }, 10, 0),
+      ]);
+      return res.render('home/index', { ...base, summary, mineRows });
+    }
+    const openRows = await listTickets(database.db, database.dialect, { status: 'active', requesterId: v.personId!, sort: 'updated' }, 20, 0);
+    res.render('home/index', { ...base, openRows });
+  });
+  return router;
+}

@@ -1,0 +1,25 @@
+import { Router } from 'express';
+import { viewerOf } from '../../web/viewer';
+
+/** GET /me: who you are, how you were recognised, your groups and where each role came from. */
+export function meRoutes(): Router {
+  const router = Router();
+  router.get('/me', (req, res) => {
+    const v = viewerOf(res);
+    const json = {
+      anonymous: v.anonymous,
+      login: v.login ?? null,
+      displayName: v.displayName ?? null,
+      roles: v.anonymous ? [] : [...v.roles],
+      groups: v.groups.map((g) => (g.domain ? `${g.domain}\\${g.name}` : g.name)),
+      authType: v.authType || null,
+      source: v.source ?? null,
+    };
+    res.format({
+      html: () => res.render('me/index', { title: v.anonymous ? 'You are browsing as a guest' : 'Your account' }),
+      json: () => res.json(json),
+      default: () => res.render('me/index', { title: 'Your account' }),
+    });
+  });
+  return router;
+}

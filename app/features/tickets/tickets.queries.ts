@@ -1,0 +1,300 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { TicketStatus } from '../../access/policy';
+import type { DialectName } from '../../db/dialect';
+import { insertReturningId, paged, ticketTextMatch } from '../../db/portable';
+import type { DB } from '../../db/schema';
+
+export type TicketSort = 'updated' | 'created' | 'oldest' | 'priority';
+
+/** A ticket list request, in database terms (ids and codes, not names). */
+export interface TicketQuery {
+  status: TicketStatus | 'active' | 'done' | 'all';
+  priority?: number;
+  categoryId?: number;
+  /** null: unassigned. */
+  assigneeId?: number | null;
+  requesterId?: number;
+  words?: string[];
+  sort: TicketSort;
+}
+
+export interface TicketListRow {
+  id: number;
+  title: string;
+  status: TicketStatus;
+  priority: number;
+  category_id: number;
+  category_name: string;
+  requester_id: number;
+  requester_name: string | null;
+  requester_login: string;
+  assignee_id: number | null;
+  assignee_name: string | null;
+  assignee_login: string | null;
+  created_at: string | Date;
+  updated_at: string | Date;
+  comment_count: number;
+}
+
+export interface TicketRow extends TicketListRow {
+  description: string;
+  resolved_at: string | Date | null;
+  version: number;
+  requester_email: string | null;
+  requester_department: string | null;
+}
+
+// Two ways into the people table for one ticket: requester and assignee.
+type Q = Kysely<DB>;
+
+function filtered(db: Q, dialect: DialectName, q: TicketQuery) {
+  let qb = db.selectFrom('tickets');
+  if (q.status === 'active') qb = qb.where('tickets.active', '=', 1);
+  else if (q.status === 'done') qb = qb.where('tickets.active', '=', 0);
+  else if (q.status !== 'all') qb = qb.where('tickets.status', '=', q.status);
+  if (q.priority !== undefined) qb = qb.where('tickets.priority', '=', q.priority);
+  if (q.categoryId !== undefined) qb = qb.where('tickets.category_id', '=', q.categoryId);
+  if (q.assigneeId === null) qb = qb.where('tickets.assignee_id', 'is', null);
+  else if (q.assigneeId !== undefined) qb = qb.where('tickets.assignee_id', '=', q.assigneeId);
+  if (q.requesterId !== undefined) qb = qb.where('tickets.requester_id', '=', q.requesterId);
+  if (q.words && q.words.length) qb = qb.where(ticketTextMatch(dialect, q.words));
+  return qb;
+}
+
+function ordered<T extends ReturnType<typeof filtered>>(qb: T, sort: TicketSort) {
+  switch (sort) {
+    case 'created':
+      return qb.orderBy('tickets.id', 'desc');
+    case 'oldest':
+      return qb.orderBy('tickets.id', 'asc');
+    case 'priority':
+      return qb.orderBy('tickets.priority', 'desc').orderBy('tickets.updated_at', 'desc').orderBy('tickets.id', 'desc');
+    case 'updated':
+    default:
+      return qb.orderBy('tickets.updated_at', 'desc').orderBy('tickets.id', 'desc');
+  }
+}
+
+function withDetails(db: Q) {
+  return db
+    .selectFrom('tickets')
+    .innerJoin('categories', 'categories.id', 'tickets.category_id')
+    .innerJoin('people as requester', 'requester.id', 'tickets.requester_id')
+    .leftJoin('people as assignee', 'assignee.id', 'tickets.assignee_id')
+    .select([
+      'tickets.id',
+      'tickets.title',
+      'tickets.status',
+      'tickets.priority',
+      'tickets.category_id',
+      'categories.name as category_name',
+      'tickets.requester_id',
+      'requester.display_name as requester_name',
+      'requester.login as requester_login',
+      'tickets.assignee_id',
+      'assignee.display_name as assignee_name',
+      'assignee.login as assignee_login',
+      'tickets.created_at',
+      'tickets.updated_at',
+      sql<number>`(select count(*) from ticket_events e where e.ticket_id = tickets.id and e.kind = 'comment')`.as('comment_count'),
+    ]);
+}
+
+/**
+ * One page of tickets. The page's ids are found first from the covering indexes, then
+ * only those rows are joined to names, so page 1,000 costs an index walk, not 25,000 joins.
+ */
+export async function listTickets(db: Q, dialect: DialectName, q: TicketQuery, limit: number, offset: number): Promise<TicketListRow[]> {
+  const idRows = (await paged(ordered(filtered(db, dialect, q).select('tickets.id'), q.sort), dialect, limit, offset).execute()) as { id: number }[];
+  const ids = idRows.map((r) => r.id);
+  if (ids.length === 0) return [];
+  const rows = (await withDetails(db).where('tickets.id', 'in', ids).execute()) as TicketListRow[];
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return ids.map((id) => byId.get(id)!).filter(Boolean);
+}
+
+export async function countTickets(db: Q, dialect: DialectName, q: TicketQuery): Promise<number> {
+  const row = await filtered(db, dialect, q).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
+export async function getTicket(db: Q, id: number): Promise<TicketRow | undefined> {
+  return (await withDetails(db)
+    .select([
+      'tickets.description',
+      'tickets.resolved_at',
+      'tickets.version',
+      'requester.email as requester_email',
+      'requester.department as requester_department',
+    ])
+    .where('tickets.id', '=', id)
+    .executeTakeFirst()) as TicketRow | undefined;
+}
+
+export interface EventRow {
+  id: number;
+  kind: string;
+  body: string | null;
+  from_value: string | null;
+  to_value: string | null;
+  ticket_version: number;
+  created_at: string | Date;
+  actor_id: number | null;
+  actor_name: string | null;
+  actor_login: string | null;
+}
+
+export async function listEvents(db: Q, ticketId: number, opts: { includeInternal: boolean; afterVersion?: number }): Promise<EventRow[]> {
+  let qb = db
+    .selectFrom('ticket_events')
+    .leftJoin('people', 'people.id', 'ticket_events.actor_id')
+    .select([
+      'ticket_events.id',
+      'ticket_events.kind',
+      'ticket_events.body',
+      'ticket_events.from_value',
+      'ticket_events.to_value',
+      'ticket_events.ticket_version',
+      'ticket_events.created_at',
+      'ticket_events.actor_id',
+      'people.display_name as actor_name',
+      'people.login as actor_login',
+    ])
+    .where('ticket_events.ticket_id', '=', ticketId);
+  if (!opts.includeInternal) qb = qb.where('ticket_events.kind', '!=', 'note');
+  if (opts.afterVersion !== undefined) qb = qb.where('ticket_events.ticket_version', '>', opts.afterVersion);
+  return qb.orderBy('ticket_events.id', 'asc').execute();
+}
+
+export interface NewTicket {
+  title: string;
+  description: string;
+  status: TicketStatus;
+  active: number;
+  priority: number;
+  categoryId: number;
+  requesterId: number;
+  assigneeId: number | null;
+  at: string;
+}
+
+export async function insertTicket(trx: Transaction<DB> | Q, dialect: DialectName, t: NewTicket): Promise<number> {
+  return insertReturningId(
+    trx.insertInto('tickets').values({
+      title: t.title,
+      description: t.description,
+      status: t.status,
+      active: t.active,
+      priority: t.priority,
+      category_id: t.categoryId,
+      requester_id: t.requesterId,
+      assignee_id: t.assigneeId,
+      created_at: t.at,
+      updated_at: t.at,
+      resolved_at: null,
+      version: 1,
+    }),
+    dialect,
+  );
+}
+
+export interface NewEvent {
+  ticketId: number;
+  actorId: number | null;
+  kind: 'created' | 'comment' | 'note' | 'status' | 'priority' | 'category' | 'assignee';
+  body?: string | null;
+  from?: string | null;
+  to?: string | null;
+  ticketVersion: number;
+  at: string;
+}
+
+export async function insertEvents(trx: Transaction<DB> | Q, events: NewEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await trx
+    .insertInto('ticket_events')
+    .values(
+      events.map((e) => ({
+        ticket_id: e.ticketId,
+        actor_id: e.actorId,
+        kind: e.kind,
+        body: e.body ?? null,
+        from_value: e.from ?? null,
+        to_value: e.to ?? null,
+        ticket_version: e.ticketVersion,
+        created_at: e.at,
+      })),
+    )
+    .execute();
+}
+
+export interface TicketFieldChanges {
+  status?: TicketStatus;
+  active?: number;
+  priority?: number;
+  category_id?: number;
+  assignee_id?: number | null;
+  resolved_at?: string | null;
+}
+
+/** Apply changes only if nobody changed the ticket since `version`; returns whether it did. */
+export async function updateTicketAtVersion(trx: Transaction<DB>, id: number, version: number, changes: TicketFieldChanges, at: string): Promise<boolean> {
+  const r = await trx
+    .updateTable('tickets')
+    .set({ ...changes, updated_at: at, version: version + 1 })
+    .where('id', '=', id)
+    .where('version', '=', version)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+/** A comment moves the ticket up the "recently updated" queue without changing its fields' version. */
+export async function touchTicket(trx: Transaction<DB>, id: number, at: string): Promise<void> {
+  await trx.updateTable('tickets').set({ updated_at: at }).where('id', '=', id).execute();
+}
+
+export async function getTicketForUpdate(trx: Transaction<DB>, id: number) {
+  return trx
+    .selectFrom('tickets')
+    .select(['id', 'status', 'priority', 'category_id', 'assignee_id', 'requester_id', 'version', 'resolved_at'])
+    .where('id', '=', id)
+    .executeTakeFirst();
+}
+
+export interface CategoryRow {
+  id: number;
+  name: string;
+  description: string | null;
+  active: number;
+}
+
+export async function listCategories(db: Q, opts: { activeOnly: boolean }): Promise<CategoryRow[]> {
+  let qb = db.selectFrom('categories').select(['id', 'name', 'description', 'active']);
+  if (opts.activeOnly) qb = qb.where('active', '=', 1);
+  return qb.orderBy('sort_order').orderBy('name').execute();
+}
+
+export interface AgentRow {
+  id: number;
+  login: string;
+  display_name: string | null;
+}
+
+export async function listAgents(db: Q): Promise<AgentRow[]> {
+  return db.selectFrom('people').select(['id', 'login', 'display_name']).where('is_agent', '=', 1).orderBy('display_name').orderBy('login').execute();
+}
+
+export async function setAgentFlag(db: Q, personId: number, isAgent: boolean): Promise<void> {
+  await db.updateTable('people').set({ is_agent: isAgent ? 1 : 0 }).where('id', '=', personId).execute();
+}
+
+/** The queue's headline numbers for the agent home page. */
+export async function queueSummary(db: Q, dialect: DialectName, agentId: number) {
+  const [active, unassigned, mine, urgent] = await Promise.all([
+    countTickets(db, dialect, { status: 'active', sort: 'updated' }),
+    countTickets(db, dialect, { status: 'active', assigneeId: null, sort: 'updated' }),
+    countTickets(db, dialect, { status: 'active', assigneeId: agentId, sort: 'updated' }),
+    countTickets(db, dialect, { status: 'active', priority: 4, sort: 'updated' }),
+  ]);
+  return { active, unassigned, mine, urgent };
+}

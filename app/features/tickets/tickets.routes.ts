@@ -1,0 +1,243 @@
+import { Router, type Request, type Response } from 'express';
+import type { Policy, TicketFacts, TicketStatus } from '../../access/policy';
+import type { Database } from '../../db/database';
+import { parseLogin } from '../../identity/login';
+import { assertCan } from '../../web/guards';
+import { badRequest, notFound, SignInRequired, HttpError } from '../../web/http-error';
+import { isAgent, viewerOf, type RequestViewer } from '../../web/viewer';
+import { findPersonByKey, listPeopleByIds } from '../people/people.queries';
+import { LIMITS, PRIORITIES, priorityName, STATUS_HINTS, STATUS_LABELS, STATUSES } from './ticket-values';
+import { FilterError, listUrl, parseListParams, SORTS, toQuery, type ListParams } from './tickets.filters';
+import { countTickets, getTicket, listAgents, listCategories, listEvents, listTickets, type EventRow, type TicketRow } from './tickets.queries';
+import { addComment, createTicket, editTicket, parseEdit, setOwnStatus, validateNewTicket, type FieldErrors } from './tickets.service';
+
+/**
+ * GET  /tickets                 the list (agents: the queue; requesters: their own)
+ * GET  /tickets/new             new-ticket form
+ * POST /tickets                 create, then 303 to the ticket
+ * GET  /tickets/:id             the ticket and its timeline
+ * POST /tickets/:id             agents: change fields (409 on a stale version); requesters: close/reopen
+ * POST /tickets/:id/comments    reply, or (agents) internal note
+ */
+export function ticketRoutes(deps: { database: Database; policy: Policy }): Router {
+  const { database, policy } = deps;
+  const db = database.db;
+  const router = Router();
+
+  const facts = (t: TicketRow): TicketFacts => ({ requesterId: t.requester_id, status: t.status as TicketStatus });
+
+  async function loadTicket(req: Request): Promise<TicketRow> {
+    const raw = String(req.params.id);
+    if (!/^\d{1,9}$/.test(raw)) throw notFound('There is no ticket with that number.');
+    const t = await getTicket(db, Number(raw));
+    if (!t) throw notFound(`There is no ticket #${raw}.`);
+    return t;
+  }
+
+  router.get('/tickets', async (req, res) => {
+    assertCan(policy, req, res, 'tickets.list');
+    const v = viewerOf(res);
+    const seesAll = policy.can(v, 'tickets.list-all');
+    const agent = isAgent(v);
+    const defaults = { status: (agent ? 'active' : 'all') as ListParams['status'] };
+    let params: ListParams;
+    try {
+      params = parseListParams(req.query as Record<string, unknown>, defaults);
+    } catch (err) {
+      if (err instanceof FilterError) throw badRequest(`This ticket list address is not valid: ${err.message}.`);
+      throw err;
+    }
+    const notices: string[] = [];
+    const needPerson = (what: string) => {
+      if (v.anonymous) throw new SignInRequired(req.originalUrl);
+      return what;
+    };
+    const personFilter = async (value: string, what: string): Promise<number | undefined> => {
+      if (value === 'me') {
+        needPerson(what);
+        return v.personId!;
+      }
+      const login = parseLogin(value);
+      if (!login) throw badRequest(`The ${what} filter must be "me"${what === 'assignee' ? ', "none"' : ''} or a login such as CORP\\alice.`);
+      const person = await findPersonByKey(db, login.key);
+      if (!person) notices.push(`Nobody with the login ${login.login} has used Deskside yet.`);
+      return person ? person.id : -1;
+    };
+    let assigneeId: number | null | undefined;
+    if (params.assignee === 'none') assigneeId = null;
+    else if (params.assignee) assigneeId = await personFilter(params.assignee, 'assignee');
+    let requesterId: number | undefined;
+    if (!seesAll && !v.anonymous) requesterId = v.personId!; // requesters only ever see their own
+    else if (params.requester) {
+      if (v.anonymous) throw new SignInRequired(req.originalUrl);
+      requesterId = await personFilter(params.requester, 'requester');
+    }
+    const query = toQuery(params, { assigneeId, requesterId });
+    const offset = (params.page - 1) * LIMITS.pageSize;
+    const [rows, total, categories, agents] = await Promise.all([
+      listTickets(db, database.dialect, query, LIMITS.pageSize, offset),
+      countTickets(db, database.dialect, query),
+      listCategories(db, { activeOnly: false }),
+      agent ? listAgents(db) : Promise.resolve([]),
+    ]);
+    if (params.q && (!query.words || query.words.length === 0)) notices.push('Search needs at least one letter or digit; showing every ticket instead.');
+    const pages = Math.max(1, Math.ceil(total / LIMITS.pageSize));
+    res.render('tickets/index', {
+      title: agent ? 'Ticket queue' : v.anonymous ? 'Tickets' : 'My tickets',
+      params,
+      defaults,
+      rows,
+      total,
+      pages,
+      offset,
+      categories,
+      agents,
+      sorts: SORTS,
+      statuses: STATUSES,
+      statusLabels: STATUS_LABELS,
+      priorities: PRIORITIES,
+      priorityName,
+      seesAll,
+      isAgentView: agent,
+      listNotices: notices,
+      url: (change: Partial<ListParams>) => listUrl(params, change, defaults),
+    });
+  });
+
+  router.get('/tickets/new', async (req, res) => {
+    assertCan(policy, req, res, 'ticket.create');
+    res.render('tickets/new', {
+      title: 'New ticket',
+      form: { title: '', description: '', category: '', priority: 'normal' },
+      errors: {},
+      categories: await listCategories(db, { activeOnly: true }),
+      priorities: PRIORITIES,
+      limits: LIMITS,
+    });
+  });
+
+  router.post('/tickets', async (req, res) => {
+    assertCan(policy, req, res, 'ticket.create');
+    const v = viewerOf(res);
+    const { form, errors, values } = await validateNewTicket(database, req.body ?? {});
+    if (!values) {
+      res.status(400).render('tickets/new', {
+        title: 'Error: New ticket',
+        form,
+        errors,
+        categories: await listCategories(db, { activeOnly: true }),
+        priorities: PRIORITIES,
+        limits: LIMITS,
+      });
+      return;
+    }
+    const id = await createTicket(database, v.personId!, values);
+    res.redirect(303, `/tickets/${id}?created=1`);
+  });
+
+  async function renderTicket(req: Request, res: Response, t: TicketRow, extra: { status?: number; editErrors?: FieldErrors; commentErrors?: FieldErrors; commentBody?: string; internalChecked?: boolean } = {}) {
+    const v = viewerOf(res);
+    const f = facts(t);
+    const includeInternal = policy.can(v, 'ticket.view-internal', f);
+    const events = await listEvents(db, t.id, { includeInternal });
+    const canEdit = policy.can(v, 'ticket.edit', f);
+    const [categories, agents, names] = await Promise.all([
+      listCategories(db, { activeOnly: false }),
+      canEdit ? listAgents(db) : Promise.resolve([]),
+      eventNames(events),
+    ]);
+    const flash = req.query.created === '1' ? 'Your ticket has been raised. You will see replies here.' : req.query.saved === '1' ? 'Changes saved.' : req.query.commented === '1' ? 'Added to the conversation.' : undefined;
+    res.status(extra.status ?? 200).render('tickets/show', {
+      title: `${extra.status && extra.status >= 400 ? 'Error: ' : ''}#${t.id} ${t.title}`,
+      t,
+      f,
+      events,
+      names,
+      categories,
+      agents,
+      canEdit,
+      statuses: STATUSES,
+      statusLabels: STATUS_LABELS,
+      statusHints: STATUS_HINTS,
+      priorities: PRIORITIES,
+      priorityName,
+      editErrors: extra.editErrors ?? {},
+      commentErrors: extra.commentErrors ?? {},
+      commentBody: extra.commentBody ?? '',
+      internalChecked: extra.internalChecked ?? false,
+      flash,
+      limits: LIMITS,
+    });
+  }
+
+  async function eventNames(events: EventRow[]) {
+    const ids = new Set<number>();
+    for (const e of events) {
+      if (e.kind === 'assignee') {
+        if (e.from_value) ids.add(Number(e.from_value));
+        if (e.to_value) ids.add(Number(e.to_value));
+      }
+    }
+    const people = await listPeopleByIds(db, [...ids]);
+    const categories = await listCategories(db, { activeOnly: false });
+    return {
+      person: new Map(people.map((p) => [String(p.id), p.display_name ?? p.login])),
+      category: new Map(categories.map((c) => [String(c.id), c.name])),
+    };
+  }
+
+  router.get('/tickets/:id', async (req, res) => {
+    const t = await loadTicket(req);
+    assertCan(policy, req, res, 'ticket.view', facts(t), 'This ticket belongs to someone else. You can see your own tickets under “My tickets”.');
+    await renderTicket(req, res, t);
+  });
+
+  router.post('/tickets/:id', async (req, res) => {
+    const t = await loadTicket(req);
+    const v = viewerOf(res);
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    assertCan(policy, req, res, 'ticket.view', facts(t), 'This ticket belongs to someone else.');
+    const actor = { personId: v.personId!, isAgent: isAgent(v) };
+    if (body.action === 'close' || body.action === 'reopen') {
+      assertCan(policy, req, res, body.action === 'close' ? 'ticket.close' : 'ticket.reopen', facts(t));
+      await setOwnStatus(database, actor, t.id, body.action);
+      return res.redirect(303, `/tickets/${t.id}?saved=1`);
+    }
+    assertCan(policy, req, res, 'ticket.edit', facts(t), 'Only helpdesk agents can change a ticket’s status, priority, category or assignee.');
+    const parsed = await parseEdit(database, body, t.assignee_id);
+    if (!parsed.request) return renderTicket(req, res, t, { status: 400, editErrors: parsed.errors });
+    const result = await editTicket(database, actor, t.id, parsed.request);
+    if (result.kind === 'not-found') throw notFound();
+    if (result.kind === 'conflict') {
+      const [categories, agents, names, fresh] = await Promise.all([
+        listCategories(db, { activeOnly: false }),
+        listAgents(db),
+        eventNames(result.theirEvents),
+        getTicket(db, t.id),
+      ]);
+      throw new HttpError(409, `version conflict on ticket ${t.id}`, 'Someone else changed this ticket after you opened it.', {
+        view: 'tickets/conflict',
+        t: fresh ?? t,
+        conflict: result,
+        categories,
+        agents,
+        names,
+        statusLabels: STATUS_LABELS,
+      });
+    }
+    res.redirect(303, `/tickets/${t.id}?saved=1`);
+  });
+
+  router.post('/tickets/:id/comments', async (req, res) => {
+    const t = await loadTicket(req);
+    const v: RequestViewer = viewerOf(res);
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const internal = body.internal === 'on' || body.internal === 'true';
+    assertCan(policy, req, res, internal ? 'ticket.note' : 'ticket.comment', facts(t), 'You can only reply to your own tickets.');
+    const result = await addComment(database, { personId: v.personId!, isAgent: isAgent(v) }, t.id, { body: body.body, internal: body.internal });
+    if (result.kind === 'invalid') return renderTicket(req, res, t, { status: 400, commentErrors: result.errors, commentBody: result.body, internalChecked: internal });
+    res.redirect(303, `/tickets/${t.id}?commented=1#latest`);
+  });
+
+  return router;
+}

@@ -1,0 +1,272 @@
+import type { TicketStatus } from '../../access/policy';
+import type { Database } from '../../db/database';
+import { nowIso, toDate } from '../../db/values';
+import { isActive, isPriority, isStatus, LIMITS, priorityCode, priorityName, type PriorityName } from './ticket-values';
+import {
+  getTicketForUpdate,
+  insertEvents,
+  insertTicket,
+  listAgents,
+  listCategories,
+  listEvents,
+  touchTicket,
+  updateTicketAtVersion,
+  type EventRow,
+  type NewEvent,
+  type TicketFieldChanges,
+} from './tickets.queries';
+
+/** Field name -> message, in form order; empty when the input is good. */
+export type FieldErrors = Record<string, string>;
+
+export interface Actor {
+  personId: number;
+  isAgent: boolean;
+}
+
+function text(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
+
+/** Normalise what a person typed: Windows line endings, no NULs, trimmed ends. */
+export function cleanText(v: unknown): string {
+  // eslint-disable-next-line no-control-regex
+  return text(v).replace(/\r\n?/g, '\n').replace(/\u0000/g, '').trim();
+}
+
+function oneLine(v: unknown): string {
+  return cleanText(v).replace(/\s+/g, ' ');
+}
+
+export interface NewTicketValues {
+  title: string;
+  description: string;
+  categoryId: number;
+  priority: PriorityName;
+}
+
+export interface NewTicketForm {
+  title: string;
+  description: string;
+  category: string;
+  priority: string;
+}
+
+export async function validateNewTicket(database: Database, body: Record<string, unknown>): Promise<{ form: NewTicketForm; errors: FieldErrors; values?: NewTicketValues }> {
+  const form: NewTicketForm = {
+    title: oneLine(body.title),
+    description: cleanText(body.description),
+    category: text(body.category).trim(),
+    priority: text(body.priority).trim() || 'normal',
+  };
+  const errors: FieldErrors = {};
+  if (!form.title) errors.title = 'Enter a short summary of the problem';
+  else if (form.title.length > LIMITS.title) errors.title = `Summary must be ${LIMITS.title} characters or fewer (it is ${form.title.length})`;
+  if (!form.description) errors.description = 'Describe the problem: what happened, and what you expected';
+  else if (form.description.length > LIMITS.description) errors.description = `Description must be ${LIMITS.description.toLocaleString('en-GB')} characters or fewer (it is ${form.description.length.toLocaleString('en-GB')})`;
+  const categories = await listCategories(database.db, { activeOnly: true });
+  const category = /^\d{1,9}$/.test(form.category) ? categories.find((c) => c.id === Number(form.category)) : undefined;
+  if (!form.category) errors.category = 'Choose the category that fits best';
+  else if (!category) errors.category = 'Choose one of the listed categories';
+  if (!isPriority(form.priority)) errors.priority = 'Choose low, normal, high or urgent';
+  if (Object.keys(errors).length) return { form, errors };
+  return {
+    form,
+    errors,
+    values: { title: form.title, description: form.description, categoryId: category!.id, priority: form.priority as PriorityName },
+  };
+}
+
+/** Create the ticket and its "created" event in one transaction; returns the new id. */
+export async function createTicket(database: Database, requesterId: number, v: NewTicketValues): Promise<number> {
+  return database.write(async (trx) => {
+    const at = nowIso();
+    const id = await insertTicket(trx, database.dialect, {
+      title: v.title,
+      description: v.description,
+      status: 'new',
+      active: 1,
+      priority: priorityCode(v.priority),
+      categoryId: v.categoryId,
+      requesterId,
+      assigneeId: null,
+      at,
+    });
+    await insertEvents(trx, [{ ticketId: id, actorId: requesterId, kind: 'created', ticketVersion: 1, at }]);
+    return id;
+  });
+}
+
+export type CommentResult = { kind: 'ok' } | { kind: 'invalid'; errors: FieldErrors; body: string };
+
+/**
+ * A reply (or, for agents, an internal note). A requester's reply to a ticket that was
+ * waiting on them ("pending") puts it back in the queue as "open".
+ */
+export async function addComment(
+  database: Database,
+  actor: Actor,
+  ticketId: number,
+  input: { body: unknown; internal: unknown },
+): Promise<CommentResult> {
+  const body = cleanText(input.body);
+  const internal = input.internal === 'on' || input.internal === 'true';
+  const errors: FieldErrors = {};
+  if (!body) errors.body = internal ? 'Write the note before saving it' : 'Write your reply before sending it';
+  else if (body.length > LIMITS.comment) errors.body = `Keep it to ${LIMITS.comment.toLocaleString('en-GB')} characters or fewer (it is ${body.length.toLocaleString('en-GB')})`;
+  if (internal && !actor.isAgent) errors.body = 'Only agents can write internal notes';
+  if (Object.keys(errors).length) return { kind: 'invalid', errors, body };
+  await database.write(async (trx) => {
+    const at = nowIso();
+    const t = await getTicketForUpdate(trx, ticketId);
+    if (!t) throw new Error(`ticket ${ticketId} disappeared`);
+    const events: NewEvent[] = [{ ticketId, actorId: actor.personId, kind: internal ? 'note' : 'comment', body, ticketVersion: t.version, at }];
+    if (!internal && !actor.isAgent && t.status === 'pending' && t.requester_id === actor.personId) {
+      const ok = await updateTicketAtVersion(trx, ticketId, t.version, { status: 'open', active: 1 }, at);
+      if (ok) events.push({ ticketId, actorId: actor.personId, kind: 'status', from: 'pending', to: 'open', ticketVersion: t.version + 1, at });
+    } else {
+      await touchTicket(trx, ticketId, at);
+    }
+    await insertEvents(trx, events);
+  });
+  return { kind: 'ok' };
+}
+
+/** What an agent asked to change; absent fields stay as they are. */
+export interface EditRequest {
+  version: number;
+  status?: TicketStatus;
+  priority?: PriorityName;
+  categoryId?: number;
+  /** null: unassign. */
+  assigneeId?: number | null;
+}
+
+export interface EditForm {
+  version: string;
+  status?: string;
+  priority?: string;
+  category?: string;
+  assignee?: string;
+}
+
+export async function parseEdit(database: Database, body: Record<string, unknown>, currentAssigneeId: number | null): Promise<{ form: EditForm; errors: FieldErrors; request?: EditRequest }> {
+  const pick = (k: string) => (typeof body[k] === 'string' ? (body[k] as string).trim() : undefined);
+  const form: EditForm = { version: pick('version') ?? '', status: pick('status'), priority: pick('priority'), category: pick('category'), assignee: pick('assignee') };
+  const errors: FieldErrors = {};
+  const request: EditRequest = { version: 0 };
+  if (!/^\d{1,9}$/.test(form.version)) errors.version = 'This form is missing the ticket version; reload the ticket and try again';
+  else request.version = Number(form.version);
+  if (form.status !== undefined) {
+    if (isStatus(form.status)) request.status = form.status;
+    else errors.status = 'Choose one of the listed statuses';
+  }
+  if (form.priority !== undefined) {
+    if (isPriority(form.priority)) request.priority = form.priority;
+    else errors.priority = 'Choose low, normal, high or urgent';
+  }
+  if (form.category !== undefined) {
+    const categories = await listCategories(database.db, { activeOnly: false });
+    const c = /^\d{1,9}$/.test(form.category) ? categories.find((x) => x.id === Number(form.category)) : undefined;
+    if (c) request.categoryId = c.id;
+    else errors.category = 'Choose one of the listed categories';
+  }
+  if (form.assignee !== undefined) {
+    if (form.assignee === '' || form.assignee === 'none') request.assigneeId = null;
+    else if (/^\d{1,9}$/.test(form.assignee)) {
+      const id = Number(form.assignee);
+      const agents = await listAgents(database.db);
+      if (agents.some((a) => a.id === id) || id === currentAssigneeId) request.assigneeId = id;
+      else errors.assignee = 'Choose one of the listed agents';
+    } else errors.assignee = 'Choose one of the listed agents';
+  }
+  if (Object.keys(errors).length) return { form, errors };
+  return { form, errors, request };
+}
+
+export interface FieldState {
+  status: TicketStatus;
+  priority: PriorityName;
+  categoryId: number;
+  assigneeId: number | null;
+}
+
+export type EditResult =
+  | { kind: 'ok'; changed: number }
+  | { kind: 'not-found' }
+  | { kind: 'conflict'; current: FieldState & { version: number }; theirEvents: EventRow[]; yours: EditRequest };
+
+/**
+ * Apply an agent's edit if the ticket is still at the version their form showed.
+ * Otherwise nothing is written and the caller gets what the other person changed.
+ */
+export async function editTicket(database: Database, actor: Actor, ticketId: number, req: EditRequest): Promise<EditResult> {
+  const outcome = await database.write(async (trx): Promise<EditResult> => {
+    const t = await getTicketForUpdate(trx, ticketId);
+    if (!t) return { kind: 'not-found' };
+    const current: FieldState & { version: number } = {
+      status: t.status as TicketStatus,
+      priority: priorityName(t.priority),
+      categoryId: t.category_id,
+      assigneeId: t.assignee_id,
+      version: t.version,
+    };
+    if (t.version !== req.version) return { kind: 'conflict', current, theirEvents: [], yours: req };
+    const at = nowIso();
+    const nextVersion = t.version + 1;
+    const changes: TicketFieldChanges = {};
+    const events: NewEvent[] = [];
+    const ev = (kind: NewEvent['kind'], from: string | null, to: string | null) =>
+      events.push({ ticketId, actorId: actor.personId, kind, from, to, ticketVersion: nextVersion, at });
+    if (req.status !== undefined && req.status !== current.status) {
+      changes.status = req.status;
+      changes.active = isActive(req.status) ? 1 : 0;
+      if (!isActive(req.status) && !t.resolved_at) changes.resolved_at = at;
+      if (isActive(req.status)) changes.resolved_at = null;
+      ev('status', current.status, req.status);
+    }
+    if (req.priority !== undefined && req.priority !== current.priority) {
+      changes.priority = priorityCode(req.priority);
+      ev('priority', current.priority, req.priority);
+    }
+    if (req.categoryId !== undefined && req.categoryId !== current.categoryId) {
+      changes.category_id = req.categoryId;
+      ev('category', String(current.categoryId), String(req.categoryId));
+    }
+    if (req.assigneeId !== undefined && req.assigneeId !== current.assigneeId) {
+      changes.assignee_id = req.assigneeId;
+      ev('assignee', current.assigneeId === null ? null : String(current.assigneeId), req.assigneeId === null ? null : String(req.assigneeId));
+      // Picking a new ticket up means someone is on it.
+      if (current.status === 'new' && req.assigneeId !== null && req.status === undefined) {
+        changes.status = 'open';
+        changes.active = 1;
+        ev('status', 'new', 'open');
+      }
+    }
+    if (events.length === 0) return { kind: 'ok', changed: 0 };
+    const ok = await updateTicketAtVersion(trx, ticketId, t.version, changes, at);
+    if (!ok) return { kind: 'conflict', current, theirEvents: [], yours: req };
+    await insertEvents(trx, events);
+    return { kind: 'ok', changed: events.length };
+  });
+  if (outcome.kind === 'conflict') {
+    outcome.theirEvents = (await listEvents(database.db, ticketId, { includeInternal: true, afterVersion: req.version })).filter((e) => e.kind !== 'comment' && e.kind !== 'note');
+  }
+  return outcome;
+}
+
+/** A requester closing their own ticket, or reopening it; applies to the current state. */
+export async function setOwnStatus(database: Database, actor: Actor, ticketId: number, action: 'close' | 'reopen'): Promise<boolean> {
+  return database.write(async (trx) => {
+    const t = await getTicketForUpdate(trx, ticketId);
+    if (!t) return false;
+    const to: TicketStatus = action === 'close' ? 'closed' : 'open';
+    if (t.status === to) return true;
+    const at = nowIso();
+    const changes: TicketFieldChanges = { status: to, active: isActive(to) ? 1 : 0, resolved_at: isActive(to) ? null : t.resolved_at ? toDate(t.resolved_at)!.toISOString() : at };
+    const ok = await updateTicketAtVersion(trx, ticketId, t.version, changes, at);
+    if (!ok) return false;
+    await insertEvents(trx, [{ ticketId, actorId: actor.personId, kind: 'status', from: t.status, to, ticketVersion: t.version + 1, at }]);
+    return true;
+  });
+}

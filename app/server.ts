@@ -1,0 +1,121 @@
+/**
+ * The entry point iisnode require()s (web.config <handlers>), and `npm start` runs.
+ * It loads configuration, opens the database, runs migrations and listens on PORT,
+ * which under iisnode is a named pipe (\\.\pipe\…) and must never be parsed as a number.
+ */
+import { existsSync, lstatSync, unlinkSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { createPolicy } from './access/policy';
+import { createApp } from './app';
+import { ConfigError, parseConfig, type Config } from './config/schema';
+import { APP_ROOT, openDatabase } from './db/database';
+import { migrateToLatest } from './db/migrate';
+import { DirectoryCache } from './directory/cache';
+import { createStaticDirectory } from './directory/static';
+import { seedDemoIfEmpty } from './features/demo/demo-data';
+import { createIdentityProvider } from './identity';
+import { createLogger, type Logger } from './logging';
+import { deriveKeys, loadOrCreateSecret } from './secret';
+
+function loadDotEnv(): void {
+  const file = path.join(APP_ROOT, '.env');
+  // Real environment variables (and iisnode's appSettings) win over the file.
+  if (existsSync(file)) process.loadEnvFile(file);
+}
+
+function freeSocketPath(port: number | string): void {
+  if (typeof port !== 'string' || process.platform === 'win32') return;
+  try {
+    if (lstatSync(port).isSocket()) unlinkSync(port);
+  } catch {
+    /* nothing there */
+  }
+}
+
+export async function start(): Promise<{ server: http.Server; config: Config; logger: Logger; close: () => Promise<void> }> {
+  loadDotEnv();
+  let config: Config;
+  try {
+    config = parseConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel);
+  const dataDir = path.resolve(APP_ROOT, config.dataDir);
+  const secret = config.secret ?? loadOrCreateSecret(dataDir);
+  const database = openDatabase(config.database);
+  const applied = await migrateToLatest(database.db, database.dialect);
+  if (applied.length) logger.info({ migrations: applied }, 'database migrated');
+
+  const staticDirectory = config.identity === 'dev' ? createStaticDirectory() : null;
+  const directory = new DirectoryCache(staticDirectory, { ttlMs: 300_000, maxStaleMs: 86_400_000 });
+  if (config.demoData) {
+    const seeded = await seedDemoIfEmpty(database, staticDirectory?.users ?? []);
+    if (seeded) logger.info({ tickets: seeded }, 'seeded demo data into an empty database');
+  }
+
+  const identity = createIdentityProvider(config, (address) =>
+    logger.warn({ security: true, event: 'untrusted-proxy-header', remoteAddress: address }, `ignored ${config.proxyHeader} from an address not in DESKSIDE_TRUSTED_PROXIES`),
+  );
+  for (const w of identity.startupWarnings()) logger.warn(w);
+
+  const app = createApp({
+    config,
+    database,
+    keys: deriveKeys(secret),
+    logger,
+    identity,
+    directory,
+    policy: createPolicy({ anonymous: config.anonymous }),
+    demoPeople: staticDirectory?.users,
+    startedAt: new Date(),
+  });
+
+  const server = http.createServer(app);
+  // Slow clients must not hold the server: bounded header and request times.
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 60_000;
+  server.keepAliveTimeout = 5_000;
+
+  freeSocketPath(config.port);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    if (typeof config.port === 'number') server.listen(config.port, config.host, resolve);
+    else server.listen(config.port, resolve);
+  });
+  const where = typeof config.port === 'number' ? `http://${config.host ?? 'localhost'}:${(server.address() as { port: number }).port}` : config.port;
+  logger.info({ listen: where, identity: config.identity, database: database.describe, nodeEnv: config.nodeEnv, iisnode: config.underIisnode }, `Deskside is listening on ${where}`);
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await directory.directory?.close();
+      await database.close();
+    })());
+  return { server, config, logger, close };
+}
+
+
+start()
+  .then(({ close, logger }) => {
+    const stop = (signal: string) => {
+      logger.info({ signal }, 'shutting down');
+      close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  })
+  .catch((err: unknown) => {
+    process.stderr.write(`Deskside failed to start: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.exit(1);
+  });

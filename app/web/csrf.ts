@@ -1,0 +1,79 @@
+import { randomBytes } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import type { Config } from '../config/schema';
+import type { Logger } from '../logging';
+import { hmac, safeEqual, serialiseCookie } from './cookies';
+import { HttpError } from './http-error';
+import { isSecureRequest } from './identify';
+import { viewerOf } from './viewer';
+
+export const CSRF_COOKIE = 'deskside_csrf';
+export const CSRF_FIELD = '_csrf';
+
+/**
+ * Windows credentials are ambient: a hostile page can make the browser post to us as the
+ * signed-in person. Every POST therefore needs a token that only our own pages know:
+ * an HMAC of a per-browser random id (cookie) and the current session, keyed by the
+ * shared secret so every iisnode process accepts every other's tokens. Cross-site
+ * Origin headers are refused before the token is even looked at.
+ */
+export function csrf(opts: { key: Buffer; config: Config; logger: Logger }) {
+  const { key, config, logger } = opts;
+
+  function browserId(req: Request, res: Response): string {
+    const cookies = res.locals.cookies as Map<string, string> | undefined;
+    const existing = cookies?.get(CSRF_COOKIE);
+    if (existing && /^[A-Za-z0-9_-]{22,64}$/.test(existing)) return existing;
+    if (res.locals.csrfBrowserId) return res.locals.csrfBrowserId as string;
+    const id = randomBytes(18).toString('base64url');
+    res.locals.csrfBrowserId = id;
+    if (!res.headersSent) res.append('Set-Cookie', serialiseCookie(CSRF_COOKIE, id, { secure: isSecureRequest(req, config) }));
+    return id;
+  }
+
+  function tokenFor(req: Request, res: Response): string {
+    return hmac(key, `${browserId(req, res)}|${viewerOf(res).sessionId ?? 'guest'}`);
+  }
+
+  function originAllowed(req: Request): boolean {
+    const origin = req.headers.origin ?? req.headers.referer;
+    if (origin === undefined) return true; // old browsers and IE mode omit it; the token still protects
+    if (origin === 'null') return false;
+    let parsed: URL;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      return false;
+    }
+    if (parsed.host === req.headers.host) return true;
+    return config.trustedOrigins.includes(parsed.origin);
+  }
+
+  function verify(req: Request, res: Response, next: NextFunction): void {
+    if (req.method !== 'POST') return next();
+    if (!originAllowed(req)) {
+      logger.warn({ security: true, event: 'csrf-origin', origin: req.headers.origin, reqId: res.locals.reqId }, 'refused a cross-site form post');
+      return next(new HttpError(403, 'cross-site post refused', 'This form was sent from another site, so it was refused. Nothing was changed.'));
+    }
+    const body = req.body as Record<string, unknown> | undefined;
+    const sent = (typeof body?.[CSRF_FIELD] === 'string' ? body[CSRF_FIELD] : undefined) ?? req.get('x-csrf-token');
+    const cookies = res.locals.cookies as Map<string, string> | undefined;
+    const id = cookies?.get(CSRF_COOKIE);
+    const expected = id ? hmac(key, `${id}|${viewerOf(res).sessionId ?? 'guest'}`) : undefined;
+    if (typeof sent !== 'string' || !expected || !safeEqual(sent, expected)) {
+      logger.warn({ security: true, event: 'csrf-token', reqId: res.locals.reqId, hasToken: typeof sent === 'string' }, 'refused a post with a missing or wrong form token');
+      return next(
+        new HttpError(403, 'csrf token missing or wrong', 'This form has expired or did not come from Deskside, so nothing was changed. Go back, reload the page and try again.'),
+      );
+    }
+    next();
+  }
+
+  function locals(req: Request, res: Response, next: NextFunction): void {
+    let token: string | undefined;
+    res.locals.csrfToken = () => (token ??= tokenFor(req, res));
+    next();
+  }
+
+  return { verify, locals, tokenFor };
+}

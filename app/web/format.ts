@@ -1,0 +1,54 @@
+/** Formatting helpers shared by every view. Pure functions of their arguments. */
+
+const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
+  ['year', 365 * 24 * 3600],
+  ['month', 30 * 24 * 3600],
+  ['week', 7 * 24 * 3600],
+  ['day', 24 * 3600],
+  ['hour', 3600],
+  ['minute', 60],
+];
+
+export function relativeTime(date: Date, now: Date = new Date(), locale = 'en-GB'): string {
+  const seconds = Math.round((date.getTime() - now.getTime()) / 1000);
+  const abs = Math.abs(seconds);
+  if (abs < 45) return 'just now';
+  const fmt = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' });
+  for (const [unit, size] of UNITS) {
+    if (abs >= size) return fmt.format(Math.round(seconds / size), unit);
+  }
+  return fmt.format(Math.round(seconds / 60), 'minute');
+}
+
+const exactFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** The exact time, in UTC, for the hover title; public/js/time.js localises it. */
+export function exactTime(date: Date, locale = 'en-GB'): string {
+  let f = exactFormats.get(locale);
+  if (!f) {
+    try {
+      f = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
+    } catch {
+      f = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
+    }
+    if (exactFormats.size < 50) exactFormats.set(locale, f);
+  }
+  return `${f.format(date)} UTC`;
+}
+
+/** The first language of Accept-Language that Intl knows, else en-GB. */
+export function localeFrom(acceptLanguage: string | undefined): string {
+  const first = (acceptLanguage ?? '').split(',')[0]?.split(';')[0]?.trim();
+  if (first && /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(first)) {
+    try {
+      return Intl.DateTimeFormat.supportedLocalesOf([first])[0] ?? 'en-GB';
+    } catch {
+      return 'en-GB';
+    }
+  }
+  return 'en-GB';
+}
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString('en-GB')} ${n === 1 ? one : many}`;
+}

@@ -1,0 +1,33 @@
+/**
+ * Errors that carry their HTTP meaning. Handlers throw them; the one error handler
+ * (web/error-handler.ts) renders them in the site's look, or as JSON for API callers.
+ */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    /** Shown to the person; `message` may hold more for the log. */
+    readonly publicMessage: string = message,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+export const badRequest = (msg: string, extra?: Record<string, unknown>) => new HttpError(400, msg, msg, extra);
+export const forbidden = (msg = 'You do not have permission to do that.') => new HttpError(403, msg);
+export const notFound = (msg = 'We could not find that page.') => new HttpError(404, msg);
+
+/** The sign-in dance: rendered as the 401 help page with WWW-Authenticate challenges. */
+export class SignInRequired extends HttpError {
+  constructor(readonly returnTo: string) {
+    super(401, 'Sign-in required', 'Please sign in to continue.');
+  }
+}
+
+export class ServiceUnavailable extends HttpError {
+  constructor(message = 'Deskside cannot reach its database right now. Please try again in a minute.') {
+    super(503, message);
+  }
+}

@@ -1,0 +1,141 @@
+import type { NextFunction, Request, Response } from 'express';
+import { resolveRoles, type Role } from '../access/roles';
+import type { Config } from '../config/schema';
+import type { Database } from '../db/database';
+import type { DirectoryCache } from '../directory/cache';
+import { ensurePerson } from '../features/people/people.queries';
+import { parseLogin } from '../identity/login';
+import { endSession, readSession, SESSION_COOKIE, startSession } from '../identity/sessions';
+import type { SessionRow } from '../identity/sessions.queries';
+import { setAgentFlag } from '../features/tickets/tickets.queries';
+import type { IdentityProvider } from '../identity/types';
+import type { Keys } from '../secret';
+import type { Logger } from '../logging';
+import { readCookies, serialiseCookie } from './cookies';
+import { HttpError } from './http-error';
+import { GUEST, type RequestViewer } from './viewer';
+
+/** Set by "sign out": the transport's identity is ignored until the person signs in again. */
+export const GUEST_COOKIE = 'deskside_guest';
+
+export interface IdentifyDeps {
+  config: Config;
+  database: Database;
+  keys: Keys;
+  identity: IdentityProvider;
+  directory: DirectoryCache;
+  logger: Logger;
+}
+
+export function isSecureRequest(req: Request, config: Config): boolean {
+  if ((req.socket as { encrypted?: boolean }).encrypted) return true;
+  if (config.underIisnode) return /^on$/i.test(String(req.headers['x-iisnode-https'] ?? ''));
+  return false;
+}
+
+/**
+ * Who is calling: the identity provider (IIS, a proxy) or, failing that, Deskside's own
+ * session; then their roles from the directory and config. Sets res.locals.viewer.
+ */
+export function identify(deps: IdentifyDeps) {
+  const { config, database, keys, identity, directory, logger } = deps;
+  const db = database.db;
+
+  return async function identifyMiddleware(req: Request, res: Response, next: NextFunction): Promise<void> {
+    try {
+      const result = identity.identify(req);
+      if (result.kind === 'refused') {
+        logger.warn(
+          { security: true, event: 'identity-refused', reason: result.reason, remoteAddress: req.socket.remoteAddress, reqId: res.locals.reqId, url: req.originalUrl.slice(0, 200) },
+          'refused a request carrying forged or malformed identity headers',
+        );
+        throw new HttpError(400, `identity refused: ${result.reason}`, 'This request carried sign-in information that cannot be genuine, so it was refused.');
+      }
+
+      const cookies = readCookies(req);
+      res.locals.cookies = cookies;
+      const secure = isSecureRequest(req, config);
+      const setCookie = (c: string) => res.append('Set-Cookie', c);
+      const wantsGuest = cookies.get(GUEST_COOKIE) === '1' && req.path !== '/sign-in';
+
+      let session = await readSession(db, keys.session, cookies.get(SESSION_COOKIE));
+      if (!session && cookies.has(SESSION_COOKIE)) {
+        setCookie(serialiseCookie(SESSION_COOKIE, '', { secure, maxAgeSeconds: 0 }));
+      }
+
+      if (result.kind === 'person' && !wantsGuest && (!session || session.login_key !== result.identity.key)) {
+        const who = result.identity;
+        const login = parseLogin(who.login)!;
+        const lookup = await directory.get(login);
+        const p = lookup.person;
+        const person = await ensurePerson(db, who.login, who.key, {
+          displayName: p?.displayName,
+          email: p?.email,
+          department: p?.department,
+          title: p?.title,
+        });
+        if (session) await endSession(db, session.id);
+        const started = await startSession(db, keys.session, {
+          personId: person.id,
+          authType: who.authType,
+          source: who.source,
+          hours: config.sessionHours,
+        });
+        setCookie(serialiseCookie(SESSION_COOKIE, started.cookieValue, { secure, maxAgeSeconds: started.maxAgeSeconds }));
+        if (cookies.has(GUEST_COOKIE)) setCookie(serialiseCookie(GUEST_COOKIE, '', { secure, maxAgeSeconds: 0 }));
+        logger.info({ event: 'sign-in', login: who.login, source: who.source, authType: who.authType, reqId: res.locals.reqId }, 'signed in');
+        session = await readSession(db, keys.session, started.cookieValue);
+      }
+
+      if (!session) {
+        res.locals.viewer = GUEST;
+        return next();
+      }
+      res.locals.viewer = await buildViewer(deps, session);
+      next();
+    } catch (err) {
+      next(err);
+    }
+  };
+}
+
+async function buildViewer(
+  deps: IdentifyDeps,
+  session: SessionRow,
+): Promise<RequestViewer> {
+  const login = parseLogin(session.login);
+  const lookup = login ? await deps.directory.get(login) : null;
+  // With the directory unreachable and nothing recent known, only config logins count.
+  const groups = lookup && (lookup.state === 'ok' || lookup.state === 'stale') ? lookup.person?.groups ?? [] : [];
+  const { roles, grants } = resolveRoles({ key: session.login_key, groups }, deps.config);
+  // The assignee list shows people Deskside has seen as agents; keep that flag true to
+  // what the directory says now (but not from a stale answer during an outage).
+  const agentNow = roles.includes('agent');
+  const trustworthy = !lookup || lookup.state === 'ok' || lookup.state === 'off';
+  if (trustworthy && agentNow !== (session.is_agent === 1)) await setAgentFlag(deps.database.db, session.person_id, agentNow);
+  if (lookup && !lookup.fromCache && lookup.person) {
+    const p = lookup.person;
+    await ensurePerson(deps.database.db, session.login, session.login_key, {
+      displayName: p.displayName,
+      email: p.email,
+      department: p.department,
+      title: p.title,
+    });
+  }
+  return {
+    anonymous: false,
+    personId: session.person_id,
+    roles: new Set<Role>(roles),
+    grants,
+    groups,
+    login: session.login,
+    key: session.login_key,
+    displayName: lookup?.person?.displayName ?? session.display_name ?? undefined,
+    email: lookup?.person?.email ?? session.email ?? undefined,
+    authType: session.auth_type,
+    source: session.source,
+    sessionId: session.id,
+    directoryPerson: lookup?.person ?? null,
+    directory: lookup,
+  };
+}

@@ -1,0 +1,38 @@
+import type { Response } from 'express';
+import type { Role, RoleGrant } from '../access/roles';
+import type { Viewer } from '../access/policy';
+import type { LookupOutcome } from '../directory/cache';
+import type { DirectoryGroup, DirectoryPerson } from '../directory/types';
+
+/** Everything a page knows about who is asking. */
+export interface RequestViewer extends Viewer {
+  login?: string;
+  key?: string;
+  displayName?: string;
+  email?: string;
+  authType?: string;
+  source?: string;
+  sessionId?: string;
+  grants: RoleGrant[];
+  groups: DirectoryGroup[];
+  directoryPerson: DirectoryPerson | null;
+  directory: LookupOutcome | null;
+}
+
+export const GUEST: RequestViewer = Object.freeze({
+  anonymous: true,
+  personId: null,
+  roles: new Set<Role>(),
+  grants: [],
+  groups: [],
+  directoryPerson: null,
+  directory: null,
+}) as RequestViewer;
+
+export function viewerOf(res: Response): RequestViewer {
+  return (res.locals.viewer as RequestViewer | undefined) ?? GUEST;
+}
+
+export function isAgent(v: Viewer): boolean {
+  return v.roles.has('agent') || v.roles.has('admin');
+}

@@ -1,0 +1,105 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import request from 'supertest';
+import type { Express } from 'express';
+import { createPolicy } from '../../app/access/policy';
+import { createApp } from '../../app/app';
+import { parseConfig, type Config } from '../../app/config/schema';
+import { openDatabase, type Database } from '../../app/db/database';
+import { migrateToLatest } from '../../app/db/migrate';
+import { DirectoryCache } from '../../app/directory/cache';
+import type { Directory } from '../../app/directory/types';
+import { createStaticDirectory } from '../../app/directory/static';
+import { createIdentityProvider } from '../../app/identity';
+import { createLogger } from '../../app/logging';
+import { deriveKeys } from '../../app/secret';
+
+export const TEST_SECRET = 'test-secret-0123456789abcdefghijklmnopqrstuvwxyz';
+
+export interface TestApp {
+  app: Express;
+  config: Config;
+  database: Database;
+  directory: DirectoryCache;
+  dir: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A real app on a real SQLite file in a fresh temporary folder. People are named by the
+ * trusted-proxy header from loopback unless the test chooses another identity.
+ */
+export async function makeApp(opts: { env?: Record<string, string | undefined>; directory?: Directory | null; logs?: string[] } = {}): Promise<TestApp> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'deskside-test-'));
+  const config = parseConfig({
+    NODE_ENV: 'test',
+    DESKSIDE_IDENTITY: 'proxy',
+    DESKSIDE_TRUSTED_PROXIES: '127.0.0.1,::1',
+    DESKSIDE_DATABASE: `sqlite:${path.join(dir, 'deskside.db')}`,
+    DESKSIDE_SECRET: TEST_SECRET,
+    DESKSIDE_AGENTS: 'TEST\\agent1,TEST\\agent2',
+    DESKSIDE_ADMINS: 'TEST\\admin1',
+    DESKSIDE_LOG_LEVEL: 'silent',
+    ...opts.env,
+  });
+  const logs = opts.logs;
+  const logger = createLogger(logs ? 'info' : 'silent', logs ? { write: (s: string) => void logs.push(s) } : undefined);
+  const database = openDatabase(config.database);
+  await migrateToLatest(database.db, database.dialect);
+  const directory = new DirectoryCache(opts.directory === undefined ? (config.identity === 'dev' ? createStaticDirectory() : null) : opts.directory, {
+    ttlMs: 300_000,
+    maxStaleMs: 86_400_000,
+  });
+  const staticUsers = config.identity === 'dev' ? createStaticDirectory().users : undefined;
+  const app = createApp({
+    config,
+    database,
+    keys: deriveKeys(config.secret ?? TEST_SECRET),
+    logger,
+    identity: createIdentityProvider(config, (address) => logger.warn({ security: true, event: 'untrusted-proxy-header', remoteAddress: address }, 'untrusted proxy header')),
+    directory,
+    policy: createPolicy({ anonymous: config.anonymous }),
+    demoPeople: staticUsers,
+  });
+  return {
+    app,
+    config,
+    database,
+    directory,
+    dir,
+    async close() {
+      await database.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function csrfFrom(html: string): string {
+  const m = /name="_csrf" value="([^"]+)"/.exec(html);
+  if (!m) throw new Error('no CSRF token on the page');
+  return m[1];
+}
+
+/**
+ * A browser-like client: keeps cookies, sends the proxy identity header for `login`
+ * (or none for a guest), and fetches a fresh form token before every POST.
+ */
+export function client(app: Express, login?: string, header = 'X-Remote-User') {
+  const agent = request.agent(app);
+  const withId = <T extends request.Test>(t: T): T => (login ? (t.set(header, login) as T) : t);
+  return {
+    agent,
+    get: (url: string) => withId(agent.get(url)),
+    async token(from = '/'): Promise<string> {
+      const page = await withId(agent.get(from));
+      return csrfFrom(page.text);
+    },
+    async post(url: string, form: Record<string, string | undefined>, opts: { tokenFrom?: string; token?: string } = {}) {
+      const token = opts.token ?? (await this.token(opts.tokenFrom ?? '/me'));
+      const body: Record<string, string> = { _csrf: token };
+      for (const [k, v] of Object.entries(form)) if (v !== undefined) body[k] = v;
+      return withId(agent.post(url).type('form').send(body));
+    },
+  };
+}
