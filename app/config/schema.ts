@@ -145,7 +145,7 @@ export function parseConfig(env: Env): Config {
   }
 
   const proxyHeader = (env.DESKSIDE_PROXY_HEADER?.trim() || 'X-Remote-User');
-  if (!/^[A-Za-z0-9-]{1,64}$/.test(proxyHeader)) {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(proxyHeader)) {
     problems.push(`DESKSIDE_PROXY_HEADER="${proxyHeader}" is not a valid header name (letters, digits and -)`);
   } else if (/^x-iisnode-/i.test(proxyHeader) || /^(cookie|authorization|host)$/i.test(proxyHeader)) {
     problems.push(`DESKSIDE_PROXY_HEADER="${proxyHeader}" is reserved; use a header only your proxy sets, such as X-Remote-User`);

@@ -1,0 +1,97 @@
+import { createPolicy, type Action, type Viewer } from '../../../app/access/policy';
+import { resolveRoles } from '../../../app/access/roles';
+
+const guest: Viewer = { anonymous: true, personId: null, roles: new Set() };
+const alice: Viewer = { anonymous: false, personId: 1, roles: new Set(['requester']) };
+const bob: Viewer = { anonymous: false, personId: 2, roles: new Set(['requester']) };
+const agent: Viewer = { anonymous: false, personId: 3, roles: new Set(['requester', 'agent']) };
+const admin: Viewer = { anonymous: false, personId: 4, roles: new Set(['requester', 'agent', 'admin']) };
+const alicesTicket = { requesterId: 1, status: 'open' as const };
+
+describe('the policy', () => {
+  const browse = createPolicy({ anonymous: 'browse' });
+  const none = createPolicy({ anonymous: 'none' });
+
+  test('when guests may browse, then they read tickets but never notes, contact details or any change', () => {
+    expect(browse.can(guest, 'tickets.list')).toBe(true);
+    expect(browse.can(guest, 'ticket.view', alicesTicket)).toBe(true);
+    for (const a of ['ticket.view-internal', 'ticket.view-contact', 'ticket.comment', 'ticket.note', 'ticket.edit', 'ticket.close', 'ticket.create', 'admin.view'] as Action[]) {
+      expect({ a, allowed: browse.can(guest, a, alicesTicket) }).toEqual({ a, allowed: false });
+    }
+  });
+
+  test('when guests may not browse, then they see no tickets at all', () => {
+    expect(none.can(guest, 'tickets.list')).toBe(false);
+    expect(none.can(guest, 'ticket.view', alicesTicket)).toBe(false);
+    expect(none.needsPerson('ticket.view')).toBe(true);
+  });
+
+  test('when a requester looks at tickets, then only their own are theirs to see, reply to and close', () => {
+    expect(browse.can(alice, 'ticket.view', alicesTicket)).toBe(true);
+    expect(browse.can(alice, 'ticket.comment', alicesTicket)).toBe(true);
+    expect(browse.can(alice, 'ticket.close', alicesTicket)).toBe(true);
+    expect(browse.can(bob, 'ticket.view', alicesTicket)).toBe(false);
+    expect(browse.can(bob, 'ticket.comment', alicesTicket)).toBe(false);
+    expect(browse.can(alice, 'ticket.edit', alicesTicket)).toBe(false);
+    expect(browse.can(alice, 'ticket.note', alicesTicket)).toBe(false);
+    expect(browse.can(alice, 'tickets.list-all')).toBe(false);
+  });
+
+  test('when a ticket is closed, then it can be reopened but not closed again', () => {
+    const closed = { requesterId: 1, status: 'closed' as const };
+    expect(browse.can(alice, 'ticket.close', closed)).toBe(false);
+    expect(browse.can(alice, 'ticket.reopen', closed)).toBe(true);
+    expect(browse.can(alice, 'ticket.reopen', alicesTicket)).toBe(false);
+  });
+
+  test('when an agent or admin acts, then they may work any ticket; only admins administer', () => {
+    for (const v of [agent, admin]) {
+      for (const a of ['ticket.view', 'ticket.view-internal', 'ticket.note', 'ticket.edit', 'ticket.comment'] as Action[]) expect(browse.can(v, a, alicesTicket)).toBe(true);
+      expect(browse.can(v, 'tickets.list-all')).toBe(true);
+    }
+    expect(browse.can(agent, 'admin.view')).toBe(false);
+    expect(browse.can(admin, 'admin.view')).toBe(true);
+  });
+
+  test('when a ticket action is asked without a ticket, then it is refused rather than guessed', () => {
+    expect(browse.can(admin, 'ticket.edit')).toBe(false);
+  });
+});
+
+describe('resolveRoles', () => {
+  const config = { agents: ['Helpdesk Agents', 'CORP\\carol'], admins: ['CN=Deskside Admins,OU=Groups,DC=corp,DC=example', 'LAB\\Ops'] };
+
+  test('when nobody is named, then a signed-in person is a requester only', () => {
+    expect(resolveRoles({ key: 'corp\\alice', groups: [] }, config).roles).toEqual(['requester']);
+  });
+
+  test('when the login is listed, then the role comes from the login (case-insensitively)', () => {
+    const r = resolveRoles({ key: 'corp\\carol', groups: [] }, config);
+    expect(r.roles).toEqual(['requester', 'agent']);
+    expect(r.grants[1]).toMatchObject({ role: 'agent', setting: 'DESKSIDE_AGENTS', entry: 'CORP\\carol', via: 'login' });
+  });
+
+  test('when a group matches by name, DN or DOMAIN\\name, then the grant says which', () => {
+    const r = resolveRoles(
+      {
+        key: 'corp\\dan',
+        groups: [
+          { name: 'helpdesk agents', domain: 'CORP', dn: 'CN=helpdesk agents,OU=Groups,DC=corp,DC=example', nested: true },
+          { name: 'Deskside Admins', domain: 'CORP', dn: 'CN=Deskside Admins, OU=Groups, DC=corp, DC=example' },
+        ],
+      },
+      config,
+    );
+    expect(r.roles).toEqual(['requester', 'agent', 'admin']);
+    expect(r.grants.map((g) => [g.role, g.via, g.group])).toEqual([
+      ['requester', undefined, undefined],
+      ['agent', 'group', 'helpdesk agents'],
+      ['admin', 'group', 'Deskside Admins'],
+    ]);
+  });
+
+  test('when a DOMAIN\\group entry names another domain, then a same-named group elsewhere does not match', () => {
+    expect(resolveRoles({ key: 'corp\\x', groups: [{ name: 'Ops', domain: 'CORP' }] }, config).roles).toEqual(['requester']);
+    expect(resolveRoles({ key: 'lab\\x', groups: [{ name: 'Ops', domain: 'LAB' }] }, config).roles).toEqual(['requester', 'agent', 'admin']);
+  });
+});
