@@ -41,7 +41,7 @@ describe('identity through a trusted proxy', () => {
 
   test('when the header is sent twice or has a bad shape, then the request is refused with 400', async () => {
     // supertest joins repeated .set() calls, so send raw duplicates through node's http
-    const dup = await request(t.app).get('/me').set('X-Remote-User', ['TEST\\alice', 'TEST\\admin1']);
+    const dup = await request(t.app).get('/me').set('X-Remote-User', ['TEST\\alice', 'TEST\\admin1'] as unknown as string);
     expect(dup.status).toBe(400);
     const bad = await request(t.app).get('/me').set('X-Remote-User', 'alice');
     expect(bad.status).toBe(400);
