@@ -72,6 +72,8 @@ export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<voi
   await db.schema.createIndex('tickets_status_updated_idx').on('tickets').columns(['status', 'updated_at', 'id']).execute();
   await db.schema.createIndex('tickets_assignee_idx').on('tickets').columns(['assignee_id', 'active', 'updated_at', 'id']).execute();
   await db.schema.createIndex('tickets_requester_idx').on('tickets').columns(['requester_id', 'active', 'updated_at', 'id']).execute();
+  // "My tickets" lists every status by default.
+  await db.schema.createIndex('tickets_requester_all_idx').on('tickets').columns(['requester_id', 'updated_at', 'id']).execute();
   await db.schema.createIndex('tickets_category_idx').on('tickets').columns(['category_id', 'active', 'updated_at', 'id']).execute();
   await db.schema.createIndex('tickets_priority_idx').on('tickets').columns(['active', 'priority', 'updated_at', 'id']).execute();
   await db.schema.createIndex('tickets_updated_idx').on('tickets').columns(['updated_at', 'id']).execute();
