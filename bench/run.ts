@@ -1,0 +1,624 @@
+/**
+ * `npm run bench [-- --tickets N] [--seed S] [--reseed] [--duration SECONDS] [--only a,b]`
+ *
+ * Seeds (or reuses) a benchmark database, starts the production build as iisnode would
+ * (`node dist/server.js`, NODE_ENV=production, identity from a trusted proxy header),
+ * and measures each scenario at concurrency 1 and 8 with autocannon, against a bare
+ * Node http server sending the queue page's exact bytes as the ceiling. Writes
+ * bench/results/latest.json and latest.md and prints the table.
+ *
+ * Not part of `npm test`: figures depend on the machine; targets live here, never in tests.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+// Compiled to bench/data/build/run.js.
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const DATA = path.join(ROOT, 'bench', 'data');
+const RESULTS = path.join(ROOT, 'bench', 'results');
+const ENTRY = path.join(ROOT, 'dist', 'server.js');
+const SECRET = 'bench-secret-shared-by-every-process-0123456789';
+const AGENTS = Array.from({ length: 8 }, (_, i) => `CORP\\agent${i + 1}`);
+
+// ---------------------------------------------------------------- autocannon (no @types)
+interface AcRequest {
+  method?: string;
+  path?: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+interface AcResult {
+  errors: number;
+  timeouts: number;
+  start: Date;
+  finish: Date;
+}
+interface AcInstance {
+  on(event: 'response', fn: (client: unknown, statusCode: number, resBytes: number, responseTime: number) => void): void;
+  on(event: 'reqError', fn: (err: Error) => void): void;
+  stop(): void;
+}
+type Autocannon = (opts: Record<string, unknown>, cb: (err: Error | null, result: AcResult) => void) => AcInstance;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const autocannon = require('autocannon') as Autocannon;
+
+// ---------------------------------------------------------------- arguments
+interface Args {
+  tickets: number;
+  seed: number;
+  reseed: boolean;
+  duration: number;
+  warmup: number;
+  only: string[] | null;
+  build: boolean;
+  cpuProf: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { tickets: 100_000, seed: 20261128, reseed: false, duration: 8, warmup: 1, only: null, build: true, cpuProf: false };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split('=', 2);
+    const val = () => inline ?? argv[++i];
+    const num = () => {
+      const v = val();
+      if (!/^\d+(\.\d+)?$/.test(v ?? '')) throw new Error(`${flag} needs a number`);
+      return Number(v);
+    };
+    if (flag === '--tickets') a.tickets = num();
+    else if (flag === '--seed') a.seed = num();
+    else if (flag === '--reseed') a.reseed = true;
+    else if (flag === '--duration') a.duration = num();
+    else if (flag === '--warmup') a.warmup = num();
+    else if (flag === '--only') a.only = val().split(',');
+    else if (flag === '--no-build') a.build = false;
+    else if (flag === '--cpu-prof') a.cpuProf = true;
+    else throw new Error(`unknown option ${flag}; usage: npm run bench -- [--tickets N] [--seed S] [--reseed] [--duration S] [--only queue,ticket] [--cpu-prof]`);
+  }
+  if (a.tickets < 1000) throw new Error('--tickets must be at least 1,000');
+  return a;
+}
+
+// ---------------------------------------------------------------- processes we start
+const children = new Set<ChildProcess>();
+function killAll(): void {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null && c.pid) process.kill(c.pid, 'SIGKILL');
+}
+process.on('exit', killAll);
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    killAll();
+    process.exit(130);
+  });
+}
+
+async function stopChild(c: ChildProcess): Promise<void> {
+  if (c.exitCode === null && c.signalCode === null) {
+    const exited = new Promise((r) => c.once('exit', r));
+    c.kill('SIGTERM');
+    const t = setTimeout(() => c.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(t);
+  }
+  children.delete(c);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Fetched {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+function fetchRaw(port: number, pathName: string, headers: Record<string, string> = {}, method = 'GET', body?: string): Promise<Fetched> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path: pathName, method, headers: { ...headers, ...(body ? { 'content-length': String(Buffer.byteLength(body)) } : {}) } }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (d: Buffer) => parts.push(d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.setTimeout(30_000, () => req.destroy(new Error(`timeout ${pathName}`)));
+    if (body) req.write(body);
+    req.end();
+  });
+}
+
+// ---------------------------------------------------------------- seeding (cached)
+interface SeedMeta {
+  tickets: number;
+  seed: number;
+  seedSeconds: number;
+  seededAt: string;
+  heavyRequester: { login: string; tickets: number };
+  eventfulTickets: number[];
+  activeTickets: number[];
+  categoryId: number;
+  fileBytes: number;
+}
+
+function seedFile(a: Args): string {
+  return path.join(DATA, `bench-${a.tickets}-${a.seed}.db`);
+}
+
+async function ensureSeeded(a: Args): Promise<SeedMeta> {
+  mkdirSync(DATA, { recursive: true });
+  const file = seedFile(a);
+  const metaFile = `${file}.json`;
+  if (!a.reseed && existsSync(file) && existsSync(metaFile)) {
+    const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as SeedMeta;
+    process.stderr.write(`Reusing ${path.relative(ROOT, file)} (seeded ${meta.seededAt} in ${meta.seedSeconds.toFixed(1)} s; --reseed to seed again)\n`);
+    return meta;
+  }
+  const tmp = `${file}.seeding`;
+  for (const f of [tmp, `${tmp}-wal`, `${tmp}-shm`, file, `${file}-wal`, `${file}-shm`, metaFile]) rmSync(f, { force: true });
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'deskside-seed-'));
+  process.stderr.write(`Seeding ${a.tickets.toLocaleString('en-GB')} tickets (seed ${a.seed}) into ${path.relative(ROOT, file)}\n`);
+  const started = process.hrtime.bigint();
+  // The real CLI (npm run seed) does the work and draws the progress bar on our stderr.
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'cli', 'seed.js'), '--tickets', String(a.tickets), '--seed', String(a.seed)], {
+    cwd: ROOT,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...baseEnv(tmp, dataDir), DESKSIDE_LOG_LEVEL: 'warn' },
+  });
+  const seedSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  rmSync(dataDir, { recursive: true, force: true });
+  if (r.status !== 0) throw new Error(`seeding failed (exit ${r.status})`);
+
+  // Pick the people and tickets the scenarios use, once, and remember them with the file.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const Sqlite = require('better-sqlite3') as typeof import('better-sqlite3');
+  const db = new Sqlite(tmp);
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  const heavy = db
+    .prepare(
+      `select p.login, (select count(*) from tickets t where t.requester_id = p.id) n
+         from people p where p.is_agent = 0 and p.id in (select id from people order by id limit 200) order by n desc limit 1`,
+    )
+    .get() as { login: string; n: number };
+  const maxId = (db.prepare('select max(id) m from tickets').get() as { m: number }).m;
+  const eventful = (
+    db
+      .prepare(`select ticket_id id from ticket_events where ticket_id > ? group by ticket_id having count(*) >= 20 limit 100`)
+      .all(Math.floor(maxId / 2)) as { id: number }[]
+  ).map((x) => x.id);
+  const active = (db.prepare(`select id from tickets where active = 1 and id > ? order by id limit 200`).all(Math.floor(maxId / 3)) as { id: number }[]).map((x) => x.id);
+  const categoryId = (db.prepare(`select id from categories where name = 'Software'`).get() as { id: number }).id;
+  db.close();
+  renameSync(tmp, file);
+  for (const f of [`${tmp}-wal`, `${tmp}-shm`]) rmSync(f, { force: true });
+  const meta: SeedMeta = {
+    tickets: a.tickets,
+    seed: a.seed,
+    seedSeconds,
+    seededAt: new Date().toISOString(),
+    heavyRequester: { login: heavy.login, tickets: heavy.n },
+    eventfulTickets: eventful,
+    activeTickets: active,
+    categoryId,
+    fileBytes: (await import('node:fs')).statSync(file).size,
+  };
+  writeFileSync(metaFile, JSON.stringify(meta, null, 2));
+  return meta;
+}
+
+// ---------------------------------------------------------------- the server under test
+function baseEnv(dbFile: string, dataDir: string): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    NODE_ENV: 'production',
+    DESKSIDE_IDENTITY: 'proxy',
+    DESKSIDE_TRUSTED_PROXIES: '127.0.0.1,::1',
+    DESKSIDE_AGENTS: AGENTS.join(','),
+    DESKSIDE_LOG_LEVEL: 'warn',
+    DESKSIDE_DATABASE: `sqlite:${dbFile}`,
+    DESKSIDE_DATA_DIR: dataDir,
+    DESKSIDE_SECRET: SECRET,
+    DESKSIDE_HOST: '127.0.0.1',
+  };
+}
+
+interface Server {
+  proc: ChildProcess;
+  port: number;
+  coldStartMs: number;
+  output: () => string;
+}
+
+async function startServer(dbFile: string, dataDir: string, opts: { cpuProfDir?: string } = {}): Promise<Server> {
+  const port = await freePort();
+  const nodeArgs = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [];
+  let out = '';
+  const t0 = process.hrtime.bigint();
+  const proc = spawn(process.execPath, [...nodeArgs, ENTRY], { cwd: ROOT, env: { ...baseEnv(dbFile, dataDir), PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(proc);
+  proc.stdout!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
+  proc.stderr!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
+  // Process start to the first 200: poll /healthz (which reads the database) every 2 ms.
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}:\n${out}`);
+    if (Date.now() > deadline) throw new Error(`server did not answer within 60 s:\n${out}`);
+    const ok = await fetchRaw(port, '/healthz').then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  const coldStartMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  return { proc, port, coldStartMs, output: () => out };
+}
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return kb / 1024;
+}
+
+// ---------------------------------------------------------------- people signed in
+interface Persona {
+  login: string;
+  cookie: string;
+  csrf: string;
+}
+
+async function signIn(port: number, login: string): Promise<Persona> {
+  // The proxy vouches for the person; Deskside starts a session and a CSRF browser id.
+  const r = await fetchRaw(port, '/tickets/new', { 'x-remote-user': login });
+  if (r.status !== 200) throw new Error(`sign-in as ${login}: HTTP ${r.status}`);
+  const setCookies = ([] as string[]).concat(r.headers['set-cookie'] ?? []);
+  const cookie = setCookies.map((c) => c.split(';')[0]).join('; ');
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(r.body.toString())?.[1];
+  if (!csrf) throw new Error(`no _csrf field on /tickets/new for ${login}`);
+  return { login, cookie, csrf };
+}
+
+function headersOf(p: Persona, form = false): Record<string, string> {
+  return { 'x-remote-user': p.login, cookie: p.cookie, ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) };
+}
+
+// ---------------------------------------------------------------- measuring
+interface Measured {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  bytes: number;
+  responses: number;
+  generatorCpuPercent: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
+}
+
+function runOnce(port: number, requests: AcRequest[], connections: number, seconds: number, expect: number): Promise<Measured & { lat: number[] }> {
+  return new Promise((resolve, reject) => {
+    const lat: number[] = [];
+    let bytes = 0;
+    let good = 0;
+    let bad = 0;
+    const cpu0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    const inst = autocannon(
+      { url: `http://127.0.0.1:${port}`, connections, pipelining: 1, duration: seconds, requests, timeout: 10 },
+      (err, result) => {
+        if (err) return reject(err);
+        const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
+        const cpu = process.cpuUsage(cpu0);
+        lat.sort((x, y) => x - y);
+        resolve({
+          lat,
+          requestsPerSecond: good / wallS,
+          p50Ms: percentile(lat, 0.5),
+          p99Ms: percentile(lat, 0.99),
+          errors: bad + result.errors,
+          bytes: good ? Math.round(bytes / good) : 0,
+          responses: good,
+          generatorCpuPercent: ((cpu.user + cpu.system) / 1e6 / wallS) * 100,
+        });
+      },
+    );
+    // autocannon's own histogram is whole milliseconds and only counts 2xx; keep exact times.
+    inst.on('response', (_c, status, resBytes, ms) => {
+      if (status === expect) {
+        good++;
+        bytes += resBytes;
+        lat.push(ms);
+      } else bad++;
+    });
+  });
+}
+
+async function measure(port: number, requests: AcRequest[], connections: number, a: Args, expect: number): Promise<Measured> {
+  if (a.warmup > 0) await runOnce(port, requests, connections, a.warmup, expect);
+  const m = await runOnce(port, requests, connections, a.duration, expect);
+  const { lat: _lat, ...rest } = m;
+  return rest;
+}
+
+/** Several ports measured at once (two processes): summed throughput, latencies pooled. */
+async function measureMany(ports: number[], requests: AcRequest[], connectionsEach: number, a: Args, expect: number): Promise<Measured> {
+  if (a.warmup > 0) await Promise.all(ports.map((p) => runOnce(p, requests, connectionsEach, a.warmup, expect)));
+  const ms = await Promise.all(ports.map((p) => runOnce(p, requests, connectionsEach, a.duration, expect)));
+  const lat = ms.flatMap((m) => m.lat).sort((x, y) => x - y);
+  const responses = ms.reduce((s, m) => s + m.responses, 0);
+  return {
+    requestsPerSecond: ms.reduce((s, m) => s + m.requestsPerSecond, 0),
+    p50Ms: percentile(lat, 0.5),
+    p99Ms: percentile(lat, 0.99),
+    errors: ms.reduce((s, m) => s + m.errors, 0),
+    bytes: responses ? Math.round(ms.reduce((s, m) => s + m.bytes * m.responses, 0) / responses) : 0,
+    responses,
+    generatorCpuPercent: ms[0].generatorCpuPercent, // one process: every instance shares it
+  };
+}
+
+// ---------------------------------------------------------------- the bare-Node ceiling
+const CEILING_SERVER = `
+const http = require('http');
+const fs = require('fs');
+const body = fs.readFileSync(process.argv[1]);
+const type = process.argv[2];
+const s = http.createServer((req, res) => {
+  res.writeHead(200, { 'content-type': type, 'content-length': body.length });
+  res.end(body);
+});
+s.keepAliveTimeout = 5000;
+s.listen(Number(process.argv[3]), '127.0.0.1', () => process.stdout.write('ready\\n'));
+`;
+
+async function startCeiling(bodyFile: string, contentType: string): Promise<{ proc: ChildProcess; port: number }> {
+  const port = await freePort();
+  const proc = spawn(process.execPath, ['-e', CEILING_SERVER, bodyFile, contentType, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(proc);
+  await new Promise<void>((resolve, reject) => {
+    proc.stdout!.once('data', () => resolve());
+    proc.once('exit', (code) => reject(new Error(`ceiling server exited ${code}`)));
+  });
+  return { proc, port };
+}
+
+// ---------------------------------------------------------------- scenarios
+interface Scenario {
+  name: string;
+  persona: 'agent' | 'requester' | 'writer';
+  expect: number;
+  requests: (p: Persona) => AcRequest[];
+}
+
+function scenarios(meta: SeedMeta): Scenario[] {
+  const get = (paths: string[]) => (p: Persona) => paths.map((pathName) => ({ method: 'GET', path: pathName, headers: headersOf(p) }));
+  return [
+    { name: 'queue', persona: 'agent', expect: 200, requests: get(['/tickets']) },
+    { name: 'queue-page-1000', persona: 'agent', expect: 200, requests: get(['/tickets?page=1000']) },
+    {
+      name: 'queue-filtered',
+      persona: 'agent',
+      expect: 200,
+      requests: get([`/tickets?status=open&assignee=${encodeURIComponent(AGENTS[2])}&category=${meta.categoryId}`]),
+    },
+    { name: 'my-tickets', persona: 'requester', expect: 200, requests: get(['/tickets?requester=me']) },
+    { name: 'ticket', persona: 'agent', expect: 200, requests: get(meta.eventfulTickets.slice(0, 50).map((id) => `/tickets/${id}`)) },
+    { name: 'search', persona: 'agent', expect: 200, requests: get(['/tickets?q=outlook']) },
+    {
+      name: 'create-ticket',
+      persona: 'writer',
+      expect: 303,
+      requests: (p) => [
+        {
+          method: 'POST',
+          path: '/tickets',
+          headers: headersOf(p, true),
+          body: new URLSearchParams({
+            _csrf: p.csrf,
+            title: 'Benchmark: printer on floor 2 shows an error',
+            description: 'Raised by the benchmark. The display says paper jam in tray 2 although the tray is empty.',
+            category: String(meta.categoryId),
+            priority: 'normal',
+          }).toString(),
+        },
+      ],
+    },
+    {
+      name: 'comment',
+      persona: 'agent',
+      expect: 303,
+      requests: (p) =>
+        meta.activeTickets.slice(0, 100).map((id) => ({
+          method: 'POST',
+          path: `/tickets/${id}/comments`,
+          headers: headersOf(p, true),
+          body: new URLSearchParams({ _csrf: p.csrf, body: 'Benchmark reply: please restart the machine and try again.' }).toString(),
+        })),
+    },
+  ];
+}
+
+// ---------------------------------------------------------------- report
+interface ScenarioResult {
+  name: string;
+  concurrency: number;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  bytes: number;
+  ratioToCeiling: number;
+}
+
+const r1 = (x: number) => Math.round(x * 10) / 10;
+const r2 = (x: number) => Math.round(x * 100) / 100;
+const r3 = (x: number) => Math.round(x * 1000) / 1000;
+
+function table(rows: ScenarioResult[]): string {
+  const head = '| scenario | concurrency | requests/s | p50 ms | p99 ms | errors | bytes | ratio to ceiling |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |';
+  return [head, ...rows.map((r) => `| ${r.name} | ${r.concurrency} | ${r.requestsPerSecond.toLocaleString('en-GB', { maximumFractionDigits: 0 })} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.errors} | ${r.bytes.toLocaleString('en-GB')} | ${(r.ratioToCeiling * 100).toFixed(1)} % |`)].join('\n');
+}
+
+// ---------------------------------------------------------------- main
+async function main(): Promise<void> {
+  const a = parseArgs(process.argv.slice(2));
+  if (a.build) {
+    process.stderr.write('Building (npm run build)…\n');
+    const b = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+    if (b.status !== 0) throw new Error('build failed');
+  }
+  const meta = await ensureSeeded(a);
+
+  // Each run works on a copy, so its writes never change the cached database.
+  const work = mkdtempSync(path.join(DATA, 'run-'));
+  const dbFile = path.join(work, 'deskside.db');
+  copyFileSync(seedFile(a), dbFile);
+  const cpuProfDir = a.cpuProf ? path.join(DATA, 'profiles', new Date().toISOString().replace(/[:.]/g, '-')) : undefined;
+  if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
+  const loadBefore = os.loadavg();
+  const started = Date.now();
+  let server: Server | undefined;
+  try {
+    server = await startServer(dbFile, work, { cpuProfDir });
+    process.stderr.write(`Server up in ${server.coldStartMs.toFixed(0)} ms (pid ${server.proc.pid}, port ${server.port})\n`);
+    const personas = {
+      agent: await signIn(server.port, AGENTS[0]),
+      requester: await signIn(server.port, meta.heavyRequester.login),
+      writer: await signIn(server.port, 'CORP\\bench.writer'),
+    };
+
+    // The ceiling: the queue page's exact bytes from a bare Node http server.
+    const page = await fetchRaw(server.port, '/tickets', headersOf(personas.agent));
+    if (page.status !== 200) throw new Error(`queue page answered ${page.status}`);
+    const pageFile = path.join(work, 'queue.html');
+    writeFileSync(pageFile, page.body);
+    const ceiling = await startCeiling(pageFile, String(page.headers['content-type']));
+    const ceilingReq: AcRequest[] = [{ method: 'GET', path: '/tickets', headers: headersOf(personas.agent) }];
+    const ceilingBy = new Map<number, Measured>();
+    for (const c of [1, 8]) {
+      const m = await measure(ceiling.port, ceilingReq, c, a, 200);
+      ceilingBy.set(c, m);
+      process.stderr.write(`  ceiling      c=${c}  ${m.requestsPerSecond.toFixed(0)} req/s  p50 ${m.p50Ms.toFixed(2)} ms\n`);
+    }
+    await stopChild(ceiling.proc);
+
+    const results: ScenarioResult[] = [];
+    const generatorCpu: Record<string, number> = {};
+    for (const s of scenarios(meta)) {
+      if (a.only && !a.only.includes(s.name)) continue;
+      for (const c of [1, 8]) {
+        const m = await measure(server.port, s.requests(personas[s.persona]), c, a, s.expect);
+        const ceil = ceilingBy.get(c)!.requestsPerSecond;
+        results.push({ name: s.name, concurrency: c, requestsPerSecond: r1(m.requestsPerSecond), p50Ms: r3(m.p50Ms), p99Ms: r3(m.p99Ms), errors: m.errors, bytes: m.bytes, ratioToCeiling: r3(m.requestsPerSecond / ceil) });
+        generatorCpu[`${s.name}@${c}`] = Math.round(m.generatorCpuPercent);
+        process.stderr.write(`  ${s.name.padEnd(16)} c=${c}  ${m.requestsPerSecond.toFixed(0)} req/s  p50 ${m.p50Ms.toFixed(2)} ms  p99 ${m.p99Ms.toFixed(2)} ms  errors ${m.errors}\n`);
+        if (m.errors > 0) process.stderr.write(server.output().slice(-2000));
+      }
+    }
+    const rss = rssMb(server.proc.pid!);
+
+    // Two processes on one database file, as iisnode runs them (one per core): the
+    // queue from one process at 8 connections, then from two at 4 connections each.
+    let twoProcess: Record<string, unknown> | undefined;
+    if (!a.only || a.only.includes('two-process')) {
+      const queueReq = [{ method: 'GET', path: '/tickets', headers: headersOf(personas.agent) }];
+      const one = await measure(server.port, queueReq, 8, a, 200);
+      const second = await startServer(dbFile, work);
+      // Sessions live in the shared database and the secret is shared: the same cookie works on both.
+      const two = await measureMany([server.port, second.port], queueReq, 4, a, 200);
+      await stopChild(second.proc);
+      twoProcess = {
+        scenario: 'queue',
+        oneProcessRequestsPerSecond: r1(one.requestsPerSecond),
+        twoProcessRequestsPerSecond: r1(two.requestsPerSecond),
+        speedup: r2(two.requestsPerSecond / one.requestsPerSecond),
+        oneProcessP50Ms: r3(one.p50Ms),
+        twoProcessP50Ms: r3(two.p50Ms),
+        errors: one.errors + two.errors,
+        generatorCpuPercent: Math.round(two.generatorCpuPercent),
+      };
+      process.stderr.write(`  two processes: ${two.requestsPerSecond.toFixed(0)} req/s vs one ${one.requestsPerSecond.toFixed(0)} req/s (×${(two.requestsPerSecond / one.requestsPerSecond).toFixed(2)})\n`);
+    }
+
+    await stopChild(server.proc);
+    server = undefined;
+
+    const out = {
+      tickets: meta.tickets,
+      seedSeconds: r1(meta.seedSeconds),
+      coldStartMs: r1((await coldStart(dbFile, work))),
+      rssMb: r1(rss),
+      ceilingRequestsPerSecond: r1(ceilingBy.get(8)!.requestsPerSecond),
+      scenarios: results,
+      ceiling: [1, 8].map((c) => ({ concurrency: c, requestsPerSecond: r1(ceilingBy.get(c)!.requestsPerSecond), p50Ms: r3(ceilingBy.get(c)!.p50Ms), p99Ms: r3(ceilingBy.get(c)!.p99Ms), bytes: ceilingBy.get(c)!.bytes })),
+      twoProcess,
+      machine: {
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model,
+        memoryGb: r1(os.totalmem() / 2 ** 30),
+        node: process.version,
+        loadAverageBefore: loadBefore.map(r2),
+        loadAverageAfter: os.loadavg().map(r2),
+      },
+      settings: { durationSeconds: a.duration, warmupSeconds: a.warmup, seed: a.seed, databaseBytes: meta.fileBytes, heavyRequesterTickets: meta.heavyRequester.tickets },
+      generatorCpuPercent: generatorCpu,
+      finishedAt: new Date().toISOString(),
+      wallSeconds: Math.round((Date.now() - started) / 1000),
+    };
+    mkdirSync(RESULTS, { recursive: true });
+    const md = [
+      `# Deskside benchmark: ${meta.tickets.toLocaleString('en-GB')} tickets`,
+      '',
+      `${out.machine.cpus} CPUs (${out.machine.cpuModel}), Node ${out.machine.node}, load average ${out.machine.loadAverageBefore.join(' ')} before, ${out.machine.loadAverageAfter.join(' ')} after. ${a.duration} s per measurement after ${a.warmup} s warm-up.`,
+      '',
+      table(results),
+      '',
+      `| figure | value |\n| --- | ---: |`,
+      `| bare-Node ceiling (queue page bytes), c=1 / c=8 | ${out.ceiling.map((c) => c.requestsPerSecond.toLocaleString('en-GB', { maximumFractionDigits: 0 })).join(' / ')} req/s |`,
+      `| cold start (process start to first 200) | ${out.coldStartMs} ms |`,
+      `| RSS after the run | ${out.rssMb} MB |`,
+      `| seeding ${meta.tickets.toLocaleString('en-GB')} tickets | ${out.seedSeconds} s |`,
+      twoProcess ? `| queue, two processes vs one (c=8 total) | ${twoProcess.twoProcessRequestsPerSecond} vs ${twoProcess.oneProcessRequestsPerSecond} req/s (×${twoProcess.speedup}) |` : '',
+      '',
+    ].join('\n');
+    const suffix = a.only ? '-partial' : '';
+    writeFileSync(path.join(RESULTS, `latest${suffix}.json`), `${JSON.stringify(out, null, 2)}\n`);
+    writeFileSync(path.join(RESULTS, `latest${suffix}.md`), md);
+    process.stdout.write(`\n${md}\n`);
+    if (cpuProfDir) process.stderr.write(`CPU profiles in ${cpuProfDir}\n`);
+  } finally {
+    if (server) await stopChild(server.proc);
+    killAll();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** A fresh process on the same file, with the page cache warm: start to first 200, median of 5. */
+async function coldStart(dbFile: string, work: string): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const s = await startServer(dbFile, work);
+    times.push(s.coldStartMs);
+    await stopChild(s.proc);
+  }
+  times.sort((x, y) => x - y);
+  return times[2];
+}
+
+main().catch((err: unknown) => {
+  killAll();
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exit(1);
+});
