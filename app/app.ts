@@ -12,6 +12,7 @@ import { healthRoutes } from './features/health/health.routes';
 import { homeRoutes } from './features/home/home.routes';
 import { meRoutes } from './features/me/me.routes';
 import { signInRoutes } from './features/sign-in/sign-in.routes';
+import { TicketReadCache } from './features/tickets/tickets.cache';
 import { ticketRoutes } from './features/tickets/tickets.routes';
 import type { IdentityProvider } from './identity/types';
 import type { Logger } from './logging';
@@ -21,6 +22,7 @@ import { errorHandler } from './web/error-handler';
 import { notFound } from './web/http-error';
 import { identify } from './web/identify';
 import { viewLocals } from './web/locals';
+import { ejsViewEngine } from './web/view-engine';
 import { requestLog } from './web/request-log';
 
 export interface AppDeps {
@@ -50,6 +52,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', false);
   app.set('views', path.join(APP_ROOT, 'views'));
   app.set('view engine', 'ejs');
+  app.engine('ejs', ejsViewEngine());
   app.set('view cache', config.nodeEnv === 'production');
   app.set('query parser', 'simple');
   app.locals.appName = 'Deskside';
@@ -92,8 +95,10 @@ export function createApp(deps: AppDeps): Express {
   app.use(forms.verify);
   app.use(viewLocals({ policy, config, demoPeople: deps.demoPeople }));
 
-  app.use(homeRoutes({ database: deps.database }));
-  app.use(ticketRoutes({ database: deps.database, policy }));
+  // One per process, shared by the pages that count tickets.
+  const ticketCache = new TicketReadCache(deps.database);
+  app.use(homeRoutes({ database: deps.database, cache: ticketCache }));
+  app.use(ticketRoutes({ database: deps.database, policy, cache: ticketCache }));
   app.use(signInRoutes({ config, database: deps.database, logger }));
   app.use(meRoutes());
   app.use(categoryAdminRoutes({ database: deps.database, policy }));

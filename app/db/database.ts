@@ -2,7 +2,7 @@ import Sqlite from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Kysely, sql, type Transaction } from 'kysely';
-import { DesksideSqliteDialect, type DialectName } from './dialect';
+import { DesksideSqliteDialect, withStatementCache, type DialectName } from './dialect';
 import type { DB } from './schema';
 
 export const APP_ROOT = path.resolve(__dirname, '..', '..');
@@ -16,6 +16,12 @@ export interface Database {
   write<T>(fn: (trx: Transaction<DB>) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Changes whenever anything is committed, by this process or another; equal stamps mean
+   * nothing changed in between. Optional: a database that cannot tell cheaply leaves it out
+   * and callers must not reuse answers as exact.
+   */
+  changeStamp?(): string;
 }
 
 export class DatabaseConfigError extends Error {}
@@ -38,7 +44,10 @@ export function openDatabase(url: string, opts: { busyTimeoutMs?: number } = {})
   native.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
   native.pragma('synchronous = NORMAL');
   native.pragma('foreign_keys = ON');
-  const db = new Kysely<DB>({ dialect: new DesksideSqliteDialect({ database: native }) });
+  const db = new Kysely<DB>({ dialect: new DesksideSqliteDialect({ database: withStatementCache(native) }) });
+  // data_version moves when another connection (another iisnode process) commits;
+  // total_changes counts this connection's own writes.
+  const stampQuery = native.prepare<[], { t: number; d: number }>('select total_changes() as t, data_version as d from pragma_data_version');
   return {
     db,
     dialect: 'sqlite',
@@ -49,6 +58,10 @@ export function openDatabase(url: string, opts: { busyTimeoutMs?: number } = {})
     },
     async close() {
       await db.destroy();
+    },
+    changeStamp() {
+      const r = stampQuery.get()!;
+      return `${r.d}:${r.t}`;
     },
   };
 }

@@ -1,4 +1,4 @@
-import { CompiledQuery, SqliteAdapter, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDialectConfig } from 'kysely';
+import { CompiledQuery, SqliteAdapter, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDatabase, type SqliteDialectConfig, type SqliteStatement } from 'kysely';
 
 /**
  * Everything that differs between the engines lives in app/db/. Feature code asks for a
@@ -29,4 +29,26 @@ export class DesksideSqliteDialect extends SqliteDialect {
   override createAdapter(): SqliteAdapter {
     return new SqliteAdapter();
   }
+}
+
+/**
+ * Kysely prepares every query afresh; SQLite's prepare (parse + plan) costs as much as
+ * running a small indexed query. The app issues a few dozen distinct SQL strings, so
+ * each prepared statement is kept and reused (better-sqlite3 statements are reusable and
+ * every call is synchronous, so two requests never share one mid-flight).
+ */
+export function withStatementCache(database: SqliteDatabase, max = 500): SqliteDatabase {
+  const cache = new Map<string, SqliteStatement>();
+  return {
+    close: () => database.close(),
+    prepare(sql: string): SqliteStatement {
+      let stmt = cache.get(sql);
+      if (!stmt) {
+        stmt = database.prepare(sql);
+        if (cache.size >= max) cache.delete(cache.keys().next().value as string);
+        cache.set(sql, stmt);
+      }
+      return stmt;
+    },
+  };
 }

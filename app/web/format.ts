@@ -9,11 +9,23 @@ const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
   ['minute', 60],
 ];
 
+// Building an Intl formatter costs far more than using one; a list page formats 50 times.
+const relativeFormats = new Map<string, Intl.RelativeTimeFormat>();
+
+function relativeFormat(locale: string): Intl.RelativeTimeFormat {
+  let f = relativeFormats.get(locale);
+  if (!f) {
+    f = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' });
+    if (relativeFormats.size < 50) relativeFormats.set(locale, f);
+  }
+  return f;
+}
+
 export function relativeTime(date: Date, now: Date = new Date(), locale = 'en-GB'): string {
   const seconds = Math.round((date.getTime() - now.getTime()) / 1000);
   const abs = Math.abs(seconds);
   if (abs < 45) return 'just now';
-  const fmt = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' });
+  const fmt = relativeFormat(locale);
   for (const [unit, size] of UNITS) {
     if (abs >= size) return fmt.format(Math.round(seconds / size), unit);
   }
@@ -36,8 +48,19 @@ export function exactTime(date: Date, locale = 'en-GB'): string {
   return `${f.format(date)} UTC`;
 }
 
+const knownLocales = new Map<string, string>();
+
 /** The first language of Accept-Language that Intl knows, else en-GB. */
 export function localeFrom(acceptLanguage: string | undefined): string {
+  const header = acceptLanguage ?? '';
+  const known = knownLocales.get(header);
+  if (known) return known;
+  const found = findLocale(header);
+  if (knownLocales.size < 200) knownLocales.set(header, found);
+  return found;
+}
+
+function findLocale(acceptLanguage: string): string {
   const first = (acceptLanguage ?? '').split(',')[0]?.split(';')[0]?.trim();
   if (first && /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(first)) {
     try {

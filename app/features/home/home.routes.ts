@@ -2,11 +2,13 @@ import { Router } from 'express';
 import type { Database } from '../../db/database';
 import { isAgent, viewerOf } from '../../web/viewer';
 import { priorityName } from '../tickets/ticket-values';
+import { TicketReadCache } from '../tickets/tickets.cache';
 import { listTickets, queueSummary } from '../tickets/tickets.queries';
 
 /** GET /: guests see what they may do; requesters their open tickets; agents the queue at a glance. */
-export function homeRoutes(deps: { database: Database }): Router {
+export function homeRoutes(deps: { database: Database; cache?: TicketReadCache }): Router {
   const { database } = deps;
+  const cache = deps.cache ?? new TicketReadCache(database);
   const router = Router();
   router.get('/', async (_req, res) => {
     const v = viewerOf(res);
@@ -14,10 +16,13 @@ export function homeRoutes(deps: { database: Database }): Router {
     if (v.anonymous) return res.render('home/index', base);
     if (isAgent(v)) {
       const [summary, mineRows] = await Promise.all([
-        queueSummary(database.db, database.dialect, v.personId!),
+        queueSummary((q) => cache.count(q), v.personId!),
         listTickets(database.db, database.dialect, { status: 'active', assigneeId: v.personId!, sort: 'priority' }, 10, 0),
       ]);
-      return res.render('home/index', { ...base, summary, mineRows });
+      // Figures are exact, or recent and said to be approximate ("about 1,200").
+      const shown = (c: { n: number; exact: boolean }) => `${c.exact ? '' : 'about '}${c.n.toLocaleString('en-GB')}`;
+      const figures = { mine: shown(summary.mine), unassigned: shown(summary.unassigned), urgent: shown(summary.urgent), active: shown(summary.active) };
+      return res.render('home/index', { ...base, summary: figures, mineRows });
     }
     const openRows = await listTickets(database.db, database.dialect, { status: 'active', requesterId: v.personId!, sort: 'updated' }, 20, 0);
     res.render('home/index', { ...base, openRows });

@@ -289,12 +289,12 @@ export async function setAgentFlag(db: Q, personId: number, isAgent: boolean): P
 }
 
 /** The queue's headline numbers for the agent home page. */
-export async function queueSummary(db: Q, dialect: DialectName, agentId: number) {
+export async function queueSummary<C>(count: (q: TicketQuery) => Promise<C>, agentId: number) {
   const [active, unassigned, mine, urgent] = await Promise.all([
-    countTickets(db, dialect, { status: 'active', sort: 'updated' }),
-    countTickets(db, dialect, { status: 'active', assigneeId: null, sort: 'updated' }),
-    countTickets(db, dialect, { status: 'active', assigneeId: agentId, sort: 'updated' }),
-    countTickets(db, dialect, { status: 'active', priority: 4, sort: 'updated' }),
+    count({ status: 'active', sort: 'updated' }),
+    count({ status: 'active', assigneeId: null, sort: 'updated' }),
+    count({ status: 'active', assigneeId: agentId, sort: 'updated' }),
+    count({ status: 'active', priority: 4, sort: 'updated' }),
   ]);
   return { active, unassigned, mine, urgent };
 }

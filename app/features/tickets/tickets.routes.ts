@@ -8,7 +8,8 @@ import { isAgent, viewerOf, type RequestViewer } from '../../web/viewer';
 import { findPersonByKey, listPeopleByIds } from '../people/people.queries';
 import { LIMITS, PRIORITIES, priorityName, STATUS_HINTS, STATUS_LABELS, STATUSES } from './ticket-values';
 import { FilterError, listUrl, parseListParams, SORTS, toQuery, type ListParams } from './tickets.filters';
-import { countTickets, getTicket, listAgents, listCategories, listEvents, listTickets, type EventRow, type TicketRow } from './tickets.queries';
+import { TicketReadCache } from './tickets.cache';
+import { getTicket, listCategories, listEvents, listTickets, type EventRow, type TicketRow } from './tickets.queries';
 import { addComment, createTicket, editTicket, parseEdit, setOwnStatus, validateNewTicket, type FieldErrors } from './tickets.service';
 
 /**
@@ -19,8 +20,9 @@ import { addComment, createTicket, editTicket, parseEdit, setOwnStatus, validate
  * POST /tickets/:id             agents: change fields (409 on a stale version); requesters: close/reopen
  * POST /tickets/:id/comments    reply, or (agents) internal note
  */
-export function ticketRoutes(deps: { database: Database; policy: Policy }): Router {
+export function ticketRoutes(deps: { database: Database; policy: Policy; cache?: TicketReadCache }): Router {
   const { database, policy } = deps;
+  const cache = deps.cache ?? new TicketReadCache(database);
   const db = database.db;
   const router = Router();
 
@@ -74,12 +76,19 @@ export function ticketRoutes(deps: { database: Database; policy: Policy }): Rout
     }
     const query = toQuery(params, { assigneeId, requesterId });
     const offset = (params.page - 1) * LIMITS.pageSize;
-    const [rows, total, categories, agents] = await Promise.all([
+    const [rows, count, categories, agents] = await Promise.all([
       listTickets(db, database.dialect, query, LIMITS.pageSize, offset),
-      countTickets(db, database.dialect, query),
-      listCategories(db, { activeOnly: false }),
-      agent ? listAgents(db) : Promise.resolve([]),
+      cache.count(query),
+      cache.categories(),
+      agent ? cache.agents() : Promise.resolve([]),
     ]);
+    // A stale count is labelled "about"; the page itself may know better for free.
+    let total = count.n;
+    let totalExact = count.exact;
+    if (!totalExact && rows.length < LIMITS.pageSize && (rows.length > 0 || offset === 0)) {
+      total = offset + rows.length; // the list ends on this page
+      totalExact = true;
+    } else if (total < offset + rows.length) total = offset + rows.length;
     if (params.q && (!query.words || query.words.length === 0)) notices.push('Search needs at least one letter or digit; showing every ticket instead.');
     const pages = Math.max(1, Math.ceil(total / LIMITS.pageSize));
     res.render('tickets/index', {
@@ -88,6 +97,7 @@ export function ticketRoutes(deps: { database: Database; policy: Policy }): Rout
       defaults,
       rows,
       total,
+      totalExact,
       pages,
       offset,
       categories,
@@ -141,11 +151,7 @@ export function ticketRoutes(deps: { database: Database; policy: Policy }): Rout
     const includeInternal = policy.can(v, 'ticket.view-internal', f);
     const events = await listEvents(db, t.id, { includeInternal });
     const canEdit = policy.can(v, 'ticket.edit', f);
-    const [categories, agents, names] = await Promise.all([
-      listCategories(db, { activeOnly: false }),
-      canEdit ? listAgents(db) : Promise.resolve([]),
-      eventNames(events),
-    ]);
+    const [categories, agents, names] = await Promise.all([cache.categories(), canEdit ? cache.agents() : Promise.resolve([]), eventNames(events)]);
     const flash = req.query.created === '1' ? 'Your ticket has been raised. You will see replies here.' : req.query.saved === '1' ? 'Changes saved.' : req.query.commented === '1' ? 'Added to the conversation.' : undefined;
     res.status(extra.status ?? 200).render('tickets/show', {
       title: `${extra.status && extra.status >= 400 ? 'Error: ' : ''}#${t.id} ${t.title}`,
@@ -178,8 +184,8 @@ export function ticketRoutes(deps: { database: Database; policy: Policy }): Rout
         if (e.to_value) ids.add(Number(e.to_value));
       }
     }
-    const people = await listPeopleByIds(db, [...ids]);
-    const categories = await listCategories(db, { activeOnly: false });
+    const people = ids.size ? await listPeopleByIds(db, [...ids]) : [];
+    const categories = await cache.categories();
     return {
       person: new Map(people.map((p) => [String(p.id), p.display_name ?? p.login])),
       category: new Map(categories.map((c) => [String(c.id), c.name])),
@@ -210,8 +216,8 @@ export function ticketRoutes(deps: { database: Database; policy: Policy }): Rout
     if (result.kind === 'not-found') throw notFound();
     if (result.kind === 'conflict') {
       const [categories, agents, names, fresh] = await Promise.all([
-        listCategories(db, { activeOnly: false }),
-        listAgents(db),
+        cache.categories(),
+        cache.agents(),
         eventNames(result.theirEvents),
         getTicket(db, t.id),
       ]);

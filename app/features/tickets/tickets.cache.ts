@@ -1,0 +1,100 @@
+import type { Database } from '../../db/database';
+import { countTickets, listAgents, listCategories, type AgentRow, type CategoryRow, type TicketQuery } from './tickets.queries';
+
+/** A count as shown on a page: exact, or a recent figure labelled "about". */
+export interface TicketCount {
+  n: number;
+  exact: boolean;
+}
+
+interface Entry<T> {
+  value: T;
+  stamp: string | undefined;
+  at: number;
+  /** How long computing it took: cheap counts are simply recounted after a change. */
+  costMs?: number;
+}
+
+export interface TicketReadCacheOptions {
+  /** How long a count may be shown as "about N" after the data changed, before it is recounted. */
+  approximateForMs?: number;
+  /** Counts that took less than this are recounted after any change, so they stay exact. */
+  cheapMs?: number;
+  maxEntries?: number;
+  now?: () => number;
+}
+
+/**
+ * Per-process answers to the questions every list page asks: how many tickets match
+ * (an exact COUNT reads every matching index entry: 270,000 of them for the open queue
+ * at a million tickets), and the category and agent lists.
+ *
+ * Correctness rests on the database's change stamp (SQLite: data_version, which moves
+ * when another process commits, plus total_changes for this connection's own writes):
+ * - an answer computed at the current stamp is exact, because nothing changed since;
+ * - after a change, a cheap count (under `cheapMs`, i.e. a small list or database) is
+ *   recounted; an expensive one younger than `approximateForMs` is shown labelled
+ *   "about", and an older one is recounted, so the label is the only thing that lags;
+ * - categories and agents are only reused at the same stamp, never approximately.
+ * Without a stamp (a database that cannot tell), counts are always "about" once cached
+ * and lists are never cached.
+ */
+export class TicketReadCache {
+  private readonly counts = new Map<string, Entry<number>>();
+  private lists = new Map<string, Entry<unknown>>();
+  private readonly approximateForMs: number;
+  private readonly cheapMs: number;
+  private readonly maxEntries: number;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly database: Database,
+    opts: TicketReadCacheOptions = {},
+  ) {
+    this.approximateForMs = opts.approximateForMs ?? 15_000;
+    this.cheapMs = opts.cheapMs ?? 2;
+    this.maxEntries = opts.maxEntries ?? 2_000;
+    this.now = opts.now ?? Date.now;
+  }
+
+  private stamp(): string | undefined {
+    return this.database.changeStamp?.();
+  }
+
+  async count(q: TicketQuery): Promise<TicketCount> {
+    const key = JSON.stringify([q.status, q.priority, q.categoryId, q.assigneeId, q.requesterId, q.words]);
+    const stamp = this.stamp();
+    const hit = this.counts.get(key);
+    const now = this.now();
+    if (hit && stamp !== undefined && hit.stamp === stamp) return { n: hit.value, exact: true };
+    if (hit && (hit.costMs ?? 0) >= this.cheapMs && now - hit.at < this.approximateForMs) return { n: hit.value, exact: false };
+    const started = performance.now();
+    const n = await countTickets(this.database.db, this.database.dialect, q);
+    const costMs = performance.now() - started;
+    // The stamp read before counting: if a write lands meanwhile, the next read sees a
+    // different stamp and treats this figure as approximate, never the other way round.
+    this.counts.delete(key);
+    this.counts.set(key, { value: n, stamp, at: now, costMs });
+    if (this.counts.size > this.maxEntries) this.counts.delete(this.counts.keys().next().value as string);
+    return { n, exact: true };
+  }
+
+  private async list<T>(key: string, load: () => Promise<T>): Promise<T> {
+    const stamp = this.stamp();
+    if (stamp === undefined) return load();
+    const hit = this.lists.get(key);
+    if (hit && hit.stamp === stamp) return hit.value as T;
+    const value = await load();
+    this.lists.set(key, { value, stamp, at: this.now() });
+    return value;
+  }
+
+  /** Every category (retired ones too: old tickets still name them), in display order. */
+  categories(): Promise<CategoryRow[]> {
+    return this.list('categories', () => listCategories(this.database.db, { activeOnly: false }));
+  }
+
+  agents(): Promise<AgentRow[]> {
+    return this.list('agents', () => listAgents(this.database.db));
+  }
+}
