@@ -36,6 +36,8 @@ export interface AppDeps {
   /** The demo people offered by "act as" (dev identity only). */
   demoPeople?: StaticUser[];
   startedAt?: Date;
+  /** Per-process ticket counts and lists; one is made when not given (tests pass their own). */
+  ticketCache?: TicketReadCache;
 }
 
 /** Largest form post accepted; ticket descriptions are capped well below it. */
@@ -96,7 +98,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(viewLocals({ policy, config, demoPeople: deps.demoPeople }));
 
   // One per process, shared by the pages that count tickets.
-  const ticketCache = new TicketReadCache(deps.database);
+  const ticketCache = deps.ticketCache ?? new TicketReadCache(deps.database);
   app.use(homeRoutes({ database: deps.database, cache: ticketCache }));
   app.use(ticketRoutes({ database: deps.database, policy, cache: ticketCache }));
   app.use(signInRoutes({ config, database: deps.database, logger }));

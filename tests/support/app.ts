@@ -11,6 +11,7 @@ import { migrateToLatest } from '../../app/db/migrate';
 import { DirectoryCache } from '../../app/directory/cache';
 import type { Directory } from '../../app/directory/types';
 import { createStaticDirectory } from '../../app/directory/static';
+import type { TicketReadCache } from '../../app/features/tickets/tickets.cache';
 import { createIdentityProvider } from '../../app/identity';
 import { createLogger } from '../../app/logging';
 import { deriveKeys } from '../../app/secret';
@@ -30,7 +31,9 @@ export interface TestApp {
  * A real app on a real SQLite file in a fresh temporary folder. People are named by the
  * trusted-proxy header from loopback unless the test chooses another identity.
  */
-export async function makeApp(opts: { env?: Record<string, string | undefined>; directory?: Directory | null; logs?: string[] } = {}): Promise<TestApp> {
+export async function makeApp(
+  opts: { env?: Record<string, string | undefined>; directory?: Directory | null; logs?: string[]; ticketCache?: (database: Database) => TicketReadCache } = {},
+): Promise<TestApp> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'deskside-test-'));
   const config = parseConfig({
     NODE_ENV: 'test',
@@ -61,6 +64,7 @@ export async function makeApp(opts: { env?: Record<string, string | undefined>; 
     directory,
     policy: createPolicy({ anonymous: config.anonymous }),
     demoPeople: staticUsers,
+    ticketCache: opts.ticketCache?.(database),
   });
   return {
     app,

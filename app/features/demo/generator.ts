@@ -67,7 +67,11 @@ export interface SeedOptions {
   /** Spread created times over this many days before now. */
   days?: number;
   batchSize?: number;
+  /** Loads of at least this many tickets into an empty database build indexes at the end (default 20,000). */
+  bulkLoadFrom?: number;
   onProgress?: (ticketsDone: number, total: number) => void;
+  /** Told when the rows are in and the indexes are being built. */
+  onIndexing?: () => void;
 }
 
 export interface SeedResult {
@@ -167,6 +171,16 @@ export async function seedTickets(database: Database, opts: SeedOptions): Promis
   // Tickets are created in time order, so ids and created_at agree.
   const step = span / Math.max(1, opts.tickets);
 
+  // Into empty tables, a big load goes faster with the indexes built once at the end.
+  const empty = startId === 0;
+  const load = async (fn: () => Promise<void>) =>
+    empty && opts.tickets >= (opts.bulkLoadFrom ?? 20_000) && database.bulkLoad
+      ? database.bulkLoad(['tickets', 'ticket_events'], async () => {
+          await fn();
+          opts.onIndexing?.();
+        })
+      : fn();
+  await load(async () => {
   while (done < opts.tickets) {
     const n = Math.min(batch, opts.tickets - done);
     const tickets: Insertable<TicketsTable>[] = [];
@@ -236,6 +250,11 @@ export async function seedTickets(database: Database, opts: SeedOptions): Promis
       });
     }
     await database.write(async (trx) => {
+      if (database.bulkInsert) {
+        database.bulkInsert('tickets', tickets);
+        database.bulkInsert('ticket_events', evs);
+        return;
+      }
       // 13 columns x 150 rows and 8 x 250 stay under SQL Server's 2,100 parameters.
       for (let i = 0; i < tickets.length; i += 150) await trx.insertInto('tickets').values(tickets.slice(i, i + 150)).execute();
       for (let i = 0; i < evs.length; i += 250) await trx.insertInto('ticket_events').values(evs.slice(i, i + 250)).execute();
@@ -244,5 +263,6 @@ export async function seedTickets(database: Database, opts: SeedOptions): Promis
     done += n;
     opts.onProgress?.(done, opts.tickets);
   }
+  });
   return { tickets: done, events, people: requesterIds.length + agentIds.length };
 }

@@ -3,6 +3,7 @@ import type { TicketStatus } from '../../access/policy';
 import type { DialectName } from '../../db/dialect';
 import { insertReturningId, paged, ticketTextMatch } from '../../db/portable';
 import type { DB } from '../../db/schema';
+import { isActive } from './ticket-values';
 
 export type TicketSort = 'updated' | 'created' | 'oldest' | 'priority';
 
@@ -51,7 +52,9 @@ function filtered(db: Q, dialect: DialectName, q: TicketQuery) {
   let qb = db.selectFrom('tickets');
   if (q.status === 'active') qb = qb.where('tickets.active', '=', 1);
   else if (q.status === 'done') qb = qb.where('tickets.active', '=', 0);
-  else if (q.status !== 'all') qb = qb.where('tickets.status', '=', q.status);
+  // One status also fixes `active`, which lets the (…, active, updated_at, id) indexes
+  // serve "open tickets assigned to X" in order instead of sorting.
+  else if (q.status !== 'all') qb = qb.where('tickets.active', '=', isActive(q.status) ? 1 : 0).where('tickets.status', '=', q.status);
   if (q.priority !== undefined) qb = qb.where('tickets.priority', '=', q.priority);
   if (q.categoryId !== undefined) qb = qb.where('tickets.category_id', '=', q.categoryId);
   if (q.assigneeId === null) qb = qb.where('tickets.assignee_id', 'is', null);

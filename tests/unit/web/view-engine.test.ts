@@ -1,0 +1,45 @@
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ejsViewEngine } from '../../../app/web/view-engine';
+
+/** The engine must give templates exactly what EJS's own include would. */
+describe('the EJS view engine', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'deskside-views-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const put = (name: string, text: string) => {
+    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    writeFileSync(path.join(dir, name), text);
+  };
+  const render = (engine: ReturnType<typeof ejsViewEngine>, file: string, data: object) =>
+    new Promise<string>((resolve, reject) => engine(path.join(dir, file), data, (err, html) => (err ? reject(err) : resolve(html!))));
+
+  beforeAll(() => {
+    put('pages/list.ejs', `<%- include('../partials/head') %>[<% rows.forEach(function (r) { %><%- include('../partials/row', { r: r }) %><% }) %>]<%= typeof r === 'undefined' ? 'no r' : 'r leaked' %>`);
+    put('partials/head.ejs', `<h1><%= title %></h1>`);
+    put('partials/row.ejs', `<li><%= r.name %> for <%= who %><%- include('badge', { label: r.id }) %></li>`);
+    put('partials/badge.ejs', `(<%= label %>/<%= title %>)`);
+  });
+
+  test('when a page includes partials, then each sees the parent locals plus its own, escaped, and nothing leaks back', async () => {
+    const html = await render(ejsViewEngine(), 'pages/list.ejs', { title: 'Queue & co', who: 'Ann', rows: [{ id: 1, name: '<b>' }, { id: 2, name: 'Two' }], cache: true });
+    expect(html).toBe('<h1>Queue &amp; co</h1>[<li>&lt;b&gt; for Ann(1/Queue &amp; co)</li><li>Two for Ann(2/Queue &amp; co)</li>]no r');
+  });
+
+  test('when view caching is off, then edits to a template show on the next render; with it on, the compiled one is reused', async () => {
+    const cached = ejsViewEngine();
+    const fresh = ejsViewEngine();
+    put('pages/one.ejs', 'v1 <%= x %>');
+    expect(await render(cached, 'pages/one.ejs', { x: 1, cache: true })).toBe('v1 1');
+    expect(await render(fresh, 'pages/one.ejs', { x: 1, cache: false })).toBe('v1 1');
+    put('pages/one.ejs', 'v2 <%= x %>');
+    expect(await render(cached, 'pages/one.ejs', { x: 2, cache: true })).toBe('v1 2');
+    expect(await render(fresh, 'pages/one.ejs', { x: 2, cache: false })).toBe('v2 2');
+  });
+
+  test('when a template fails, then the error reaches the callback with the file name', async () => {
+    put('pages/bad.ejs', '<%= missing.value %>');
+    await expect(render(ejsViewEngine(), 'pages/bad.ejs', { cache: true })).rejects.toThrow(/bad\.ejs/);
+    await expect(render(ejsViewEngine(), 'pages/none.ejs', { cache: true })).rejects.toThrow(/ENOENT/);
+  });
+});
