@@ -57,6 +57,9 @@ export function createApp(deps: AppDeps): Express {
   app.engine('ejs', ejsViewEngine());
   app.set('view cache', config.nodeEnv === 'production');
   app.set('query parser', 'simple');
+  // Every page carries its own request id and form token, so an ETag (a SHA-1 of the whole
+  // body) could never match; static files keep theirs (express.static sets its own).
+  app.set('etag', false);
   app.locals.appName = 'Deskside';
 
   app.use(requestLog(logger));

@@ -142,6 +142,9 @@ interface SeedMeta {
   tickets: number;
   seed: number;
   seedSeconds: number;
+  /** CPU the seeding process used: on a busy machine, wall time overstates the work. */
+  seedCpuSeconds?: number;
+  seedLoadAverage?: number;
   seededAt: string;
   heavyRequester: { login: string; tickets: number };
   eventfulTickets: number[];
@@ -168,6 +171,7 @@ async function ensureSeeded(a: Args): Promise<SeedMeta> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'deskside-seed-'));
   process.stderr.write(`Seeding ${a.tickets.toLocaleString('en-GB')} tickets (seed ${a.seed}) into ${path.relative(ROOT, file)}\n`);
   const started = process.hrtime.bigint();
+  const childCpu0 = childCpuSeconds();
   // The real CLI (npm run seed) does the work and draws the progress bar on our stderr.
   const r = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'cli', 'seed.js'), '--tickets', String(a.tickets), '--seed', String(a.seed)], {
     cwd: ROOT,
@@ -175,6 +179,7 @@ async function ensureSeeded(a: Args): Promise<SeedMeta> {
     env: { ...baseEnv(tmp, dataDir), DESKSIDE_LOG_LEVEL: 'warn' },
   });
   const seedSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const seedCpuSeconds = childCpuSeconds() - childCpu0;
   rmSync(dataDir, { recursive: true, force: true });
   if (r.status !== 0) throw new Error(`seeding failed (exit ${r.status})`);
 
@@ -204,6 +209,8 @@ async function ensureSeeded(a: Args): Promise<SeedMeta> {
     tickets: a.tickets,
     seed: a.seed,
     seedSeconds,
+    seedCpuSeconds,
+    seedLoadAverage: os.loadavg()[0],
     seededAt: new Date().toISOString(),
     heavyRequester: { login: heavy.login, tickets: heavy.n },
     eventfulTickets: eventful,
@@ -261,6 +268,20 @@ async function startServer(dbFile: string, dataDir: string, opts: { cpuProfDir?:
   }
   const coldStartMs = Number(process.hrtime.bigint() - t0) / 1e6;
   return { proc, port, coldStartMs, output: () => out };
+}
+
+/** CPU seconds used by this process's finished children (cutime + cstime), from /proc. */
+function childCpuSeconds(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+}
+
+/** CPU seconds a process has used (user + system), from /proc. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 
 function rssMb(pid: number): number {
@@ -345,11 +366,11 @@ function runOnce(port: number, requests: AcRequest[], connections: number, secon
   });
 }
 
-async function measure(port: number, requests: AcRequest[], connections: number, a: Args, expect: number): Promise<Measured> {
-  if (a.warmup > 0) await runOnce(port, requests, connections, a.warmup, expect);
+async function measure(port: number, requests: AcRequest[], connections: number, a: Args, expect: number): Promise<Measured & { warmupResponses: number }> {
+  const warm = a.warmup > 0 ? (await runOnce(port, requests, connections, a.warmup, expect)).responses : 0;
   const m = await runOnce(port, requests, connections, a.duration, expect);
   const { lat: _lat, ...rest } = m;
-  return rest;
+  return { ...rest, warmupResponses: warm };
 }
 
 /** Several ports measured at once (two processes): summed throughput, latencies pooled. */
@@ -466,9 +487,41 @@ const r1 = (x: number) => Math.round(x * 10) / 10;
 const r2 = (x: number) => Math.round(x * 100) / 100;
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
-function table(rows: ScenarioResult[]): string {
-  const head = '| scenario | concurrency | requests/s | p50 ms | p99 ms | errors | bytes | ratio to ceiling |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |';
-  return [head, ...rows.map((r) => `| ${r.name} | ${r.concurrency} | ${r.requestsPerSecond.toLocaleString('en-GB', { maximumFractionDigits: 0 })} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.errors} | ${r.bytes.toLocaleString('en-GB')} | ${(r.ratioToCeiling * 100).toFixed(1)} % |`)].join('\n');
+function table(rows: ScenarioResult[], cpu: Record<string, number>): string {
+  const head = '| scenario | concurrency | requests/s | p50 ms | p99 ms | errors | bytes | ratio to ceiling | server CPU ms/request |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |';
+  return [
+    head,
+    ...rows.map(
+      (r) =>
+        `| ${r.name} | ${r.concurrency} | ${r.requestsPerSecond.toLocaleString('en-GB', { maximumFractionDigits: 0 })} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.errors} | ${r.bytes.toLocaleString('en-GB')} | ${(r.ratioToCeiling * 100).toFixed(1)} % | ${cpu[`${r.name}@${r.concurrency}`]?.toFixed(2) ?? ''} |`,
+    ),
+  ].join('\n');
+}
+
+interface TargetCheck {
+  target: string;
+  value: string;
+  met: boolean | null;
+}
+
+/** The issue's targets (stated for 1,000,000 tickets on 2 cores), checked against this run. */
+function checkTargets(out: { tickets: number; seedSeconds: number; coldStartMs: number; rssMb: number; scenarios: ScenarioResult[] }, twoProcessSpeedup: number | undefined): TargetCheck[] {
+  const at = (name: string, c: number) => out.scenarios.find((x) => x.name === name && x.concurrency === c);
+  const checks: TargetCheck[] = [];
+  const add = (target: string, value: number | undefined, unit: string, ok: (v: number) => boolean) =>
+    checks.push({ target, value: value === undefined ? 'not measured' : `${r2(value)}${unit}`, met: value === undefined ? null : ok(value) });
+  add('queue page 1 p50 ≤ 5 ms at concurrency 8', at('queue', 8)?.p50Ms, ' ms', (v) => v <= 5);
+  add('queue page 1 p99 ≤ 50 ms at concurrency 8', at('queue', 8)?.p99Ms, ' ms', (v) => v <= 50);
+  add('queue throughput ≥ 15 % of the bare-Node ceiling (concurrency 8)', at('queue', 8) && at('queue', 8)!.ratioToCeiling * 100, ' %', (v) => v >= 15);
+  for (const c of [1, 8]) add(`queue page 1,000 p50 ≤ 20 ms (concurrency ${c})`, at('queue-page-1000', c)?.p50Ms, ' ms', (v) => v <= 20);
+  for (const c of [1, 8]) add(`ticket page p50 ≤ 5 ms (concurrency ${c})`, at('ticket', c)?.p50Ms, ' ms', (v) => v <= 5);
+  for (const c of [1, 8]) add(`search p50 ≤ 25 ms (concurrency ${c})`, at('search', c)?.p50Ms, ' ms', (v) => v <= 25);
+  add('create ticket ≥ 500/s (concurrency 8)', at('create-ticket', 8)?.requestsPerSecond, '/s', (v) => v >= 500);
+  add('cold start ≤ 1 s', out.coldStartMs, ' ms', (v) => v <= 1000);
+  add('RSS after the run ≤ 150 MB', out.rssMb, ' MB', (v) => v <= 150);
+  add(`seeding ≤ 2 min (scaled to 1,000,000 tickets: ${out.tickets.toLocaleString('en-GB')} seeded)`, out.seedSeconds, ' s', (v) => v <= 120 * (out.tickets / 1_000_000));
+  add('two processes ≥ 1.6× one', twoProcessSpeedup, '×', (v) => v >= 1.6);
+  return checks;
 }
 
 // ---------------------------------------------------------------- main
@@ -516,14 +569,19 @@ async function main(): Promise<void> {
 
     const results: ScenarioResult[] = [];
     const generatorCpu: Record<string, number> = {};
+    // Server CPU per request: unlike requests/s it barely moves when other work shares the machine.
+    const serverCpuMsPerRequest: Record<string, number> = {};
     for (const s of scenarios(meta)) {
       if (a.only && !a.only.includes(s.name)) continue;
       for (const c of [1, 8]) {
+        const cpu0 = cpuSeconds(server.proc.pid!);
         const m = await measure(server.port, s.requests(personas[s.persona]), c, a, s.expect);
+        // Includes the warm-up requests, so divide by both runs' responses.
+        serverCpuMsPerRequest[`${s.name}@${c}`] = r3(((cpuSeconds(server.proc.pid!) - cpu0) * 1000) / (m.responses + m.warmupResponses));
         const ceil = ceilingBy.get(c)!.requestsPerSecond;
         results.push({ name: s.name, concurrency: c, requestsPerSecond: r1(m.requestsPerSecond), p50Ms: r3(m.p50Ms), p99Ms: r3(m.p99Ms), errors: m.errors, bytes: m.bytes, ratioToCeiling: r3(m.requestsPerSecond / ceil) });
         generatorCpu[`${s.name}@${c}`] = Math.round(m.generatorCpuPercent);
-        process.stderr.write(`  ${s.name.padEnd(16)} c=${c}  ${m.requestsPerSecond.toFixed(0)} req/s  p50 ${m.p50Ms.toFixed(2)} ms  p99 ${m.p99Ms.toFixed(2)} ms  errors ${m.errors}\n`);
+        process.stderr.write(`  ${s.name.padEnd(16)} c=${c}  ${m.requestsPerSecond.toFixed(0)} req/s  p50 ${m.p50Ms.toFixed(2)} ms  p99 ${m.p99Ms.toFixed(2)} ms  errors ${m.errors}  server CPU ${serverCpuMsPerRequest[`${s.name}@${c}`]} ms/req\n`);
         if (m.errors > 0) process.stderr.write(server.output().slice(-2000));
       }
     }
@@ -572,25 +630,32 @@ async function main(): Promise<void> {
         loadAverageBefore: loadBefore.map(r2),
         loadAverageAfter: os.loadavg().map(r2),
       },
+      seeding: { wallSeconds: r1(meta.seedSeconds), cpuSeconds: meta.seedCpuSeconds === undefined ? undefined : r1(meta.seedCpuSeconds), loadAverage1m: meta.seedLoadAverage, seededAt: meta.seededAt },
       settings: { durationSeconds: a.duration, warmupSeconds: a.warmup, seed: a.seed, databaseBytes: meta.fileBytes, heavyRequesterTickets: meta.heavyRequester.tickets },
       generatorCpuPercent: generatorCpu,
+      serverCpuMsPerRequest,
       finishedAt: new Date().toISOString(),
+      targets: [] as TargetCheck[],
       wallSeconds: Math.round((Date.now() - started) / 1000),
     };
+    out.targets = checkTargets(out, twoProcess?.speedup as number | undefined);
     mkdirSync(RESULTS, { recursive: true });
     const md = [
       `# Deskside benchmark: ${meta.tickets.toLocaleString('en-GB')} tickets`,
       '',
       `${out.machine.cpus} CPUs (${out.machine.cpuModel}), Node ${out.machine.node}, load average ${out.machine.loadAverageBefore.join(' ')} before, ${out.machine.loadAverageAfter.join(' ')} after. ${a.duration} s per measurement after ${a.warmup} s warm-up.`,
       '',
-      table(results),
+      table(results, serverCpuMsPerRequest),
       '',
       `| figure | value |\n| --- | ---: |`,
       `| bare-Node ceiling (queue page bytes), c=1 / c=8 | ${out.ceiling.map((c) => c.requestsPerSecond.toLocaleString('en-GB', { maximumFractionDigits: 0 })).join(' / ')} req/s |`,
       `| cold start (process start to first 200) | ${out.coldStartMs} ms |`,
       `| RSS after the run | ${out.rssMb} MB |`,
-      `| seeding ${meta.tickets.toLocaleString('en-GB')} tickets | ${out.seedSeconds} s |`,
+      `| seeding ${meta.tickets.toLocaleString('en-GB')} tickets | ${out.seedSeconds} s wall${meta.seedCpuSeconds === undefined ? '' : `, ${r1(meta.seedCpuSeconds)} s CPU (load ${r2(meta.seedLoadAverage ?? 0)})`} |`,
       twoProcess ? `| queue, two processes vs one (c=8 total) | ${twoProcess.twoProcessRequestsPerSecond} vs ${twoProcess.oneProcessRequestsPerSecond} req/s (×${twoProcess.speedup}) |` : '',
+      '',
+      '| target | this run | met |\n| --- | ---: | :---: |',
+      ...out.targets.map((t) => `| ${t.target} | ${t.value} | ${t.met === null ? '–' : t.met ? 'met' : 'not met'} |`),
       '',
     ].join('\n');
     const suffix = a.only ? '-partial' : '';

@@ -15,22 +15,38 @@ type Compiled = (locals: object, escapeFn: undefined, include: (file: string, da
  */
 export function ejsViewEngine(): (file: string, options: object, cb: (err: Error | null, html?: string) => void) => void {
   const compiled = new Map<string, Compiled>();
+  const resolved = new Map<string, string>();
 
   function load(file: string, cache: boolean): Compiled {
     let fn = cache ? compiled.get(file) : undefined;
     if (!fn) {
-      fn = ejs.compile(readFileSync(file, 'utf8'), { filename: file, client: true }) as unknown as Compiled;
+      // Line tracking (compileDebug) only while developing: it puts a statement before
+      // every line of output. Production errors still name the template.
+      fn = ejs.compile(readFileSync(file, 'utf8'), { filename: file, client: true, compileDebug: !cache }) as unknown as Compiled;
       if (cache) compiled.set(file, fn);
     }
     return fn;
   }
 
+  function resolve(from: string, target: string): string {
+    const key = `${from}\0${target}`;
+    let file = resolved.get(key);
+    if (!file) {
+      file = path.resolve(path.dirname(from), path.extname(target) ? target : `${target}.ejs`);
+      if (resolved.size < 1000) resolved.set(key, file);
+    }
+    return file;
+  }
+
   function render(file: string, data: object, cache: boolean): string {
-    const include = (target: string, extra?: object): string => {
-      const resolved = path.resolve(path.dirname(file), path.extname(target) ? target : `${target}.ejs`);
-      return render(resolved, extra ? Object.assign(Object.create(data) as object, extra) : data, cache);
-    };
-    return load(file, cache)(data, undefined, include);
+    const include = (target: string, extra?: object): string => render(resolve(file, target), extra ? Object.assign(Object.create(data) as object, extra) : data, cache);
+    try {
+      return load(file, cache)(data, undefined, include);
+    } catch (err) {
+      // Without line tracking, still say which template failed (once, innermost first).
+      if (err instanceof Error && !err.message.includes('.ejs')) err.message = `${err.message} (in ${path.basename(file)})`;
+      throw err;
+    }
   }
 
   return (file, options, cb) => {
