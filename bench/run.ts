@@ -660,6 +660,9 @@ async function main(): Promise<void> {
     ].join('\n');
     const suffix = a.only ? '-partial' : '';
     writeFileSync(path.join(RESULTS, `latest${suffix}.json`), `${JSON.stringify(out, null, 2)}\n`);
+    // Every run is also kept (git-ignored) so medians of several runs can be quoted.
+    mkdirSync(path.join(DATA, 'history'), { recursive: true });
+    writeFileSync(path.join(DATA, 'history', `${out.finishedAt.replace(/[:.]/g, '-')}-${meta.tickets}${suffix}.json`), `${JSON.stringify(out, null, 2)}\n`);
     writeFileSync(path.join(RESULTS, `latest${suffix}.md`), md);
     process.stdout.write(`\n${md}\n`);
     if (cpuProfDir) process.stderr.write(`CPU profiles in ${cpuProfDir}\n`);
