@@ -96,6 +96,8 @@ export function openDatabase(url: string, opts: { busyTimeoutMs?: number; cacheM
       try {
         return await fn();
       } finally {
+        // Let SQLite's sorter use a helper thread per extra core while building indexes.
+        native.pragma('threads = 4');
         native.transaction(() => {
           for (const o of held) native.exec(o.sql);
           // The text index follows the tickets table through triggers; rebuild it in one go.

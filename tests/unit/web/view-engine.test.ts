@@ -1,7 +1,7 @@
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ejsViewEngine } from '../../../app/web/view-engine';
+import { ejsViewEngine, localNames } from '../../../app/web/view-engine';
 
 /** The engine must give templates exactly what EJS's own include would. */
 describe('the EJS view engine', () => {
@@ -35,6 +35,18 @@ describe('the EJS view engine', () => {
     put('pages/one.ejs', 'v2 <%= x %>');
     expect(await render(cached, 'pages/one.ejs', { x: 2, cache: true })).toBe('v1 2');
     expect(await render(fresh, 'pages/one.ejs', { x: 2, cache: false })).toBe('v2 2');
+  });
+
+  test('when a template declares its own function or variables, or tests for a missing local, then it behaves as under EJS', async () => {
+    put('pages/own.ejs', `<% function current(x) { return x === path ? 'yes' : 'no'; } var n = items.length; %><%= current('/a') %> <%= n %> <%= typeof missing === 'undefined' ? 'none' : missing %> <%= String(n).padStart(3, '0') %>`);
+    expect(await render(ejsViewEngine(), 'pages/own.ejs', { path: '/a', items: [1, 2], cache: true })).toBe('yes 2 none 002');
+  });
+
+  test('when template code is too clever to read (a regular expression, a template literal), then it still renders, through with', async () => {
+    put('pages/clever.ejs', "<%= name.replace(/o/g, '0') %> <%= `${name}!` %>");
+    expect(localNames("<%= name.replace(/o/g, '0') %>", 'x.ejs')).toBeUndefined();
+    expect(localNames('<%= a.b + c %><% rows.forEach(function (r) { %><%= r %><% }) %>', 'x.ejs')?.sort()).toEqual(['a', 'c', 'r', 'rows']);
+    expect(await render(ejsViewEngine(), 'pages/clever.ejs', { name: 'foo', cache: true })).toBe('f00 foo!');
   });
 
   test('when a template fails, then the error reaches the callback with the file name', async () => {
