@@ -11,6 +11,23 @@ export interface Notice {
   text: string;
 }
 
+// A list page formats two timestamps per row, and the same rows are shown to every
+// agent: the parsed date and its exact text are pure functions of (value, locale).
+const times = new Map<string, { date: Date; iso: string; exact: string }>();
+
+function knownTime(value: string, locale: string): { date: Date; iso: string; exact: string } | undefined {
+  const key = `${locale}|${value}`;
+  let t = times.get(key);
+  if (!t) {
+    const date = toDate(value);
+    if (!date || Number.isNaN(date.getTime())) return undefined;
+    t = { date, iso: date.toISOString(), exact: exactTime(date, locale) };
+    if (times.size >= 20_000) times.delete(times.keys().next().value as string);
+    times.set(key, t);
+  }
+  return t;
+}
+
 /** What every view may use: the viewer, the policy, formatting, notices. */
 export function viewLocals(deps: { policy: Policy; config: Config; demoPeople?: StaticUser[] }) {
   const { policy, config } = deps;
@@ -31,6 +48,8 @@ export function viewLocals(deps: { policy: Policy; config: Config; demoPeople?: 
     res.locals.personName = (name: string | null | undefined, login: string | null | undefined) =>
       name || (viewer.anonymous ? 'A colleague' : login || 'Someone');
     res.locals.time = (value: string | Date) => {
+      const t = typeof value === 'string' ? knownTime(value, locale) : undefined;
+      if (t) return { iso: t.iso, relative: relativeTime(t.date, now, locale), exact: t.exact };
       const d = toDate(value) ?? now;
       return { iso: d.toISOString(), relative: relativeTime(d, now, locale), exact: exactTime(d, locale) };
     };
