@@ -567,30 +567,12 @@ async function main(): Promise<void> {
     }
     await stopChild(ceiling.proc);
 
-    const results: ScenarioResult[] = [];
-    const generatorCpu: Record<string, number> = {};
-    // Server CPU per request: unlike requests/s it barely moves when other work shares the machine.
-    const serverCpuMsPerRequest: Record<string, number> = {};
-    for (const s of scenarios(meta)) {
-      if (a.only && !a.only.includes(s.name)) continue;
-      for (const c of [1, 8]) {
-        const cpu0 = cpuSeconds(server.proc.pid!);
-        const m = await measure(server.port, s.requests(personas[s.persona]), c, a, s.expect);
-        // Includes the warm-up requests, so divide by both runs' responses.
-        serverCpuMsPerRequest[`${s.name}@${c}`] = r3(((cpuSeconds(server.proc.pid!) - cpu0) * 1000) / (m.responses + m.warmupResponses));
-        const ceil = ceilingBy.get(c)!.requestsPerSecond;
-        results.push({ name: s.name, concurrency: c, requestsPerSecond: r1(m.requestsPerSecond), p50Ms: r3(m.p50Ms), p99Ms: r3(m.p99Ms), errors: m.errors, bytes: m.bytes, ratioToCeiling: r3(m.requestsPerSecond / ceil) });
-        generatorCpu[`${s.name}@${c}`] = Math.round(m.generatorCpuPercent);
-        process.stderr.write(`  ${s.name.padEnd(16)} c=${c}  ${m.requestsPerSecond.toFixed(0)} req/s  p50 ${m.p50Ms.toFixed(2)} ms  p99 ${m.p99Ms.toFixed(2)} ms  errors ${m.errors}  server CPU ${serverCpuMsPerRequest[`${s.name}@${c}`]} ms/req\n`);
-        if (m.errors > 0) process.stderr.write(server.output().slice(-2000));
-      }
-    }
-    const rss = rssMb(server.proc.pid!);
-
+    const running = server;
     // Two processes on one database file, as iisnode runs them (one per core): the
     // queue from one process at 8 connections, then from two at 4 connections each.
-    let twoProcess: Record<string, unknown> | undefined;
-    if (!a.only || a.only.includes('two-process')) {
+    const compareTwoProcesses = async (): Promise<Record<string, unknown> | undefined> => {
+      if (a.only && !a.only.includes('two-process')) return undefined;
+      const server = running;
       const queueReq = [{ method: 'GET', path: '/tickets', headers: headersOf(personas.agent) }];
       const second = await startServer(dbFile, work);
       // Sessions live in the shared database and the secret is shared: the same cookie works on both.
@@ -606,7 +588,7 @@ async function main(): Promise<void> {
       const median = (xs: Measured[]) => [...xs].sort((x, y) => x.requestsPerSecond - y.requestsPerSecond)[1];
       const one = median(ones);
       const two = median(twos);
-      twoProcess = {
+      const result = {
         scenario: 'queue',
         method: 'one process at 8 connections vs two processes (two ports, one database file) at 4 connections each; alternated three times, medians',
         oneProcessRequestsPerSecond: r1(one.requestsPerSecond),
@@ -621,7 +603,35 @@ async function main(): Promise<void> {
         generatorCpuPercent: Math.round(two.generatorCpuPercent),
       };
       process.stderr.write(`  two processes: ${two.requestsPerSecond.toFixed(0)} req/s vs one ${one.requestsPerSecond.toFixed(0)} req/s (×${(two.requestsPerSecond / one.requestsPerSecond).toFixed(2)})\n`);
+      return result;
+    };
+    let twoProcess: Record<string, unknown> | undefined;
+
+    const results: ScenarioResult[] = [];
+    const generatorCpu: Record<string, number> = {};
+    // Server CPU per request: unlike requests/s it barely moves when other work shares the machine.
+    const serverCpuMsPerRequest: Record<string, number> = {};
+    const rssMbAfter: Record<string, number> = {};
+    for (const s of scenarios(meta)) {
+      if (a.only && !a.only.includes(s.name)) continue;
+      for (const c of [1, 8]) {
+        const cpu0 = cpuSeconds(server.proc.pid!);
+        const m = await measure(server.port, s.requests(personas[s.persona]), c, a, s.expect);
+        // Includes the warm-up requests, so divide by both runs' responses.
+        serverCpuMsPerRequest[`${s.name}@${c}`] = r3(((cpuSeconds(server.proc.pid!) - cpu0) * 1000) / (m.responses + m.warmupResponses));
+        const ceil = ceilingBy.get(c)!.requestsPerSecond;
+        results.push({ name: s.name, concurrency: c, requestsPerSecond: r1(m.requestsPerSecond), p50Ms: r3(m.p50Ms), p99Ms: r3(m.p99Ms), errors: m.errors, bytes: m.bytes, ratioToCeiling: r3(m.requestsPerSecond / ceil) });
+        generatorCpu[`${s.name}@${c}`] = Math.round(m.generatorCpuPercent);
+        process.stderr.write(`  ${s.name.padEnd(16)} c=${c}  ${m.requestsPerSecond.toFixed(0)} req/s  p50 ${m.p50Ms.toFixed(2)} ms  p99 ${m.p99Ms.toFixed(2)} ms  errors ${m.errors}  server CPU ${serverCpuMsPerRequest[`${s.name}@${c}`]} ms/req\n`);
+        if (m.errors > 0) process.stderr.write(server.output().slice(-2000));
+        rssMbAfter[`${s.name}@${c}`] = r1(rssMb(server.proc.pid!));
+      }
+      // Two processes are compared on the queue as the read scenarios left it, before the
+      // write scenarios put hundreds of benchmark replies on the tickets at its top.
+      if (s.name === 'search') twoProcess = await compareTwoProcesses();
     }
+    twoProcess ??= await compareTwoProcesses();
+    const rss = rssMb(server.proc.pid!);
 
     await stopChild(server.proc);
     server = undefined;
@@ -646,6 +656,7 @@ async function main(): Promise<void> {
       seeding: { wallSeconds: r1(meta.seedSeconds), cpuSeconds: meta.seedCpuSeconds === undefined ? undefined : r1(meta.seedCpuSeconds), loadAverage1m: meta.seedLoadAverage, seededAt: meta.seededAt },
       settings: { durationSeconds: a.duration, warmupSeconds: a.warmup, seed: a.seed, databaseBytes: meta.fileBytes, heavyRequesterTickets: meta.heavyRequester.tickets },
       generatorCpuPercent: generatorCpu,
+      rssMbAfter,
       serverCpuMsPerRequest,
       finishedAt: new Date().toISOString(),
       targets: [] as TargetCheck[],

@@ -57,7 +57,7 @@ export function openDatabase(url: string, opts: { busyTimeoutMs?: number; cacheM
   native.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
   native.pragma('synchronous = NORMAL');
   native.pragma('foreign_keys = ON');
-  // Page cache per connection (SQLite's default is 2 MB). Bulk loads ask for more, so
+  // Page cache per connection (better-sqlite3 builds SQLite with 16 MB). Bulk loads ask for more, so
   // index pages stay in memory instead of being re-read for every insert.
   if (opts.cacheMb) native.pragma(`cache_size = -${Math.round(opts.cacheMb * 1024)}`);
   const db = new Kysely<DB>({ dialect: new DesksideSqliteDialect({ database: withStatementCache(native) }) });

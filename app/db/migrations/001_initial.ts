@@ -90,7 +90,9 @@ export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<voi
     .addColumn('ticket_version', 'integer', (c) => c.notNull())
     .addColumn('created_at', ts, (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('ticket_events_ticket_idx').on('ticket_events').columns(['ticket_id', 'id']).execute();
+  // A ticket's timeline in order; `kind` rides along so the list's per-ticket reply count
+  // is read from the index alone, however long the conversation.
+  await db.schema.createIndex('ticket_events_ticket_idx').on('ticket_events').columns(['ticket_id', 'id', 'kind']).execute();
 
   if (dialect === 'sqlite') {
     // Word search over title and description. An external-content FTS5 table keeps one

@@ -57,6 +57,19 @@ describe('ticket list query plans', () => {
     }
   });
 
+  test('when a list row counts its replies, then the count reads the events index alone, however long the conversation', async () => {
+    const at = new Date().toISOString();
+    native.prepare("insert into people (login, login_key, is_agent, created_at, updated_at) values ('T\\plan', 't\\plan', 0, ?, ?)").run(at, at);
+    native
+      .prepare("insert into tickets (title, description, status, active, priority, category_id, requester_id, created_at, updated_at) values ('t', 'd', 'open', 1, 2, 1, last_insert_rowid(), ?, ?)")
+      .run(at, at);
+    captured.length = 0;
+    await listTickets(db, 'sqlite', { status: 'active', sort: 'updated' }, 25, 0);
+    const details = captured.find((q) => /ticket_events/.test(q.sql))!;
+    const plan = (native.prepare(`explain query plan ${details.sql}`).all(...(details.params as unknown[])) as { detail: string }[]).map((r) => r.detail).join(' | ');
+    expect(plan).toMatch(/SEARCH e USING COVERING INDEX ticket_events_ticket_idx/);
+  });
+
   test('when counting the default queue, then the count reads an index, not the table', async () => {
     captured.length = 0;
     await countTickets(db, 'sqlite', { status: 'active', sort: 'updated' });
