@@ -10,7 +10,7 @@
  * Not part of `npm test`: figures depend on the machine; targets live here, never in tests.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -151,6 +151,21 @@ interface SeedMeta {
   activeTickets: number[];
   categoryId: number;
   fileBytes: number;
+  /** seedSourceHash() when it was seeded. */
+  sourceHash?: string;
+}
+
+/**
+ * What the cached database was made from: the migrations and the seeder. A change to
+ * either makes the cache stale, and the next run seeds again.
+ */
+function seedSourceHash(): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { createHash } = require('node:crypto') as typeof import('node:crypto');
+  const h = createHash('sha256');
+  const dirs = [path.join(ROOT, 'app', 'db', 'migrations'), path.join(ROOT, 'app', 'features', 'demo')];
+  for (const dir of dirs) for (const f of readdirSync(dir).sort()) h.update(f).update(readFileSync(path.join(dir, f)));
+  return h.digest('hex').slice(0, 16);
 }
 
 function seedFile(a: Args): string {
@@ -161,10 +176,14 @@ async function ensureSeeded(a: Args): Promise<SeedMeta> {
   mkdirSync(DATA, { recursive: true });
   const file = seedFile(a);
   const metaFile = `${file}.json`;
+  const sourceHash = seedSourceHash();
   if (!a.reseed && existsSync(file) && existsSync(metaFile)) {
     const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as SeedMeta;
-    process.stderr.write(`Reusing ${path.relative(ROOT, file)} (seeded ${meta.seededAt} in ${meta.seedSeconds.toFixed(1)} s; --reseed to seed again)\n`);
-    return meta;
+    if (meta.sourceHash === sourceHash) {
+      process.stderr.write(`Reusing ${path.relative(ROOT, file)} (seeded ${meta.seededAt} in ${meta.seedSeconds.toFixed(1)} s; --reseed to seed again)\n`);
+      return meta;
+    }
+    process.stderr.write(`The migrations or the seeder changed since ${path.relative(ROOT, file)} was seeded: seeding again.\n`);
   }
   const tmp = `${file}.seeding`;
   for (const f of [tmp, `${tmp}-wal`, `${tmp}-shm`, file, `${file}-wal`, `${file}-shm`, metaFile]) rmSync(f, { force: true });
@@ -216,7 +235,8 @@ async function ensureSeeded(a: Args): Promise<SeedMeta> {
     eventfulTickets: eventful,
     activeTickets: active,
     categoryId,
-    fileBytes: (await import('node:fs')).statSync(file).size,
+    fileBytes: statSync(file).size,
+    sourceHash,
   };
   writeFileSync(metaFile, JSON.stringify(meta, null, 2));
   return meta;
@@ -685,11 +705,13 @@ async function main(): Promise<void> {
       '',
     ].join('\n');
     const suffix = a.only ? '-partial' : '';
-    writeFileSync(path.join(RESULTS, `latest${suffix}.json`), `${JSON.stringify(out, null, 2)}\n`);
+    // A partial run (--only) never replaces the committed figures; it goes beside the data.
+    const resultsDir = a.only ? DATA : RESULTS;
+    writeFileSync(path.join(resultsDir, `latest${suffix}.json`), `${JSON.stringify(out, null, 2)}\n`);
     // Every run is also kept (git-ignored) so medians of several runs can be quoted.
     mkdirSync(path.join(DATA, 'history'), { recursive: true });
     writeFileSync(path.join(DATA, 'history', `${out.finishedAt.replace(/[:.]/g, '-')}-${meta.tickets}${suffix}.json`), `${JSON.stringify(out, null, 2)}\n`);
-    writeFileSync(path.join(RESULTS, `latest${suffix}.md`), md);
+    writeFileSync(path.join(resultsDir, `latest${suffix}.md`), md);
     process.stdout.write(`\n${md}\n`);
     if (cpuProfDir) process.stderr.write(`CPU profiles in ${cpuProfDir}\n`);
   } finally {
