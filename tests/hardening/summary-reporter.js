@@ -20,6 +20,12 @@ class HardeningSummary {
     const off = rows.filter((r) => !r.ok).length;
     out.push('', off ? `${off} figure(s) off their bound` : `all ${rows.length} figures within their bounds`, '');
     process.stdout.write(out.join('\n'));
+    this.off = off;
+  }
+
+  /** A figure off its bound fails the run even if every assertion passed. */
+  getLastError() {
+    return this.off ? new Error(`${this.off} hardening figure(s) off their bound`) : undefined;
   }
 }
 module.exports = HardeningSummary;
