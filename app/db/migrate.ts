@@ -127,7 +127,7 @@ export async function migrationScript(dialect: DialectName, opts: { after?: stri
     }
   }
   const statements = rec.queries
-    .filter((q) => !/^\s*select\b/i.test(q.sql) && !/sp_(get|release)applock/i.test(q.sql))
+    .filter((q) => !/^\s*(select|with)\b/i.test(q.sql) && !/sp_(get|release)applock/i.test(q.sql))
     .map((q) => inlineParameters(dialect, q).trim());
   const head = [
     `-- Deskside database migrations for ${dialect === 'mssql' ? 'SQL Server' : 'SQLite'}, from \`npm run migrate -- --print\`.`,
@@ -136,8 +136,10 @@ export async function migrationScript(dialect: DialectName, opts: { after?: stri
   if (dialect === 'mssql') {
     return [
       ...head,
-      '-- Run it as one batch in the Deskside database, e.g. sqlcmd -b -d Deskside -i deskside.sql;',
-      '-- any error rolls the whole script back.',
+      '-- Run it as one batch in the Deskside database, e.g. sqlcmd -b -I -d Deskside -i deskside.sql',
+      '-- (or in SSMS); any error rolls the whole script back.',
+      'SET QUOTED_IDENTIFIER ON;',
+      'SET ANSI_NULLS ON;',
       'SET XACT_ABORT ON;',
       'BEGIN TRANSACTION;',
       ...statements.map((s) => `${s};`),
