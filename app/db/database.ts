@@ -2,7 +2,7 @@ import Sqlite from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Kysely, sql, type Transaction } from 'kysely';
-import { DatabaseConfigError, describeTarget, parseDatabaseUrl, type MssqlTarget } from './connection-string';
+import { DatabaseConfigError, describeTarget, parseDatabaseUrl, type DatabaseTarget, type MssqlTarget } from './connection-string';
 import { DesksideSqliteDialect, type DialectName } from './dialect';
 import { DesksideMssqlDialect, loadMssqlModule, mssqlPoolConfig, MssqlPoolDriver } from './mssql-driver';
 import { retryDeadlocks } from './retry';
@@ -56,6 +56,11 @@ export function openDatabase(url: string, opts: OpenOptions = {}): Database {
     if (err instanceof DatabaseConfigError) throw new DatabaseConfigError(`DESKSIDE_DATABASE ${err.message}`);
     throw err;
   }
+  return openTarget(target, opts);
+}
+
+/** openDatabase for an already parsed target (the SQL Server test suite points it at a database it creates). */
+export function openTarget(target: DatabaseTarget, opts: OpenOptions = {}): Database {
   if (target.kind === 'mssql') return openMssql(target, opts);
   const file = sqlitePathFrom(`sqlite:${target.path}`);
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
