@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Kysely, sql, type Transaction } from 'kysely';
 import { DatabaseConfigError, describeTarget, parseDatabaseUrl, type DatabaseTarget, type MssqlTarget } from './connection-string';
 import { DesksideSqliteDialect, type DialectName } from './dialect';
-import { DesksideMssqlDialect, loadMssqlModule, mssqlPoolConfig, MssqlPoolDriver } from './mssql-driver';
+import { DesksideMssqlDialect, loadMssqlModule, mssqlPoolConfig, MssqlPoolDriver, type MssqlModule } from './mssql-driver';
 import { retryDeadlocks } from './retry';
 import type { DB } from './schema';
 
@@ -36,6 +36,8 @@ export interface OpenOptions {
   requestTimeoutMs?: number;
   /** SQL Server: total tries of a write transaction that keeps losing deadlocks. */
   deadlockAttempts?: number;
+  /** SQL Server: the mssql module to use instead of loading one (tests pass a fake). */
+  mssqlModule?: MssqlModule;
 }
 
 export function sqlitePathFrom(url: string, root = APP_ROOT): string {
@@ -87,7 +89,7 @@ export function openTarget(target: DatabaseTarget, opts: OpenOptions = {}): Data
 }
 
 function openMssql(target: MssqlTarget, opts: OpenOptions): Database {
-  const mod = loadMssqlModule(target);
+  const mod = opts.mssqlModule ?? loadMssqlModule(target);
   const config = mssqlPoolConfig(target, { poolSize: opts.poolSize ?? 10, requestTimeoutMs: opts.requestTimeoutMs ?? 30_000 });
   const db = new Kysely<DB>({ dialect: new DesksideMssqlDialect(() => new MssqlPoolDriver(mod, config)) });
   return {
