@@ -10,7 +10,7 @@ import { createPolicy } from './access/policy';
 import { createApp } from './app';
 import { ConfigError, parseConfig, type Config } from './config/schema';
 import { APP_ROOT, openDatabase } from './db/database';
-import { migrateToLatest } from './db/migrate';
+import { assertSchemaCurrent, migrateToLatest } from './db/migrate';
 import { DirectoryCache } from './directory/cache';
 import { createStaticDirectory } from './directory/static';
 import { seedDemoIfEmpty } from './features/demo/demo-data';
@@ -48,9 +48,18 @@ export async function start(): Promise<{ server: http.Server; config: Config; lo
   const logger = createLogger(config.logLevel);
   const dataDir = path.resolve(APP_ROOT, config.dataDir);
   const secret = config.secret ?? loadOrCreateSecret(dataDir);
-  const database = openDatabase(config.database);
-  const applied = await migrateToLatest(database.db, database.dialect);
-  if (applied.length) logger.info({ migrations: applied }, 'database migrated');
+  const database = openDatabase(config.database, { poolSize: config.databasePoolSize, requestTimeoutMs: config.databaseRequestTimeoutMs });
+  try {
+    await database.ping();
+  } catch (err) {
+    throw new Error(`cannot reach the database ${database.describe}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (config.migrateOnStart) {
+    const applied = await migrateToLatest(database.db, database.dialect, { lockTimeoutMs: config.databaseRequestTimeoutMs - 1000 });
+    if (applied.length) logger.info({ migrations: applied }, 'database migrated');
+  } else {
+    await assertSchemaCurrent(database.db, database.dialect);
+  }
 
   const staticDirectory = config.identity === 'dev' ? createStaticDirectory() : null;
   const directory = new DirectoryCache(staticDirectory, { ttlMs: 300_000, maxStaleMs: 86_400_000 });
