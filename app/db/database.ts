@@ -5,7 +5,7 @@ import { Kysely, sql, type Transaction } from 'kysely';
 import { DatabaseConfigError, describeTarget, parseDatabaseUrl, type DatabaseTarget, type MssqlTarget } from './connection-string';
 import { DesksideSqliteDialect, type DialectName } from './dialect';
 import { DesksideMssqlDialect, loadMssqlModule, mssqlPoolConfig, MssqlPoolDriver, type MssqlModule } from './mssql-driver';
-import { retryDeadlocks } from './retry';
+import { retryBusy, retryDeadlocks } from './retry';
 import type { DB } from './schema';
 
 export { DatabaseConfigError } from './connection-string';
@@ -28,8 +28,10 @@ export interface Database {
 }
 
 export interface OpenOptions {
-  /** SQLite: how long a writer waits for another process's writer. */
+  /** SQLite: how long one statement may block this process waiting for a lock. */
   busyTimeoutMs?: number;
+  /** SQLite: how long a write keeps retrying (asynchronously) behind another process's writer. */
+  writeBudgetMs?: number;
   /** SQL Server: most connections this process keeps (DESKSIDE_DATABASE_POOL_SIZE). */
   poolSize?: number;
   /** SQL Server: longest a single statement may run (DESKSIDE_DATABASE_REQUEST_TIMEOUT). */
@@ -67,10 +69,11 @@ export function openTarget(target: DatabaseTarget, opts: OpenOptions = {}): Data
   const file = sqlitePathFrom(`sqlite:${target.path}`);
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
   const native = new Sqlite(file);
-  // WAL lets readers carry on while one process writes; the busy timeout makes a second
-  // writer (another iisnode process) wait instead of failing with "database is locked".
+  // WAL lets readers carry on while one process writes. A second writer (another iisnode
+  // process) waits: briefly inside SQLite (which blocks this process's event loop), then
+  // asynchronously in retryBusy, so a person never sees "database is locked".
   native.pragma('journal_mode = WAL');
-  native.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
+  native.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 100}`);
   native.pragma('synchronous = NORMAL');
   native.pragma('foreign_keys = ON');
   const db = new Kysely<DB>({ dialect: new DesksideSqliteDialect({ database: native }) });
@@ -78,9 +81,12 @@ export function openTarget(target: DatabaseTarget, opts: OpenOptions = {}): Data
     db,
     dialect: 'sqlite',
     describe: `sqlite:${file}`,
-    write: (fn) => db.transaction().execute(fn),
+    write: (fn) => retryBusy(() => db.transaction().execute(fn), { budgetMs: opts.writeBudgetMs ?? 5000 }),
     async ping() {
       await sql`select 1`.execute(db);
+      // Readers never wait in WAL mode, so also take (and release) the write lock: a
+      // database that cannot be written is not healthy. Bounded well under a second.
+      await retryBusy(() => db.transaction().execute(async () => undefined), { budgetMs: 600 });
     },
     async close() {
       await db.destroy();

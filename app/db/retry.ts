@@ -53,3 +53,30 @@ export async function retryDeadlocks<T>(fn: () => Promise<T>, opts: RetryOptions
     }
   }
 }
+
+/**
+ * SQLite: another process (iisnode runs several) holds the write lock. The busy timeout
+ * is kept short because better-sqlite3 waits synchronously, which would stall every
+ * other request in this process; the waiting happens here instead, asynchronously,
+ * until a time budget runs out. Transactions BEGIN IMMEDIATE, so "busy" comes before
+ * any work was done and running again is safe.
+ */
+export function isSqliteBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
+
+export async function retryBusy<T>(fn: () => Promise<T>, opts: { budgetMs: number; sleep?: (ms: number) => Promise<void>; now?: () => number; random?: () => number }): Promise<T> {
+  const sleep = opts.sleep ?? realSleep;
+  const now = opts.now ?? Date.now;
+  const random = opts.random ?? Math.random;
+  const deadline = now() + opts.budgetMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!isSqliteBusy(err) || now() >= deadline) throw err;
+      await sleep(Math.min(Math.max(0, deadline - now()), Math.round(Math.min(200, 5 * 2 ** attempt) * (0.5 + random()))));
+    }
+  }
+}
