@@ -27,6 +27,9 @@ export function viewLocals(deps: { policy: Policy; config: Config; demoPeople?: 
     res.locals.demoPeople = config.identity === 'dev' ? deps.demoPeople ?? [] : [];
     res.locals.locale = locale;
     res.locals.plural = plural;
+    // Guests see people's names, never their logins (which are also e-mail-like identifiers).
+    res.locals.personName = (name: string | null | undefined, login: string | null | undefined) =>
+      name || (viewer.anonymous ? 'A colleague' : login || 'Someone');
     res.locals.time = (value: string | Date) => {
       const d = toDate(value) ?? now;
       return { iso: d.toISOString(), relative: relativeTime(d, now, locale), exact: exactTime(d, locale) };

@@ -104,7 +104,7 @@ export function rawRequest(where: { socketPath?: string; port?: number }, lines:
         const i = h.indexOf(':');
         return [h.slice(0, i).trim(), h.slice(i + 1).trim()] as [string, string];
       });
-      let bodyBytes = raw.subarray(split + 4);
+      let bodyBytes: Buffer = raw.subarray(split + 4);
       const te = headers.find(([k]) => k.toLowerCase() === 'transfer-encoding');
       if (te && /chunked/i.test(te[1])) bodyBytes = dechunk(bodyBytes);
       const body = bodyBytes.toString('utf8');
