@@ -184,7 +184,7 @@ export class LdapDirectory implements Directory {
     this.closed = true;
     const s = this.session;
     this.session = null;
-    if (s) await s.client.unbind().catch(() => undefined);
+    if (s) await release(s.client);
   }
 
   // ---------------------------------------------------------------- lookups
@@ -372,7 +372,7 @@ export class LdapDirectory implements Directory {
         }
         return session;
       } catch (err) {
-        await client.unbind().catch(() => undefined);
+        await release(client);
         if (err instanceof Failure) throw err;
         const d = describeLdapError(err);
         this.server(url).lastError = d.message;
@@ -388,7 +388,7 @@ export class LdapDirectory implements Directory {
 
   private drop(session: Session): void {
     if (this.session === session) this.session = null;
-    session.client.unbind().catch(() => undefined);
+    void release(session.client);
   }
 
   // ---------------------------------------------------------------- bookkeeping
@@ -425,6 +425,16 @@ export class LdapDirectory implements Directory {
       trace.steps.push({ step, ms: Math.round((performance.now() - t0) * 10) / 10 });
     }
   }
+}
+
+/**
+ * Unbind without waiting on the DC: over a StartTLS-upgraded socket ldapts' unbind only
+ * settles when its operation timeout fires, which would hold up shutdown by seconds.
+ */
+async function release(client: Client): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([client.unbind().catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, 250)))]);
+  clearTimeout(timer);
 }
 
 async function deadline<T>(p: Promise<T>, ms: number): Promise<T> {
