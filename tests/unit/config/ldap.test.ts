@@ -89,6 +89,10 @@ describe('LDAP settings', () => {
     ]);
   });
 
+  test('when the LDAP keys are present but empty (as web.config ships them), then the directory is simply off', () => {
+    expect(parseConfig({ DESKSIDE_LDAP_URL: '', DESKSIDE_LDAP_BIND_DN: '', DESKSIDE_LDAP_BIND_PASSWORD: '', DESKSIDE_LDAP_CA_FILE: '' }).ldap).toBeNull();
+  });
+
   test('when max-stale is shorter than the cache lifetime, then it is refused', () => {
     expect(problemsOf({ ...BASE, DESKSIDE_LDAP_CACHE_SECONDS: '600', DESKSIDE_LDAP_MAX_STALE_SECONDS: '60' }).join()).toMatch(/MAX_STALE_SECONDS \(60\) must be at least DESKSIDE_LDAP_CACHE_SECONDS \(600\)/);
   });
