@@ -10,7 +10,7 @@ import { createPolicy } from './access/policy';
 import { createApp } from './app';
 import { ConfigError, parseConfig, type Config } from './config/schema';
 import { APP_ROOT, openDatabase } from './db/database';
-import { migrateToLatest } from './db/migrate';
+import { assertSchemaCurrent, migrateToLatest } from './db/migrate';
 import { DirectoryCache } from './directory/cache';
 import { ldapDirectoryFromConfig } from './directory/from-config';
 import { createStaticDirectory } from './directory/static';
@@ -49,9 +49,18 @@ export async function start(): Promise<{ server: http.Server; config: Config; lo
   const logger = createLogger(config.logLevel);
   const dataDir = path.resolve(APP_ROOT, config.dataDir);
   const secret = config.secret ?? loadOrCreateSecret(dataDir);
-  const database = openDatabase(config.database);
-  const applied = await migrateToLatest(database.db, database.dialect);
-  if (applied.length) logger.info({ migrations: applied }, 'database migrated');
+  const database = openDatabase(config.database, { poolSize: config.databasePoolSize, requestTimeoutMs: config.databaseRequestTimeoutMs });
+  try {
+    await database.ping();
+  } catch (err) {
+    throw new Error(`cannot reach the database ${database.describe}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (config.migrateOnStart) {
+    const applied = await migrateToLatest(database.db, database.dialect, { lockTimeoutMs: config.databaseRequestTimeoutMs - 1000 });
+    if (applied.length) logger.info({ migrations: applied }, 'database migrated');
+  } else {
+    await assertSchemaCurrent(database.db, database.dialect);
+  }
 
   const staticDirectory = config.identity === 'dev' && !config.ldap ? createStaticDirectory() : null;
   const ldap = config.ldap ? ldapDirectoryFromConfig(config.ldap, logger) : null;
@@ -81,11 +90,9 @@ export async function start(): Promise<{ server: http.Server; config: Config; lo
     startedAt: new Date(),
   });
 
-  const server = http.createServer(app);
-  // Slow clients must not hold the server: bounded header and request times.
-  server.headersTimeout = 20_000;
-  server.requestTimeout = 60_000;
-  server.keepAliveTimeout = 5_000;
+  // Slow clients must not hold the server: a client gets 15 s to send its headers and
+  // 60 s for the whole request, checked every 2 s (node's default check is every 30 s).
+  const server = http.createServer({ headersTimeout: 15_000, requestTimeout: 60_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 2_000 }, app);
 
   freeSocketPath(config.port);
   await new Promise<void>((resolve, reject) => {

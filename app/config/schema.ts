@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { DatabaseConfigError, parseDatabaseUrl } from '../db/connection-string';
 import { LDAP_KEY_DOCS, parseLdapConfig, splitRoleEntries, type LdapConfig } from './ldap';
 
 /**
@@ -26,7 +27,11 @@ export interface Config {
   agents: string[];
   admins: string[];
   anonymous: AnonymousMode;
+  /** DESKSIDE_DATABASE as given (it may hold a password: log Database.describe instead). */
   database: string;
+  databasePoolSize: number;
+  databaseRequestTimeoutMs: number;
+  migrateOnStart: boolean;
   secret: string | undefined;
   dataDir: string;
   demoData: boolean;
@@ -55,7 +60,10 @@ export const KEY_DOCS: KeyDoc[] = [
   { key: 'DESKSIDE_AGENTS', default: 'empty (`dev`: `DEMO\\Helpdesk Agents`)', description: 'Comma-separated logins (`CORP\\alice`) or directory groups (`Helpdesk Agents`, `CORP\\Helpdesk Agents`, or a DN) whose members are agents.' },
   { key: 'DESKSIDE_ADMINS', default: 'empty (`dev`: `DEMO\\Deskside Admins`)', description: 'The same, for administrators. Admins can do everything agents can.' },
   { key: 'DESKSIDE_ANONYMOUS', default: '`browse`', description: '`browse`: guests may read the ticket list and public conversations (never internal notes or contact details). `none`: guests see the home and sign-in pages only.' },
-  { key: 'DESKSIDE_DATABASE', default: '`sqlite:App_Data/deskside.db`', description: 'Where tickets live. `sqlite:PATH` (relative paths are under the app folder).' },
+  { key: 'DESKSIDE_DATABASE', default: '`sqlite:App_Data/deskside.db`', description: 'Where tickets live. `sqlite:PATH` (relative paths are under the app folder), or SQL Server as `mssql://user:password@host:1433/Deskside?encrypt=true` or an ADO-style string (`Server=tcp:host,1433;Database=Deskside;User Id=…;Password=…;Encrypt=True` or `…;Trusted_Connection=True` for the app pool identity; `MultiSubnetFailover=True` for Always On listeners). See "SQL Server" below.' },
+  { key: 'DESKSIDE_DATABASE_POOL_SIZE', default: '`10`', description: 'SQL Server: most connections each node process keeps open (2–200). Multiply by iisnode processes and servers to size the SQL Server side.' },
+  { key: 'DESKSIDE_DATABASE_REQUEST_TIMEOUT', default: '`30`', description: 'SQL Server: seconds a single statement may run before it is cancelled (1–3600).' },
+  { key: 'DESKSIDE_MIGRATE_ON_START', default: '`true`', description: 'Apply pending schema migrations at start. `false` leaves schema changes to a DBA (`npm run migrate`, or the script from `npm run migrate -- --print`); the app then refuses to start on an out-of-date schema.' },
   { key: 'DESKSIDE_SECRET', default: 'generated once into `App_Data/secret.key`', description: 'Signs session cookies and CSRF tokens; at least 32 characters. Every process and server of one site must share it.' },
   { key: 'DESKSIDE_DATA_DIR', default: '`App_Data`', description: 'Folder for the generated secret and the default database. IIS never serves `App_Data`.' },
   { key: 'DESKSIDE_DEMO_DATA', default: '`true` with `dev` identity, else `false`', description: 'Seed demo people, categories and tickets when the database is empty.' },
@@ -110,6 +118,47 @@ function oneOf<T extends string>(env: Env, key: string, allowed: readonly T[], p
   const found = allowed.find((a) => a === raw.toLowerCase());
   if (!found) problems.push(`${key}="${raw}" is not valid; accepted values: ${allowed.join(', ')}`);
   return found;
+}
+
+function wholeNumber(env: Env, key: string, fallback: number, min: number, max: number, unit: string, problems: string[]): number {
+  const raw = env[key]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    problems.push(`${key}="${raw}" must be a whole number of ${unit} from ${min} to ${max}`);
+    return fallback;
+  }
+  return Number(raw);
+}
+
+export type DatabaseSettings = Pick<Config, 'database' | 'databasePoolSize' | 'databaseRequestTimeoutMs' | 'migrateOnStart'>;
+
+/**
+ * The database keys alone: parseConfig uses this, and so does `npm run migrate`, which
+ * must work on a server where the web keys (identity, proxies) are not set in the shell.
+ * Connection-string problems are reported without the string, which may hold a password.
+ */
+export function databaseSettings(env: Env, dataDir: string, problems: string[]): DatabaseSettings {
+  const database = env.DESKSIDE_DATABASE?.trim() || `sqlite:${dataDir}/deskside.db`;
+  try {
+    parseDatabaseUrl(database);
+  } catch (err) {
+    if (!(err instanceof DatabaseConfigError)) throw err;
+    problems.push(`DESKSIDE_DATABASE ${err.message}`);
+  }
+  return {
+    database,
+    databasePoolSize: wholeNumber(env, 'DESKSIDE_DATABASE_POOL_SIZE', 10, 2, 200, 'connections', problems),
+    databaseRequestTimeoutMs: wholeNumber(env, 'DESKSIDE_DATABASE_REQUEST_TIMEOUT', 30, 1, 3600, 'seconds', problems) * 1000,
+    migrateOnStart: bool(env, 'DESKSIDE_MIGRATE_ON_START', true, problems),
+  };
+}
+
+/** databaseSettings on its own, throwing ConfigError like parseConfig. */
+export function parseDatabaseConfig(env: Env): DatabaseSettings {
+  const problems: string[] = [];
+  const settings = databaseSettings(env, env.DESKSIDE_DATA_DIR?.trim() || 'App_Data', problems);
+  if (problems.length) throw new ConfigError(problems);
+  return settings;
 }
 
 /**
@@ -176,10 +225,7 @@ export function parseConfig(env: Env): Config {
   const anonymous = oneOf(env, 'DESKSIDE_ANONYMOUS', ['browse', 'none'] as const, problems) ?? 'browse';
 
   const dataDir = env.DESKSIDE_DATA_DIR?.trim() || 'App_Data';
-  const database = env.DESKSIDE_DATABASE?.trim() || `sqlite:${dataDir}/deskside.db`;
-  if (!/^sqlite:.+/i.test(database)) {
-    problems.push('DESKSIDE_DATABASE must look like sqlite:PATH (for example sqlite:App_Data/deskside.db)');
-  }
+  const db = databaseSettings(env, dataDir, problems);
 
   const secret = env.DESKSIDE_SECRET?.trim() || undefined;
   if (secret !== undefined && secret.length < 32) {
@@ -230,7 +276,7 @@ export function parseConfig(env: Env): Config {
     agents,
     admins,
     anonymous,
-    database,
+    ...db,
     secret,
     dataDir,
     demoData,

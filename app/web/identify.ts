@@ -12,7 +12,7 @@ import type { IdentityProvider } from '../identity/types';
 import type { Keys } from '../secret';
 import type { Logger } from '../logging';
 import { readCookies, serialiseCookie } from './cookies';
-import { HttpError } from './http-error';
+import { HttpError, ServiceUnavailable } from './http-error';
 import { GUEST, type RequestViewer } from './viewer';
 
 /** Set by "sign out": the transport's identity is ignored until the person signs in again. */
@@ -94,7 +94,11 @@ export function identify(deps: IdentifyDeps) {
       res.locals.viewer = await buildViewer(deps, session);
       next();
     } catch (err) {
-      next(err);
+      if (err instanceof HttpError) return next(err);
+      // Everything above is database work (directory failures are absorbed by its
+      // cache): if it fails, the database is unavailable, which is a 503, not a 500.
+      logger.error({ err, reqId: res.locals.reqId }, 'could not read sessions or people from the database');
+      next(new ServiceUnavailable());
     }
   };
 }

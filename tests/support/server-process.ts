@@ -89,9 +89,9 @@ export interface RawResponse {
  * Send a request byte for byte over a socket path or port, headers exactly as given
  * (duplicates, odd case and all), the way iisnode writes requests to node's pipe.
  */
-export function rawRequest(where: { socketPath?: string; port?: number }, lines: { method?: string; path: string; headers: [string, string][]; body?: string }): Promise<RawResponse> {
+export function rawRequest(where: { socketPath?: string; port?: number; localAddress?: string }, lines: { method?: string; path: string; headers: [string, string][]; body?: string }): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const s = where.socketPath ? net.connect(where.socketPath) : net.connect(where.port!, '127.0.0.1');
+    const s = where.socketPath ? net.connect(where.socketPath) : net.connect({ port: where.port!, host: '127.0.0.1', localAddress: where.localAddress });
     const chunks: Buffer[] = [];
     s.on('data', (d) => chunks.push(d));
     s.on('error', reject);

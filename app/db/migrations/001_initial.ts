@@ -15,7 +15,9 @@ export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<voi
     .createTable('people')
     .addColumn('id', 'integer', (c) => (dialect === 'mssql' ? c.identity().primaryKey() : c.primaryKey().autoIncrement()))
     .addColumn('login', text(320), (c) => c.notNull())
-    .addColumn('login_key', text(320), (c) => c.notNull())
+    // Already lower-cased by the app; compared byte for byte on both engines, whatever
+    // the SQL Server database's default collation says about case and accents.
+    .addColumn('login_key', dialect === 'mssql' ? sql`nvarchar(320) collate Latin1_General_100_BIN2` : sql`text`, (c) => c.notNull())
     .addColumn('display_name', text(256))
     .addColumn('email', text(320))
     .addColumn('department', text(256))
@@ -72,6 +74,8 @@ export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<voi
   await db.schema.createIndex('tickets_status_updated_idx').on('tickets').columns(['status', 'updated_at', 'id']).execute();
   await db.schema.createIndex('tickets_assignee_idx').on('tickets').columns(['assignee_id', 'active', 'updated_at', 'id']).execute();
   await db.schema.createIndex('tickets_requester_idx').on('tickets').columns(['requester_id', 'active', 'updated_at', 'id']).execute();
+  // "My tickets" lists every status by default.
+  await db.schema.createIndex('tickets_requester_all_idx').on('tickets').columns(['requester_id', 'updated_at', 'id']).execute();
   await db.schema.createIndex('tickets_category_idx').on('tickets').columns(['category_id', 'active', 'updated_at', 'id']).execute();
   await db.schema.createIndex('tickets_priority_idx').on('tickets').columns(['active', 'priority', 'updated_at', 'id']).execute();
   await db.schema.createIndex('tickets_updated_idx').on('tickets').columns(['updated_at', 'id']).execute();

@@ -1,5 +1,6 @@
 import type { Insertable } from 'kysely';
 import type { Database } from '../../db/database';
+import { insertMany } from '../../db/portable';
 import type { TicketEventsTable, TicketsTable } from '../../db/schema';
 import { ensurePerson } from '../people/people.queries';
 import { listCategories, setAgentFlag } from '../tickets/tickets.queries';
@@ -38,17 +39,21 @@ const PROBLEMS: { category: string; titles: string[]; details: string[] }[] = [
   { category: 'Other', titles: ['Meeting room screen does not switch on', 'Request for a second monitor', 'Question about the new expense system', 'Phone extension not ringing'], details: ['It is not urgent but would help a lot.', 'Happy to come to the service desk if easier.'] },
 ];
 
-const REPLIES = [
+const AGENT_REPLIES = [
   'Thanks for reporting this. Could you tell me the asset tag of the device?',
   'I have reset it on our side; please try again and let me know.',
   'We are seeing a few reports like this and are looking into it.',
-  'That worked, thank you!',
-  'It is still happening, unfortunately.',
   'I will come to your desk this afternoon to take a look.',
   'Please restart the machine and check again.',
   'Access has been granted; it can take up to an hour to apply.',
   'Could you send a screenshot of the error?',
+];
+const REQUESTER_REPLIES = [
+  'That worked, thank you!',
+  'It is still happening, unfortunately.',
+  'Screenshot attached: the error appears as soon as I open it.',
   'I am out tomorrow; a colleague can show you instead.',
+  'Thanks, afternoon is fine. I am at desk 3.14.',
 ];
 const NOTES = ['Known issue with the latest driver; rolling back fixed it for others.', 'Checked the logs: account locked by an old phone with the previous password.', 'Escalated to the network team.', 'Waiting on the vendor for a replacement part.'];
 
@@ -126,7 +131,7 @@ export async function seedTickets(database: Database, opts: SeedOptions): Promis
   const now = Date.now();
   for (let i = 0; i < generated; i++) {
     const first = FIRST[i % FIRST.length];
-    const last = LAST[Math.floor(i / FIRST.length) % LAST.length];
+    const last = LAST[(i * 7 + Math.floor(i / FIRST.length)) % LAST.length];
     const n = Math.floor(i / (FIRST.length * LAST.length));
     const account = `${first.normalize('NFD').replace(/[^A-Za-z]/g, '').toLowerCase()}.${last.normalize('NFD').replace(/[^A-Za-z]/g, '').toLowerCase()}${n ? n : ''}`;
     const login = `CORP\\${account}`;
@@ -172,7 +177,9 @@ export async function seedTickets(database: Database, opts: SeedOptions): Promis
       const created = now - span + (done + i) * step + rand() * step;
       const problem = pick(rand, PROBLEMS);
       const title = pick(rand, problem.titles);
-      const description = `${pick(rand, problem.details)} ${pick(rand, problem.details)}\n\n${pick(rand, PROBLEMS).details[0]}`;
+      const d1 = Math.floor(rand() * problem.details.length);
+      const d2 = (d1 + 1 + Math.floor(rand() * (problem.details.length - 1))) % problem.details.length;
+      const description = `${problem.details[d1]} ${problem.details[d2]}\n\n${pick(rand, PROBLEMS).details[0]}`;
       const status = pickStatus(rand);
       const requester = requesterIds[Math.floor(Math.pow(rand(), 1.6) * requesterIds.length)];
       const assignee = status === 'new' && rand() < 0.8 ? null : agentIds[Math.floor(rand() * agentIds.length)];
@@ -194,7 +201,7 @@ export async function seedTickets(database: Database, opts: SeedOptions): Promis
           cur = status;
         } else if (r < 0.55) {
           const fromAgent = rand() < 0.5;
-          evs.push({ ticket_id: id, actor_id: fromAgent ? assignee ?? agentIds[0] : requester, kind: 'comment', body: pick(rand, REPLIES), from_value: null, to_value: null, ticket_version: version, created_at: when });
+          evs.push({ ticket_id: id, actor_id: fromAgent ? assignee ?? agentIds[0] : requester, kind: 'comment', body: pick(rand, fromAgent ? AGENT_REPLIES : REQUESTER_REPLIES), from_value: null, to_value: null, ticket_version: version, created_at: when });
         } else if (r < 0.75) {
           evs.push({ ticket_id: id, actor_id: assignee ?? agentIds[0], kind: 'note', body: pick(rand, NOTES), from_value: null, to_value: null, ticket_version: version, created_at: when });
         } else {
@@ -204,7 +211,7 @@ export async function seedTickets(database: Database, opts: SeedOptions): Promis
             evs.push({ ticket_id: id, actor_id: assignee ?? agentIds[0], kind: 'status', body: null, from_value: cur, to_value: mid, ticket_version: version, created_at: when });
             cur = mid;
           } else {
-            evs.push({ ticket_id: id, actor_id: requester, kind: 'comment', body: pick(rand, REPLIES), from_value: null, to_value: null, ticket_version: version, created_at: when });
+            evs.push({ ticket_id: id, actor_id: requester, kind: 'comment', body: pick(rand, REQUESTER_REPLIES), from_value: null, to_value: null, ticket_version: version, created_at: when });
           }
         }
       }
@@ -230,9 +237,9 @@ export async function seedTickets(database: Database, opts: SeedOptions): Promis
       });
     }
     await database.write(async (trx) => {
-      // 13 columns x 150 rows and 8 x 250 stay under SQL Server's 2,100 parameters.
-      for (let i = 0; i < tickets.length; i += 150) await trx.insertInto('tickets').values(tickets.slice(i, i + 150)).execute();
-      for (let i = 0; i < evs.length; i += 250) await trx.insertInto('ticket_events').values(evs.slice(i, i + 250)).execute();
+      // Chunked under SQL Server's 2,100-parameter limit; the tickets carry their own ids.
+      await insertMany(trx, 'tickets', tickets, { explicitIds: true });
+      await insertMany(trx, 'ticket_events', evs);
     });
     events += evs.length;
     done += n;
