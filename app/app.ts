@@ -7,6 +7,7 @@ import { APP_ROOT, type Database } from './db/database';
 import type { DirectoryCache } from './directory/cache';
 import type { StaticUser } from './directory/static';
 import { categoryAdminRoutes } from './features/admin/categories.routes';
+import { adminDirectoryRoutes } from './features/admin/directory.routes';
 import { actAsRoutes } from './features/dev/act-as.routes';
 import { healthRoutes } from './features/health/health.routes';
 import { homeRoutes } from './features/home/home.routes';
@@ -97,6 +98,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(signInRoutes({ config, database: deps.database, logger }));
   app.use(meRoutes());
   app.use(categoryAdminRoutes({ database: deps.database, policy }));
+  app.use(adminDirectoryRoutes({ config, policy, directory: deps.directory }));
   if (config.identity === 'dev') {
     app.use(actAsRoutes({ config, database: deps.database, keys: deps.keys, people: deps.demoPeople ?? [] }));
   }

@@ -12,6 +12,7 @@ import { ConfigError, parseConfig, type Config } from './config/schema';
 import { APP_ROOT, openDatabase } from './db/database';
 import { assertSchemaCurrent, migrateToLatest } from './db/migrate';
 import { DirectoryCache } from './directory/cache';
+import { ldapDirectoryFromConfig } from './directory/from-config';
 import { createStaticDirectory } from './directory/static';
 import { seedDemoIfEmpty } from './features/demo/demo-data';
 import { createIdentityProvider } from './identity';
@@ -61,8 +62,12 @@ export async function start(): Promise<{ server: http.Server; config: Config; lo
     await assertSchemaCurrent(database.db, database.dialect);
   }
 
-  const staticDirectory = config.identity === 'dev' ? createStaticDirectory() : null;
-  const directory = new DirectoryCache(staticDirectory, { ttlMs: 300_000, maxStaleMs: 86_400_000 });
+  const staticDirectory = config.identity === 'dev' && !config.ldap ? createStaticDirectory() : null;
+  const ldap = config.ldap ? ldapDirectoryFromConfig(config.ldap, logger) : null;
+  const directory = new DirectoryCache(ldap ?? staticDirectory, {
+    ttlMs: (config.ldap?.cacheSeconds ?? 300) * 1000,
+    maxStaleMs: (config.ldap?.maxStaleSeconds ?? 86_400) * 1000,
+  });
   if (config.demoData) {
     const seeded = await seedDemoIfEmpty(database, staticDirectory?.users ?? []);
     if (seeded) logger.info({ tickets: seeded }, 'seeded demo data into an empty database');

@@ -1,5 +1,7 @@
 import { isIP } from 'node:net';
+import path from 'node:path';
 import { DatabaseConfigError, parseDatabaseUrl } from '../db/connection-string';
+import { LDAP_KEY_DOCS, parseLdapConfig, splitRoleEntries, type LdapConfig } from './ldap';
 
 /**
  * Every setting Deskside reads, in one place. Each key documents itself in KEY_DOCS (a
@@ -36,6 +38,8 @@ export interface Config {
   logLevel: string;
   sessionHours: number;
   trustedOrigins: string[];
+  /** Active Directory over LDAP; null when DESKSIDE_LDAP_URL is not set (directory off). */
+  ldap: LdapConfig | null;
 }
 
 export interface KeyDoc {
@@ -65,6 +69,7 @@ export const KEY_DOCS: KeyDoc[] = [
   { key: 'DESKSIDE_DEMO_DATA', default: '`true` with `dev` identity, else `false`', description: 'Seed demo people, categories and tickets when the database is empty.' },
   { key: 'DESKSIDE_SESSION_HOURS', default: '`12`', description: 'How long a sign-in lasts before the browser is asked again (1–720).' },
   { key: 'DESKSIDE_TRUSTED_ORIGINS', default: 'none', description: 'Extra origins (`https://helpdesk.corp.example`) accepted on form posts besides the request\'s own host, for sites behind a proxy that rewrites Host.' },
+  ...LDAP_KEY_DOCS,
   { key: 'DESKSIDE_LOG_LEVEL', default: '`info`', description: 'pino level: `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`.' },
 ];
 
@@ -212,8 +217,8 @@ export function parseConfig(env: Env): Config {
   }
   const signinChallenge = (challenges.length ? challenges : ['Negotiate']).join(', ');
 
-  const agentsRaw = list(env.DESKSIDE_AGENTS);
-  const adminsRaw = list(env.DESKSIDE_ADMINS);
+  const agentsRaw = splitRoleEntries(env.DESKSIDE_AGENTS);
+  const adminsRaw = splitRoleEntries(env.DESKSIDE_ADMINS);
   const agents = agentsRaw.length || env.DESKSIDE_AGENTS !== undefined || identity !== 'dev' ? agentsRaw : ['DEMO\\Helpdesk Agents'];
   const admins = adminsRaw.length || env.DESKSIDE_ADMINS !== undefined || identity !== 'dev' ? adminsRaw : ['DEMO\\Deskside Admins'];
 
@@ -255,6 +260,8 @@ export function parseConfig(env: Env): Config {
   const host = env.DESKSIDE_HOST?.trim() || undefined;
   if (host !== undefined && !isIP(host) && host !== 'localhost') problems.push(`DESKSIDE_HOST="${host}" is not an IP address`);
 
+  const ldap = parseLdapConfig(env, problems, path.resolve(__dirname, '..', '..'));
+
   if (problems.length) throw new ConfigError(problems);
 
   return {
@@ -276,5 +283,6 @@ export function parseConfig(env: Env): Config {
     logLevel,
     sessionHours,
     trustedOrigins: trustedOrigins.map((o) => o.replace(/\/$/, '')),
+    ldap,
   };
 }
