@@ -115,3 +115,48 @@ describe('several processes on one SQLite file', () => {
     for (const { server } of servers) expect(server.output()).not.toMatch(/database is locked/i);
   });
 });
+
+describe('an unreachable directory', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'deskside-nodir-'));
+  let server: RunningServer;
+  let port: number;
+  beforeAll(async () => {
+    port = await freePort();
+    const ldapPort = await freePort(); // nothing listens there: connections are refused
+    server = spawnServer(
+      {
+        ...env(port),
+        DESKSIDE_LDAP_URL: `ldap://127.0.0.1:${ldapPort}`,
+        DESKSIDE_LDAP_BIND_DN: 'CN=svc-deskside,CN=Users,DC=corp,DC=example',
+        DESKSIDE_LDAP_BIND_PASSWORD: 'never-printed-7f3a',
+        DESKSIDE_LDAP_BASE_DN: 'DC=corp,DC=example',
+        DESKSIDE_LDAP_DOMAIN: 'TEST',
+        DESKSIDE_AGENTS: 'TEST\\agent1,Helpdesk Agents',
+      },
+      { dir },
+    );
+    await waitForListening(server, { port });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('when no domain controller answers, then pages are served with a notice, health says degraded, and config logins keep their role', async () => {
+    const agent = new SessionClient(port, 'TEST\\agent1');
+    const home = await timed(() => agent.get('/'));
+    expect(home.value.status).toBe(200);
+    expect(home.value.body).toContain('directory cannot be reached');
+    expect(home.value.body).toContain('Open and assigned to you'); // agent by login, not by group
+    const queue = await agent.get('/tickets');
+    expect(queue.status).toBe(200);
+    const health = await timed(() => new SessionClient(port).request('GET', '/healthz'));
+    const body = JSON.parse(health.value.body) as { directory: string };
+    recordFigure('pages served with the directory down', home.value.status, '200 with a notice', home.value.status === 200);
+    recordFigure('/healthz with the directory down', `${health.value.status} directory=${body.directory} in ${health.ms} ms`, '200, degraded, < 1000 ms', health.value.status === 200 && body.directory === 'degraded' && health.ms < 1000);
+    expect(health.value.status).toBe(200);
+    expect(body.directory).toBe('degraded');
+    expect(server.output()).not.toContain('never-printed-7f3a');
+    agent.close();
+  });
+});
