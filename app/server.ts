@@ -16,6 +16,7 @@ import { ldapDirectoryFromConfig } from './directory/from-config';
 import { createStaticDirectory } from './directory/static';
 import { seedDemoIfEmpty } from './features/demo/demo-data';
 import { createIdentityProvider } from './identity';
+import { deleteExpiredSessions } from './identity/sessions.queries';
 import { createLogger, type Logger } from './logging';
 import { deriveKeys, loadOrCreateSecret } from './secret';
 
@@ -103,9 +104,20 @@ export async function start(): Promise<{ server: http.Server; config: Config; lo
   const where = typeof config.port === 'number' ? `http://${config.host ?? 'localhost'}:${(server.address() as { port: number }).port}` : config.port;
   logger.info({ listen: where, identity: config.identity, database: database.describe, nodeEnv: config.nodeEnv, iisnode: config.underIisnode }, `Deskside is listening on ${where}`);
 
+  // Expired sign-ins are ignored by every query; clearing them keeps the table small.
+  const sweep = () =>
+    deleteExpiredSessions(database.db, new Date().toISOString()).then(
+      (n) => n && logger.info({ sessions: n }, 'removed expired sessions'),
+      (err: unknown) => logger.warn({ err }, 'could not remove expired sessions'),
+    );
+  void sweep();
+  const sweeper = setInterval(sweep, 3_600_000);
+  sweeper.unref();
+
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      clearInterval(sweeper);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await directory.directory?.close();
