@@ -52,7 +52,8 @@ export async function start(): Promise<{ server: http.Server; config: Config; lo
   const applied = await migrateToLatest(database.db, database.dialect);
   if (applied.length) logger.info({ migrations: applied }, 'database migrated');
 
-  const staticDirectory = config.identity === 'dev' ? createStaticDirectory() : null;
+  // Demo data behind a proxy uses the demo directory too, so DEMO\erin & co. keep their groups.
+  const staticDirectory = config.identity === 'dev' || (config.identity === 'proxy' && config.demoData) ? createStaticDirectory() : null;
   const directory = new DirectoryCache(staticDirectory, { ttlMs: 300_000, maxStaleMs: 86_400_000 });
   if (config.demoData) {
     const seeded = await seedDemoIfEmpty(database, staticDirectory?.users ?? []);
