@@ -290,6 +290,33 @@ describeWithChromium(
         await shoot(page, 'me-admin');
       }, 60_000);
     });
+
+    test('when a keyboard user tabs through the new-ticket form, then the skip link comes first and each focused control shows a clear focus ring', async () => {
+      const page = await h.open(ALICE, true);
+      await visit(page, '/tickets/new');
+      const focused = async () =>
+        (await page.evaluate(`(() => {
+          const el = document.activeElement, cs = getComputedStyle(el), box = el.getBoundingClientRect();
+          return { what: el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + ' "' + (el.textContent || '').trim().slice(0, 30) + '"',
+                   cls: el.className, outline: cs.outlineStyle, width: parseFloat(cs.outlineWidth), onScreen: box.right > 0 && box.bottom > 0 && box.width > 0 };
+        })()`)) as { what: string; cls: string; outline: string; width: number; onScreen: boolean };
+
+      await page.keyboard.press('Tab');
+      const first = await focused();
+      expect(first.cls).toBe('skip-link');
+      expect(first.onScreen).toBe(true);
+
+      const unclear: string[] = [];
+      for (let i = 0; i < 14; i++) {
+        const f = await focused();
+        if (f.outline === 'none' || f.width < 2 || !f.onScreen) unclear.push(`${f.what}: outline ${f.outline} ${f.width}px${f.onScreen ? '' : ', off screen'}`);
+        await page.keyboard.press('Tab');
+      }
+      expect(unclear).toEqual([]);
+
+      await page.getByLabel('Summary').focus();
+      await screenshots(page, 'focus-new-ticket');
+    });
   },
   { announceSkip: true },
 );

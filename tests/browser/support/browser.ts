@@ -172,15 +172,23 @@ export const SIZES = [
 
 /**
  * What a person sees at desktop and phone sizes (the viewport), plus the whole page at
- * phone width, where forms and timelines run far below the fold.
+ * phone width, where forms and timelines run far below the fold. Fails when the page is
+ * wider than the screen at phone widths (down to 320 px). Needs JavaScript on.
  */
 export async function screenshots(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   const before = page.viewportSize() ?? SIZES[0];
-  for (const size of SIZES) {
+  // From the top, as the page first appears (after a reply the page scrolls to it).
+  await page.evaluate('window.scrollTo(0, 0)');
+  const tooWide: string[] = [];
+  for (const size of [...SIZES, { width: 320, height: 568 }]) {
     await page.setViewportSize(size);
+    const width = (await page.evaluate('document.documentElement.scrollWidth')) as number;
+    if (width > size.width) tooWide.push(`${width}px wide on a ${size.width}px screen`);
+    if (size.width === 320) continue;
     await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-${size.width}.png`) });
+    if (size.width === 375) await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-375-full.png`), fullPage: true });
   }
-  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-${SIZES[1].width}-full.png`), fullPage: true });
   await page.setViewportSize(before);
+  if (tooWide.length) throw new Error(`"${name}" scrolls sideways: ${tooWide.join('; ')}`);
 }
