@@ -58,4 +58,20 @@ describe('what real browsers exposed', () => {
     expect(after.text).toMatch(/class="badge status-pending"/);
     expect(after.text).toMatch(/class="badge priority-high"/);
   });
+
+  test('when an agent saves a stale form without changing anything, then the conflict page offers nothing to re-apply', async () => {
+    const bob = client(t.app, 'TEST\\bob');
+    const created = await bob.post('/tickets', { title: 'Scanner offline', description: 'Floor 2.', category: '1', priority: 'normal' });
+    const id = /\/tickets\/(\d+)/.exec(created.headers.location)![1];
+    const agent1 = client(t.app, 'TEST\\agent1');
+    const page1 = await agent1.get(`/tickets/${id}`);
+    const version = /name="version" value="(\d+)"/.exec(page1.text)![1];
+    const full = { version, status: 'new', priority: 'normal', category: '1', assignee: 'none' };
+    expect((await client(t.app, 'TEST\\agent2').post(`/tickets/${id}`, { ...full, priority: 'urgent' }, { tokenFrom: `/tickets/${id}` })).status).toBe(303);
+
+    const conflict = await agent1.post(`/tickets/${id}`, full, { token: csrfFrom(page1.text) });
+    expect(conflict.status).toBe(409);
+    expect(conflict.text).toContain('nothing of yours to apply');
+    expect(conflict.text).not.toContain('Apply my changes anyway');
+  });
 });
