@@ -88,11 +88,14 @@ export class Harness {
         await copy.setViewportSize(page.viewportSize() ?? { width: 1280, height: 800 });
         await copy.route('**/*', (route) => {
           const req = route.request();
-          if (req.isNavigationRequest() && req.url() === url) return route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html });
+          // The only navigation is to this copy (a URL's #fragment never reaches a route).
+          if (req.isNavigationRequest()) return route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html });
           if (req.resourceType() === 'script') return route.abort();
           return route.continue();
         });
         await copy.goto(url, { waitUntil: 'load' });
+        const [seen, copied] = [await page.title(), await copy.title()];
+        if (seen !== copied) throw new Error(`the auditor's copy of ${url} is "${copied}", not "${seen}"`);
         violations = await runAxe(copy);
       } finally {
         await copy.close();
