@@ -75,6 +75,9 @@ export function createApp(deps: AppDeps): Express {
       },
       // Intranet sites are often plain http; HSTS there would only confuse.
       strictTransportSecurity: false,
+      // Not helmet's no-referrer: under it browsers send `Origin: null` on form posts,
+      // which the CSRF origin check must refuse. same-origin still sends nothing to other sites.
+      referrerPolicy: { policy: 'same-origin' },
       crossOriginEmbedderPolicy: false,
     }),
   );
@@ -90,8 +93,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(identify(deps));
   const forms = csrf({ key: deps.keys.csrf, config, logger });
   app.use(forms.locals);
-  app.use(forms.verify);
+  // View locals before the token check, so a refused post gets a page in the site's look.
   app.use(viewLocals({ policy, config, demoPeople: deps.demoPeople }));
+  app.use(forms.verify);
 
   app.use(homeRoutes({ database: deps.database }));
   app.use(ticketRoutes({ database: deps.database, policy }));
