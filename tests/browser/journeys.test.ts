@@ -87,7 +87,7 @@ describeWithChromium(
         await clickAndLoad(page, page.locator('.ticket-rows a.title').first());
         expect(page.url()).toMatch(/\/tickets\/\d+$/);
         expect(await page.locator('form textarea, form select, button[type="submit"]').count()).toBe(0);
-        expect(await page.locator('.timeline .note').count()).toBe(0);
+        expect(await page.locator('.timeline .event-note').count()).toBe(0);
         await page.getByText('to reply to your own tickets').waitFor();
         await h.audit(page, 'ticket (guest)');
 
@@ -225,8 +225,8 @@ describeWithChromium(
         await page.getByLabel('Message').fill(reply);
         await clickAndLoad(page, page.getByRole('button', { name: 'Send' }));
         await page.getByText('Added to the conversation').waitFor();
-        expect(await texts(page, '.timeline .note .comment-body')).toEqual([note]);
-        expect(await texts(page, '.timeline > li.comment .comment-body')).toContain(reply);
+        expect(await texts(page, '.timeline .event-note .comment-body')).toEqual([note]);
+        expect(await texts(page, '.timeline > li.event-comment .comment-body')).toContain(reply);
         await h.audit(page, 'ticket with an internal note (agent)');
         await shoot(page, 'ticket-page');
 
@@ -234,7 +234,7 @@ describeWithChromium(
         const bobSees = await bob.locator('main').innerText();
         expect(bobSees).toContain(reply);
         expect(bobSees).not.toContain('firmware 2.1');
-        expect(await bob.locator('.timeline .note').count()).toBe(0);
+        expect(await bob.locator('.timeline .event-note').count()).toBe(0);
         expect(await bob.getByRole('heading', { name: 'Update ticket' }).count()).toBe(0);
         await h.audit(bob, 'ticket with a hidden note (requester)');
 
