@@ -12,6 +12,7 @@ const TITLES: Record<number, string> = {
   409: 'Someone else changed this first',
   413: 'That was too much to send',
   415: 'That kind of content is not accepted',
+  429: 'Too many sign-in attempts',
   500: 'Something went wrong on our side',
   503: 'Deskside is temporarily unavailable',
 };
