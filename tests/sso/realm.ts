@@ -106,3 +106,43 @@ export async function startRealm(opts: { host?: string } = {}): Promise<Realm> {
     throw err;
   }
 }
+
+export const SSO_SECRET = 'sso-test-secret-0123456789abcdefghijklmnopq';
+
+/** Settings for the built server: negotiate identity, AD over StartTLS, password sign-in. */
+export function desksideEnv(realm: Realm, port: number, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    PORT: String(port),
+    DESKSIDE_HOST: '127.0.0.1',
+    DESKSIDE_IDENTITY: 'negotiate',
+    DESKSIDE_KERBEROS_KEYTAB: realm.keytab,
+    DESKSIDE_KERBEROS_SERVICE: realm.service,
+    // As /etc/krb5.conf would on a server; the replay cache kept with the test's files.
+    KRB5_CONFIG: realm.krb5Conf,
+    KRB5RCACHEDIR: path.dirname(realm.keytab),
+    DESKSIDE_SECRET: SSO_SECRET,
+    DESKSIDE_AGENTS: 'Helpdesk Agents',
+    DESKSIDE_ADMINS: 'TEST\\Deskside Admins',
+    DESKSIDE_LDAP_URL: realm.dc.url,
+    DESKSIDE_LDAP_STARTTLS: 'true',
+    DESKSIDE_LDAP_CA_FILE: realm.dc.caFile,
+    DESKSIDE_LDAP_BIND_DN: realm.svcDn,
+    DESKSIDE_LDAP_BIND_PASSWORD: realm.svcPassword,
+    DESKSIDE_PASSWORD_SIGNIN: 'true',
+    DESKSIDE_PASSWORD_ACCOUNT_ATTEMPTS: '3',
+    DESKSIDE_PASSWORD_ADDRESS_ATTEMPTS: '50',
+    DESKSIDE_LOG_LEVEL: 'info',
+    ...extra,
+  };
+}
+
+export async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
