@@ -76,6 +76,9 @@ export function createApp(deps: AppDeps): Express {
       },
       // Intranet sites are often plain http; HSTS there would only confuse.
       strictTransportSecurity: false,
+      // Not helmet's no-referrer: under it browsers send `Origin: null` on form posts,
+      // which the CSRF origin check must refuse. same-origin still sends nothing to other sites.
+      referrerPolicy: { policy: 'same-origin' },
       crossOriginEmbedderPolicy: false,
     }),
   );
@@ -93,8 +96,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(forms.locals);
   app.use(forms.verify);
   app.use(viewLocals({ policy, config, demoPeople: deps.demoPeople }));
-  app.use(refuseRejectedCredentials);
 
+  app.use(refuseRejectedCredentials);
   app.use(homeRoutes({ database: deps.database }));
   app.use(ticketRoutes({ database: deps.database, policy }));
   app.use(signInRoutes({ config, database: deps.database, logger }));

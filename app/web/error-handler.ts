@@ -52,7 +52,7 @@ export function errorHandler(deps: { config: Config; logger: Logger; challenges:
       res.destroy();
       return;
     }
-    if (httpErr instanceof SignInRequired) {
+    if (httpErr instanceof SignInRequired && httpErr.challenge) {
       for (const c of deps.challenges()) res.append('WWW-Authenticate', c);
     }
     res.status(status);

@@ -25,6 +25,12 @@ export class SignInRequired extends HttpError {
   constructor(
     readonly returnTo: string,
     extra: Record<string, unknown> = {},
+    /**
+     * Send the WWW-Authenticate challenges. Not on the answer to the password form: a
+     * browser that tries Negotiate there and has no ticket re-sends the POST by itself,
+     * which would check (and count against) the password twice.
+     */
+    readonly challenge = true,
   ) {
     super(401, 'Sign-in required', 'Please sign in to continue.', extra);
   }

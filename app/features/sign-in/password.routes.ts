@@ -39,7 +39,7 @@ export function passwordSignInRoutes(deps: IdentifyDeps & { directory: Directory
     if (!viewerOf(res).anonymous) return res.redirect(303, returnTo);
     const typed = field(req, 'username').trim().slice(0, MAX_FIELD);
     const password = field(req, 'password');
-    const fail = (message = WRONG_PASSWORD_MESSAGE) => new SignInRequired(returnTo, { passwordError: message, username: typed });
+    const fail = (message = WRONG_PASSWORD_MESSAGE) => new SignInRequired(returnTo, { passwordError: message, username: typed }, false);
     if (!typed || !password) throw fail('Enter your user name and your password.');
     if (password.length > MAX_FIELD) throw fail();
 
