@@ -14,17 +14,18 @@ function fakeKerberos(principal: string | Error) {
   const seen: string[] = [];
   const mod: KerberosModule = {
     async initializeServer() {
-      return {
+      const ctx = {
         username: '',
         contextComplete: false,
-        async step(token: string) {
+        async step(token: string): Promise<string> {
           seen.push(token);
           if (principal instanceof Error) throw principal;
-          this.username = principal;
-          this.contextComplete = true;
+          ctx.username = principal;
+          ctx.contextComplete = true;
           return 'oYG3MIG0';
         },
       };
+      return ctx;
     },
   };
   return { mod, seen };
