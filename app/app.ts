@@ -94,8 +94,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(identify(deps));
   const forms = csrf({ key: deps.keys.csrf, config, logger });
   app.use(forms.locals);
-  app.use(forms.verify);
+  // View locals before the token check, so a refused post gets a page in the site's look.
   app.use(viewLocals({ policy, config, demoPeople: deps.demoPeople }));
+  app.use(forms.verify);
 
   app.use(refuseRejectedCredentials);
   app.use(homeRoutes({ database: deps.database }));

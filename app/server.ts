@@ -64,7 +64,10 @@ export async function start(): Promise<{ server: http.Server; config: Config; lo
     await assertSchemaCurrent(database.db, database.dialect);
   }
 
-  const staticDirectory = config.identity === 'dev' && !config.ldap ? createStaticDirectory() : null;
+  // The demo directory answers for the dev identity, and behind a proxy when demo data is
+  // on (so DEMO\erin & co. keep their groups); a configured LDAP directory always wins.
+  const demoDirectory = !config.ldap && (config.identity === 'dev' || (config.identity === 'proxy' && config.demoData));
+  const staticDirectory = demoDirectory ? createStaticDirectory() : null;
   const ldap = config.ldap ? ldapDirectoryFromConfig(config.ldap, logger) : null;
   const directory = new DirectoryCache(ldap ?? staticDirectory, {
     ttlMs: (config.ldap?.cacheSeconds ?? 300) * 1000,

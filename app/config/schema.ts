@@ -71,7 +71,7 @@ export const KEY_DOCS: KeyDoc[] = [
   { key: 'DESKSIDE_MIGRATE_ON_START', default: '`true`', description: 'Apply pending schema migrations at start. `false` leaves schema changes to a DBA (`npm run migrate`, or the script from `npm run migrate -- --print`); the app then refuses to start on an out-of-date schema.' },
   { key: 'DESKSIDE_SECRET', default: 'generated once into `App_Data/secret.key`', description: 'Signs session cookies and CSRF tokens; at least 32 characters. Every process and server of one site must share it.' },
   { key: 'DESKSIDE_DATA_DIR', default: '`App_Data`', description: 'Folder for the generated secret and the default database. IIS never serves `App_Data`.' },
-  { key: 'DESKSIDE_DEMO_DATA', default: '`true` with `dev` identity, else `false`', description: 'Seed demo people, categories and tickets when the database is empty.' },
+  { key: 'DESKSIDE_DEMO_DATA', default: '`true` with `dev` identity, else `false`', description: 'Seed demo people, categories and tickets when the database is empty. With `proxy`, the demo directory (`DEMO\\alice` … `DEMO\\erin` and their nested groups) also answers for those logins.' },
   { key: 'DESKSIDE_SESSION_HOURS', default: '`12`', description: 'How long a sign-in lasts before the browser is asked again (1–720).' },
   { key: 'DESKSIDE_TRUSTED_ORIGINS', default: 'none', description: 'Extra origins (`https://helpdesk.corp.example`) accepted on form posts besides the request\'s own host, for sites behind a proxy that rewrites Host.' },
   ...LDAP_KEY_DOCS,

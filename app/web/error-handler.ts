@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Config } from '../config/schema';
 import type { Logger } from '../logging';
 import { HttpError, ServiceUnavailable, SignInRequired } from './http-error';
+import { GUEST } from './viewer';
 
 const TITLES: Record<number, string> = {
   400: 'That request did not make sense',
@@ -62,7 +63,14 @@ export function errorHandler(deps: { config: Config; logger: Logger; challenges:
       return;
     }
     const view = httpErr instanceof SignInRequired ? 'sign-in/challenge' : (httpErr.extra.view as string | undefined) ?? 'errors/error';
+    // Errors raised before the view locals exist (a refused identity header, an oversized
+    // body) still get the site's page: a guest's chrome, no forms.
+    const early =
+      res.locals.can === undefined
+        ? { viewer: GUEST, can: () => false, path: req.path, currentUrl: req.originalUrl, requestHost: req.headers.host ?? 'this site', identityKind: 'none', demoPeople: [], notices: [], csrfToken: () => '' }
+        : {};
     const locals = {
+      ...early,
       title: TITLES[status] ?? 'Something went wrong',
       status,
       message: httpErr.publicMessage,
