@@ -6,7 +6,7 @@
  */
 import type { Page } from 'playwright-core';
 import { describeWithSamba } from '../support/samba';
-import { spawnServer, waitForListening, type RunningServer } from '../support/server-process';
+import { spawnServer, waitForListening, waitForOutput, type RunningServer } from '../support/server-process';
 import { describeWithChromium, launchKerberosChromium, type KerberosBrowser } from './chromium';
 import { desksideEnv, freePort, startRealm, USER_PASSWORD, type Realm } from './realm';
 
@@ -61,6 +61,7 @@ describeWithChromium('single sign-on in Chromium', () => {
       await page.waitForURL(`${origin}/tickets`);
       expect(seen).toEqual([303]);
       // The server saw the dance: a 401 challenge, then a ticket for carol on the same URL.
+      await waitForOutput(server, /"event":"sign-in","login":"TEST\\\\carol"/);
       const log = server.output();
       const challenged = log.search(/"url":"\/sign-in\?returnTo=%2Ftickets","status":401/);
       const signedIn = log.search(/"event":"sign-in","login":"TEST\\\\carol","source":"negotiate","authType":"Kerberos \(Negotiate\)"/);
@@ -129,6 +130,7 @@ describeWithChromium('single sign-on in Chromium', () => {
       }
       // One check per submit: the answer carries no Negotiate challenge that would make
       // Chromium re-send the form (and count the password twice against the account).
+      await waitForOutput(server, /("event":"password-signin-failed","login":"TEST\\\\dan"[\s\S]*){3}/);
       expect(server.output().match(/"event":"password-signin-failed","login":"TEST\\\\dan"/g)).toHaveLength(3);
       const limited = await attempt('dan@deskside.test', USER_PASSWORD);
       expect(limited.status).toBe(429);
