@@ -101,6 +101,9 @@ describeWithSamba('Kerberos (Negotiate) sign-in without IIS, through the built s
     }
     expect((await get('/healthz')).status).toBe(200);
     expect(server.proc.exitCode).toBeNull();
+    // Tickets are credentials: never in the log, not even a rejected one.
+    await waitForOutput(server, /"event":"credentials-rejected".*only Kerberos is accepted/);
+    expect(server.output()).not.toContain(real.token.slice(0, 40));
   });
 
   test('when curl answers the challenge with its own GSS-API, then it follows through to /me signed in', () => {
