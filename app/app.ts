@@ -12,6 +12,7 @@ import { actAsRoutes } from './features/dev/act-as.routes';
 import { healthRoutes } from './features/health/health.routes';
 import { homeRoutes } from './features/home/home.routes';
 import { meRoutes } from './features/me/me.routes';
+import { passwordSignInRoutes } from './features/sign-in/password.routes';
 import { signInRoutes } from './features/sign-in/sign-in.routes';
 import { ticketRoutes } from './features/tickets/tickets.routes';
 import type { IdentityProvider } from './identity/types';
@@ -20,7 +21,7 @@ import type { Keys } from './secret';
 import { csrf } from './web/csrf';
 import { errorHandler } from './web/error-handler';
 import { notFound } from './web/http-error';
-import { identify } from './web/identify';
+import { identify, refuseRejectedCredentials } from './web/identify';
 import { viewLocals } from './web/locals';
 import { requestLog } from './web/request-log';
 
@@ -97,9 +98,11 @@ export function createApp(deps: AppDeps): Express {
   app.use(viewLocals({ policy, config, demoPeople: deps.demoPeople }));
   app.use(forms.verify);
 
+  app.use(refuseRejectedCredentials);
   app.use(homeRoutes({ database: deps.database }));
   app.use(ticketRoutes({ database: deps.database, policy }));
   app.use(signInRoutes({ config, database: deps.database, logger }));
+  if (config.passwordSignin) app.use(passwordSignInRoutes(deps));
   app.use(meRoutes());
   app.use(categoryAdminRoutes({ database: deps.database, policy }));
   app.use(adminDirectoryRoutes({ config, policy, directory: deps.directory }));

@@ -16,6 +16,7 @@ import { ldapDirectoryFromConfig } from './directory/from-config';
 import { createStaticDirectory } from './directory/static';
 import { seedDemoIfEmpty } from './features/demo/demo-data';
 import { createIdentityProvider } from './identity';
+import { NegotiateStartError } from './identity/negotiate';
 import { deleteExpiredSessions } from './identity/sessions.queries';
 import { createLogger, type Logger } from './logging';
 import { deriveKeys, loadOrCreateSecret } from './secret';
@@ -77,10 +78,14 @@ export async function start(): Promise<{ server: http.Server; config: Config; lo
     if (seeded) logger.info({ tickets: seeded }, 'seeded demo data into an empty database');
   }
 
-  const identity = createIdentityProvider(config, (address) =>
-    logger.warn({ security: true, event: 'untrusted-proxy-header', remoteAddress: address }, `ignored ${config.proxyHeader} from an address not in DESKSIDE_TRUSTED_PROXIES`),
+  const identity = createIdentityProvider(
+    config,
+    (address) =>
+      logger.warn({ security: true, event: 'untrusted-proxy-header', remoteAddress: address }, `ignored ${config.proxyHeader} from an address not in DESKSIDE_TRUSTED_PROXIES`),
+    directory,
   );
   for (const w of identity.startupWarnings()) logger.warn(w);
+  await identity.start?.();
 
   const app = createApp({
     config,
@@ -143,6 +148,8 @@ start()
     process.once('SIGINT', () => stop('SIGINT'));
   })
   .catch((err: unknown) => {
-    process.stderr.write(`Deskside failed to start: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    // Refusals that name their fix (a missing package, a keytab without the service) need no stack.
+    const plain = err instanceof NegotiateStartError;
+    process.stderr.write(`Deskside failed to start: ${err instanceof Error ? (plain ? err.message : err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
   });

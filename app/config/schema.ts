@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { DatabaseConfigError, parseDatabaseUrl } from '../db/connection-string';
 import { LDAP_KEY_DOCS, parseLdapConfig, splitRoleEntries, type LdapConfig } from './ldap';
+import { parseKerberosConfig, parsePasswordSigninConfig, SSO_KEY_DOCS, type KerberosConfig, type PasswordSigninConfig } from './sso';
 
 /**
  * Every setting Deskside reads, in one place. Each key documents itself in KEY_DOCS (a
@@ -9,7 +10,7 @@ import { LDAP_KEY_DOCS, parseLdapConfig, splitRoleEntries, type LdapConfig } fro
  * error, and is parsed here once, so nothing else in the app reads process.env.
  */
 
-export type IdentityKind = 'iisnode' | 'proxy' | 'dev';
+export type IdentityKind = 'iisnode' | 'proxy' | 'negotiate' | 'dev';
 export type AnonymousMode = 'browse' | 'none';
 export type NodeEnv = 'production' | 'development' | 'test';
 
@@ -40,6 +41,10 @@ export interface Config {
   trustedOrigins: string[];
   /** Active Directory over LDAP; null when DESKSIDE_LDAP_URL is not set (directory off). */
   ldap: LdapConfig | null;
+  /** Kerberos keytab and service name; set exactly when identity is `negotiate`. */
+  kerberos: KerberosConfig | null;
+  /** The AD password form and its rate limits; null when DESKSIDE_PASSWORD_SIGNIN is off. */
+  passwordSignin: PasswordSigninConfig | null;
 }
 
 export interface KeyDoc {
@@ -53,7 +58,7 @@ export const KEY_DOCS: KeyDoc[] = [
   { key: 'NODE_ENV', default: '`development` (`npm start`); set `production` on servers', description: '`production` turns on view caching and hides error details. `production` refuses the `dev` identity.' },
   { key: 'PORT', default: '`3000`', description: 'TCP port, or a pipe/socket path (iisnode passes `\\\\.\\pipe\\…`; never parsed as a number).' },
   { key: 'DESKSIDE_HOST', default: 'all interfaces', description: 'Address to bind when `PORT` is a number, e.g. `127.0.0.1` behind a reverse proxy.' },
-  { key: 'DESKSIDE_IDENTITY', default: '`iisnode` under iisnode, else `dev`; required when `NODE_ENV=production`', description: 'Who tells us the caller: `iisnode` (IIS Windows auth, `X-iisnode-LOGON_USER`), `proxy` (a header from a trusted reverse proxy) or `dev` (demo "act as" switcher; refused in production and under iisnode).' },
+  { key: 'DESKSIDE_IDENTITY', default: '`iisnode` under iisnode, else `dev`; required when `NODE_ENV=production`', description: 'Who tells us the caller: `iisnode` (IIS Windows auth, `X-iisnode-LOGON_USER`), `proxy` (a header from a trusted reverse proxy), `negotiate` (Kerberos tickets checked by Deskside itself against a keytab, without IIS; not on Windows) or `dev` (demo "act as" switcher; refused in production and under iisnode).' },
   { key: 'DESKSIDE_PROXY_HEADER', default: '`X-Remote-User`', description: 'With `proxy`: the header holding `DOMAIN\\user` or `user@realm`.' },
   { key: 'DESKSIDE_TRUSTED_PROXIES', default: 'none; required for `proxy`', description: 'With `proxy`: comma-separated IPs or CIDRs allowed to send the header. From anywhere else it is ignored and logged.' },
   { key: 'DESKSIDE_SIGNIN_CHALLENGE', default: '`Negotiate`', description: 'With `proxy`: the `WWW-Authenticate` scheme(s) sent with the sign-in 401, comma-separated (the proxy completes them).' },
@@ -70,6 +75,7 @@ export const KEY_DOCS: KeyDoc[] = [
   { key: 'DESKSIDE_SESSION_HOURS', default: '`12`', description: 'How long a sign-in lasts before the browser is asked again (1–720).' },
   { key: 'DESKSIDE_TRUSTED_ORIGINS', default: 'none', description: 'Extra origins (`https://helpdesk.corp.example`) accepted on form posts besides the request\'s own host, for sites behind a proxy that rewrites Host.' },
   ...LDAP_KEY_DOCS,
+  ...SSO_KEY_DOCS,
   { key: 'DESKSIDE_LOG_LEVEL', default: '`info`', description: 'pino level: `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`.' },
 ];
 
@@ -165,7 +171,7 @@ export function parseDatabaseConfig(env: Env): DatabaseSettings {
  * Parse and validate the whole configuration. Throws ConfigError naming every bad key
  * at once, so an administrator fixes web.config in one round trip rather than five.
  */
-export function parseConfig(env: Env): Config {
+export function parseConfig(env: Env, platform: NodeJS.Platform = process.platform): Config {
   const problems: string[] = [];
   const underIisnode = Boolean(env.IISNODE_VERSION);
 
@@ -184,15 +190,15 @@ export function parseConfig(env: Env): Config {
     }
   }
 
-  let identity = oneOf(env, 'DESKSIDE_IDENTITY', ['iisnode', 'proxy', 'dev'] as const, problems);
+  let identity = oneOf(env, 'DESKSIDE_IDENTITY', ['iisnode', 'proxy', 'negotiate', 'dev'] as const, problems);
   if (!env.DESKSIDE_IDENTITY?.trim()) {
     if (underIisnode) identity = 'iisnode';
     else if (nodeEnv === 'production') {
-      problems.push('DESKSIDE_IDENTITY is required when NODE_ENV=production; accepted values: iisnode, proxy (dev is refused in production)');
+      problems.push('DESKSIDE_IDENTITY is required when NODE_ENV=production; accepted values: iisnode, proxy, negotiate (dev is refused in production)');
     } else identity = 'dev';
   }
   if (identity === 'dev' && nodeEnv === 'production') {
-    problems.push('DESKSIDE_IDENTITY=dev is refused when NODE_ENV=production: it lets anyone act as anyone. Use iisnode or proxy');
+    problems.push('DESKSIDE_IDENTITY=dev is refused when NODE_ENV=production: it lets anyone act as anyone. Use iisnode, proxy or negotiate');
   }
   if (identity === 'dev' && underIisnode) {
     problems.push('DESKSIDE_IDENTITY=dev is refused under iisnode: it lets anyone act as anyone. Use iisnode');
@@ -260,7 +266,10 @@ export function parseConfig(env: Env): Config {
   const host = env.DESKSIDE_HOST?.trim() || undefined;
   if (host !== undefined && !isIP(host) && host !== 'localhost') problems.push(`DESKSIDE_HOST="${host}" is not an IP address`);
 
-  const ldap = parseLdapConfig(env, problems, path.resolve(__dirname, '..', '..'));
+  const appRoot = path.resolve(__dirname, '..', '..');
+  const ldap = parseLdapConfig(env, problems, appRoot);
+  const kerberos = parseKerberosConfig(env, problems, { identity, platform, appRoot });
+  const passwordSignin = parsePasswordSigninConfig(env, problems, { identity, ldap, ldapKeysSet: Boolean(env.DESKSIDE_LDAP_URL?.trim()) });
 
   if (problems.length) throw new ConfigError(problems);
 
@@ -284,5 +293,7 @@ export function parseConfig(env: Env): Config {
     sessionHours,
     trustedOrigins: trustedOrigins.map((o) => o.replace(/\/$/, '')),
     ldap,
+    kerberos,
+    passwordSignin,
   };
 }

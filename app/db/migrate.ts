@@ -2,6 +2,7 @@ import { Migrator, sql, type Kysely, type Migration, type MigrationProvider, typ
 import { compileOnly, inlineParameters } from './compile-only';
 import type { DialectName } from './dialect';
 import * as m001 from './migrations/001_initial';
+import * as m002 from './migrations/002_sign_in_attempts';
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: DialectName): Promise<void> };
 
@@ -13,6 +14,7 @@ type DialectMigration = { up(db: Kysely<unknown>, dialect: DialectName): Promise
  */
 const MIGRATIONS: Record<string, DialectMigration> = {
   '001_initial': m001,
+  '002_sign_in_attempts': m002,
 };
 
 export const MIGRATION_TABLE = 'deskside_migrations';

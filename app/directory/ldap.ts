@@ -180,6 +180,50 @@ export class LdapDirectory implements Directory {
     }
   }
 
+  /** The domain's NetBIOS and DNS names (asked once over the service connection, then kept). */
+  async domainNames(): Promise<{ netbios: string; dnsDomain: string }> {
+    const session = await this.getSession();
+    const facts = await this.domainFacts(session.client);
+    return { netbios: facts.netbios, dnsDomain: facts.dnsDomain };
+  }
+
+  /**
+   * Check a person's password by binding as them on a connection of its own: over LDAPS or
+   * StartTLS only (config refuses password sign-in otherwise, and this refuses again).
+   * Exactly one bind per call: a refused password is never retried on the next DC, since
+   * every DC counts it towards the account's lockout. The next DC is tried only when one
+   * cannot be reached. An empty password is refused without asking (LDAP would treat it as
+   * an anonymous bind and report success).
+   */
+  async checkPassword(dn: string, password: string): Promise<'ok' | 'refused' | 'unavailable'> {
+    if (!password || !dn) return 'refused';
+    for (const url of this.opts.urls) {
+      const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+      const secure = url.toLowerCase().startsWith('ldaps:');
+      if (!secure && !this.opts.startTls) return 'unavailable';
+      const client = new Client({ url, connectTimeout: this.opts.connectTimeoutMs, timeout: this.opts.timeoutMs, ...(secure ? { tlsOptions: this.tlsOptions(host) } : {}), strictDN: false });
+      try {
+        await deadline(
+          (async () => {
+            if (!secure) await client.startTLS(this.tlsOptions(host));
+            await client.bind(dn, password);
+          })(),
+          this.opts.connectTimeoutMs + 2 * this.opts.timeoutMs,
+        );
+        return 'ok';
+      } catch (err) {
+        const d = describeLdapError(err);
+        if (d.kind === 'credentials') return 'refused';
+        // Another DC only when this one could not be reached at all; after a timeout the
+        // password may have arrived, so it is not sent again: the person may simply retry.
+        if (d.kind !== 'connect' && d.kind !== 'tls') return 'unavailable';
+      } finally {
+        await release(client);
+      }
+    }
+    return 'unavailable';
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     const s = this.session;

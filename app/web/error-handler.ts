@@ -13,6 +13,7 @@ const TITLES: Record<number, string> = {
   409: 'Someone else changed this first',
   413: 'That was too much to send',
   415: 'That kind of content is not accepted',
+  429: 'Too many sign-in attempts',
   500: 'Something went wrong on our side',
   503: 'Deskside is temporarily unavailable',
 };
@@ -52,7 +53,7 @@ export function errorHandler(deps: { config: Config; logger: Logger; challenges:
       res.destroy();
       return;
     }
-    if (httpErr instanceof SignInRequired) {
+    if (httpErr instanceof SignInRequired && httpErr.challenge) {
       for (const c of deps.challenges()) res.append('WWW-Authenticate', c);
     }
     res.status(status);

@@ -6,6 +6,9 @@ import { parseMigrateArgs } from '../../../app/cli/migrate';
 import { openDatabase, type Database } from '../../../app/db/database';
 import { assertSchemaCurrent, migrateToLatest, migrationScript, pendingMigrations } from '../../../app/db/migrate';
 
+/** Every migration, in order. */
+const ALL = ['001_initial', '002_sign_in_attempts'];
+
 describe('migrations', () => {
   let dir: string;
   const opened: Database[] = [];
@@ -24,15 +27,15 @@ describe('migrations', () => {
 
   test('when DESKSIDE_MIGRATE_ON_START=false meets an empty database, then the start-up check fails naming the pending migrations and what to run', async () => {
     const d = open('empty.db');
-    expect(await pendingMigrations(d.db, d.dialect)).toEqual(['001_initial']);
-    await expect(assertSchemaCurrent(d.db, d.dialect)).rejects.toThrow(/not current: 1 migration not applied \(001_initial\).*npm run migrate.*--print/);
+    expect(await pendingMigrations(d.db, d.dialect)).toEqual(ALL);
+    await expect(assertSchemaCurrent(d.db, d.dialect)).rejects.toThrow(/not current: 2 migrations not applied \(001_initial, 002_sign_in_attempts\).*npm run migrate.*--print/);
     // Checking changed nothing.
-    expect(await pendingMigrations(d.db, d.dialect)).toEqual(['001_initial']);
+    expect(await pendingMigrations(d.db, d.dialect)).toEqual(ALL);
   });
 
   test('when migrations have run, then the check passes and running them again does nothing', async () => {
     const d = open('m.db');
-    expect(await migrateToLatest(d.db, d.dialect)).toEqual(['001_initial']);
+    expect(await migrateToLatest(d.db, d.dialect)).toEqual(ALL);
     await expect(assertSchemaCurrent(d.db, d.dialect)).resolves.toBeUndefined();
     expect(await migrateToLatest(d.db, d.dialect)).toEqual([]);
   });
@@ -50,8 +53,10 @@ describe('migrations', () => {
   });
 
   test('when --after names the last migration, then the script has nothing to apply; an unknown name is refused', async () => {
-    expect(await migrationScript('mssql', { after: '001_initial' })).toMatch(/Applies: \(nothing: no migrations after 001_initial\)\.[\s\S]*BEGIN TRANSACTION;\nCOMMIT TRANSACTION;/);
-    await expect(migrationScript('mssql', { after: '000_nope' })).rejects.toThrow(/no such migration; known: 001_initial/);
+    const last = ALL[ALL.length - 1];
+    expect(await migrationScript('mssql', { after: last })).toMatch(new RegExp(`Applies: \\(nothing: no migrations after ${last}\\)\\.[\\s\\S]*BEGIN TRANSACTION;\\nCOMMIT TRANSACTION;`));
+    expect(await migrationScript('mssql', { after: '001_initial' })).toMatch(/Applies: 002_sign_in_attempts\./);
+    await expect(migrationScript('mssql', { after: '000_nope' })).rejects.toThrow(/no such migration; known: 001_initial, 002_sign_in_attempts/);
   });
 });
 

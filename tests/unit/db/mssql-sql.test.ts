@@ -264,13 +264,13 @@ describe('the SQL Server schema from the migrations', () => {
     });
   }
 
-  const APP_TABLES = ['people', 'sessions', 'categories', 'tickets', 'ticket_events'];
+  const APP_TABLES = ['people', 'sessions', 'categories', 'tickets', 'ticket_events', 'sign_in_attempts'];
 
   test('when the script is printed, then it is one transaction with quoted identifiers on and no SQLite syntax', () => {
     expect(script).toMatch(/SET QUOTED_IDENTIFIER ON;\nSET ANSI_NULLS ON;\nSET XACT_ABORT ON;\nBEGIN TRANSACTION;\n/);
     expect(script.trimEnd().endsWith('COMMIT TRANSACTION;')).toBe(true);
     expect(script).not.toMatch(/\bif not exists\b|\bautoincrement\b|\bvirtual table\b|\bfts5\b|\btrigger\b|\bpragma\b|\btext\b not null|"\w+" text\b/i);
-    expect(script).toMatch(/insert into "deskside_migrations" \("name", "timestamp"\) values \(N'001_initial', N'\d{4}-\d\d-\d\dT[\d:.]+Z'\);\nCOMMIT TRANSACTION;/);
+    expect(script).toMatch(/insert into "deskside_migrations" \("name", "timestamp"\) values \(N'002_sign_in_attempts', N'\d{4}-\d\d-\d\dT[\d:.]+Z'\);\nCOMMIT TRANSACTION;/);
     expect(script).toContain(`create table "deskside_migrations_lock"`);
   });
 
