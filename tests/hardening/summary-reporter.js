@@ -1,4 +1,5 @@
-const { existsSync, readFileSync } = require('node:fs');
+const { existsSync, readFileSync, rmSync } = require('node:fs');
+const path = require('node:path');
 
 /** Prints every recorded figure with its bound once the run is over. */
 class HardeningSummary {
@@ -6,6 +7,7 @@ class HardeningSummary {
     const file = process.env.DESKSIDE_HARDENING_FIGURES;
     if (!file || !existsSync(file)) {
       process.stdout.write('\nHardening summary: no figures were recorded\n');
+      if (file) rmSync(path.dirname(file), { recursive: true, force: true });
       return;
     }
     const rows = readFileSync(file, 'utf8')
@@ -21,6 +23,7 @@ class HardeningSummary {
     out.push('', off ? `${off} figure(s) off their bound` : `all ${rows.length} figures within their bounds`, '');
     process.stdout.write(out.join('\n'));
     this.off = off;
+    rmSync(path.dirname(file), { recursive: true, force: true });
   }
 
   /** A figure off its bound fails the run even if every assertion passed. */
