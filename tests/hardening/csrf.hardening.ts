@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import request from 'supertest';
 import { client, csrfFrom, makeApp, type TestApp } from '../support/app';
 import { listRoutes } from '../support/routes';
@@ -11,8 +14,25 @@ import { recordFigure } from './figures';
 describe('cross-site request forgery', () => {
   let prod: TestApp;
   let dev: TestApp;
+  let withPassword: TestApp;
+  const caDir = mkdtempSync(path.join(os.tmpdir(), 'deskside-csrf-ca-'));
   beforeAll(async () => {
     prod = await makeApp({ env: { NODE_ENV: 'production' } });
+    // The password form exists only with a TLS directory; nothing here ever connects to it.
+    const caFile = path.join(caDir, 'ca.pem');
+    writeFileSync(caFile, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    withPassword = await makeApp({
+      env: {
+        NODE_ENV: 'production',
+        DESKSIDE_PASSWORD_SIGNIN: 'true',
+        DESKSIDE_LDAP_URL: 'ldaps://127.0.0.1:1',
+        DESKSIDE_LDAP_CA_FILE: caFile,
+        DESKSIDE_LDAP_BIND_DN: 'CN=svc,CN=Users,DC=corp,DC=example',
+        DESKSIDE_LDAP_BIND_PASSWORD: 'x',
+        DESKSIDE_LDAP_BASE_DN: 'DC=corp,DC=example',
+        DESKSIDE_LDAP_DOMAIN: 'CORP',
+      },
+    });
     dev = await makeApp({ env: { DESKSIDE_IDENTITY: 'dev', DESKSIDE_TRUSTED_PROXIES: undefined, DESKSIDE_AGENTS: undefined, DESKSIDE_ADMINS: undefined } });
     // Data for the ticket routes: ticket 1 belongs to alice.
     const alice = client(prod.app, 'TEST\\alice');
@@ -22,6 +42,8 @@ describe('cross-site request forgery', () => {
   afterAll(async () => {
     await prod.close();
     await dev.close();
+    await withPassword.close();
+    rmSync(caDir, { recursive: true, force: true });
   });
 
   // What each route would accept from the rightful person, so only the token is wrong.
@@ -36,11 +58,14 @@ describe('cross-site request forgery', () => {
   const devForms: Record<string, { body: Record<string, string> }> = {
     'POST /dev/act-as': { body: { login: 'DEMO\\erin' } },
   };
+  const guestForms: Record<string, { body: Record<string, string> }> = {
+    'POST /sign-in/password': { body: { username: 'CORP\\erin', password: 'Secret-123' } },
+  };
 
   test('when the route table is read, then every state-changing route is in the attack matrix', () => {
-    const unsafe = [...listRoutes(prod.app), ...listRoutes(dev.app)].filter((r) => !/^(GET|HEAD|OPTIONS) /.test(r));
-    expect(unsafe).toEqual(expect.arrayContaining(['POST /tickets', 'POST /dev/act-as']));
-    const covered = new Set([...Object.keys(forms), ...Object.keys(devForms)]);
+    const unsafe = [...listRoutes(prod.app), ...listRoutes(dev.app), ...listRoutes(withPassword.app)].filter((r) => !/^(GET|HEAD|OPTIONS) /.test(r));
+    expect(unsafe).toEqual(expect.arrayContaining(['POST /tickets', 'POST /dev/act-as', 'POST /sign-in/password']));
+    const covered = new Set([...Object.keys(forms), ...Object.keys(devForms), ...Object.keys(guestForms)]);
     expect([...new Set(unsafe)].filter((r) => !covered.has(r))).toEqual([]);
   });
 
@@ -93,7 +118,28 @@ describe('cross-site request forgery', () => {
         }
       }
     }
-    recordFigure('CSRF attacks tried', attempts, '>= 3 per route', attempts >= 3 * (Object.keys(forms).length + Object.keys(devForms).length));
+    for (const [route, { body }] of Object.entries(guestForms)) {
+      const guest = client(withPassword.app);
+      const otherToken = await client(withPassword.app).token('/sign-in');
+      const ownToken = await guest.token('/sign-in');
+      for (const [kind, token, origin] of [
+        ['no token', undefined, undefined],
+        ["another browser's token", otherToken, undefined],
+        ['cross-site origin', ownToken, 'https://evil.example'],
+      ] as [string, string | undefined, string | undefined][]) {
+        const before = await fingerprint(withPassword.database);
+        let r = guest.agent.post(url(route)).type('form');
+        if (origin) r = r.set('Origin', origin);
+        const res = await r.send(token ? { ...body, _csrf: token } : body);
+        attempts++;
+        const tries = await withPassword.database.db.selectFrom('sign_in_attempts' as never).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+        if (res.status !== 403 || Number(tries?.n ?? 0) !== 0 || (await fingerprint(withPassword.database)) !== before) {
+          changes++;
+          failures.push(`${route} (${kind}): ${res.status}`);
+        }
+      }
+    }
+    recordFigure('CSRF attacks tried', attempts, '>= 3 per route', attempts >= 3 * (Object.keys(forms).length + Object.keys(devForms).length + Object.keys(guestForms).length));
     recordFigure('CSRF attacks that changed data', changes, '0', changes === 0);
     expect(failures).toEqual([]);
   });
