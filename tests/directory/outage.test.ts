@@ -2,8 +2,8 @@
  * The outage path end to end: the built server (dist/server.js, configured only through
  * DESKSIDE_LDAP_* variables) against a Samba DC that is stopped mid-test and started again.
  */
-import net from 'node:net';
 import request from 'supertest';
+import { freePort } from '../support/http-client';
 import { requireBuild, spawnServer, waitForListening, type RunningServer } from '../support/server-process';
 import { describeWithSamba, startSambaDc, type SambaDc } from '../support/samba';
 import { seedDirectory, SERVICE_PASSWORD } from './fixtures';
@@ -15,14 +15,6 @@ const MAX_STALE_SECONDS = 5;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describeWithSamba('a directory outage, through the running server', () => {
   let dc: SambaDc;

@@ -2,7 +2,7 @@ import Sqlite from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnServer, waitForListening } from '../support/server-process';
+import { proxyServerEnv, spawnServer, waitForListening } from '../support/server-process';
 import { freePort, SessionClient } from '../support/http-client';
 import { recordFigure } from './figures';
 
@@ -24,19 +24,7 @@ describe('crash safety', () => {
     const details: string[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       const port = await freePort();
-      const server = spawnServer(
-        {
-          NODE_ENV: 'production',
-          DESKSIDE_IDENTITY: 'proxy',
-          DESKSIDE_TRUSTED_PROXIES: '127.0.0.1',
-          DESKSIDE_AGENTS: 'TEST\\agent1',
-          PORT: String(port),
-          DESKSIDE_HOST: '127.0.0.1',
-          DESKSIDE_LOG_LEVEL: 'warn',
-          DESKSIDE_SECRET: 'crash-secret-0123456789abcdefghijklmnopqrstu',
-        },
-        { dir },
-      );
+      const server = spawnServer(proxyServerEnv(port), { dir });
       await waitForListening(server, { port });
       const acked = { tickets: new Map<number, string>(), replies: new Set<string>() };
       let stop = false;

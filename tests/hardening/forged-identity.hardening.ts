@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
+import { freePort } from '../support/http-client';
 import os from 'node:os';
 import path from 'node:path';
 import { sign } from '../../app/web/cookies';
@@ -15,14 +15,6 @@ import { recordFigure } from './figures';
 const SECRET = 'hardening-secret-0123456789abcdefghijklmnopq';
 const TARGET = 'corp\\erin';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 type Where = { socketPath?: string; port?: number; localAddress?: string };
 interface Variant {

@@ -2,20 +2,11 @@ import Sqlite from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnServer, waitForListening, type RunningServer } from '../support/server-process';
+import { proxyServerEnv, spawnServer, waitForListening, type RunningServer } from '../support/server-process';
 import { freePort, SessionClient } from '../support/http-client';
 import { recordFigure } from './figures';
 
-const env = (port: number) => ({
-  NODE_ENV: 'production',
-  DESKSIDE_IDENTITY: 'proxy',
-  DESKSIDE_TRUSTED_PROXIES: '127.0.0.1',
-  DESKSIDE_AGENTS: 'TEST\\agent1',
-  PORT: String(port),
-  DESKSIDE_HOST: '127.0.0.1',
-  DESKSIDE_LOG_LEVEL: 'warn',
-  DESKSIDE_SECRET: 'lost-deps-secret-0123456789abcdefghijklmnop',
-});
+const env = (port: number) => proxyServerEnv(port);
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }> {
   const started = Date.now();

@@ -1,5 +1,6 @@
 import net from 'node:net';
-import { rawRequest, spawnServer, waitForListening, type RunningServer } from '../support/server-process';
+import { freePort } from '../support/http-client';
+import { proxyServerEnv, rawRequest, spawnServer, waitForListening, type RunningServer } from '../support/server-process';
 import { recordFigure } from './figures';
 
 /**
@@ -7,21 +8,13 @@ import { recordFigure } from './figures';
  * a time. Other people's requests must still be answered promptly, and the server must
  * drop the slow connections once their header time is up.
  */
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('slow clients', () => {
   let server: RunningServer;
   let port: number;
   beforeAll(async () => {
     port = await freePort();
-    server = spawnServer({ NODE_ENV: 'production', DESKSIDE_IDENTITY: 'proxy', DESKSIDE_TRUSTED_PROXIES: '127.0.0.1', PORT: String(port), DESKSIDE_HOST: '127.0.0.1', DESKSIDE_LOG_LEVEL: 'warn', DESKSIDE_SECRET: 'slow-secret-0123456789abcdefghijklmnopqrstu' });
+    server = spawnServer(proxyServerEnv(port));
     await waitForListening(server, { port });
   });
   afterAll(() => server?.stop());

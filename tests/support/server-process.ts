@@ -142,3 +142,18 @@ export async function waitForOutput(server: RunningServer, pattern: RegExp, time
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** The environment of a production server behind a trusted proxy on loopback, for process tests. */
+export function proxyServerEnv(port: number, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    DESKSIDE_IDENTITY: 'proxy',
+    DESKSIDE_TRUSTED_PROXIES: '127.0.0.1',
+    DESKSIDE_AGENTS: 'TEST\\agent1',
+    PORT: String(port),
+    DESKSIDE_HOST: '127.0.0.1',
+    DESKSIDE_LOG_LEVEL: 'warn',
+    DESKSIDE_SECRET: 'process-test-secret-0123456789abcdefghijklm',
+    ...extra,
+  };
+}
