@@ -7,10 +7,12 @@ import { APP_ROOT, type Database } from './db/database';
 import type { DirectoryCache } from './directory/cache';
 import type { StaticUser } from './directory/static';
 import { categoryAdminRoutes } from './features/admin/categories.routes';
+import { adminDirectoryRoutes } from './features/admin/directory.routes';
 import { actAsRoutes } from './features/dev/act-as.routes';
 import { healthRoutes } from './features/health/health.routes';
 import { homeRoutes } from './features/home/home.routes';
 import { meRoutes } from './features/me/me.routes';
+import { passwordSignInRoutes } from './features/sign-in/password.routes';
 import { signInRoutes } from './features/sign-in/sign-in.routes';
 import { TicketReadCache } from './features/tickets/tickets.cache';
 import { ticketRoutes } from './features/tickets/tickets.routes';
@@ -20,7 +22,7 @@ import type { Keys } from './secret';
 import { csrf } from './web/csrf';
 import { errorHandler } from './web/error-handler';
 import { notFound } from './web/http-error';
-import { identify } from './web/identify';
+import { identify, refuseRejectedCredentials } from './web/identify';
 import { viewLocals } from './web/locals';
 import { ejsViewEngine } from './web/view-engine';
 import { requestLog } from './web/request-log';
@@ -82,6 +84,9 @@ export function createApp(deps: AppDeps): Express {
       },
       // Intranet sites are often plain http; HSTS there would only confuse.
       strictTransportSecurity: false,
+      // Not helmet's no-referrer: under it browsers send `Origin: null` on form posts,
+      // which the CSRF origin check must refuse. same-origin still sends nothing to other sites.
+      referrerPolicy: { policy: 'same-origin' },
       crossOriginEmbedderPolicy: false,
     }),
   );
@@ -97,16 +102,20 @@ export function createApp(deps: AppDeps): Express {
   app.use(identify(deps));
   const forms = csrf({ key: deps.keys.csrf, config, logger });
   app.use(forms.locals);
-  app.use(forms.verify);
+  // View locals before the token check, so a refused post gets a page in the site's look.
   app.use(viewLocals({ policy, config, demoPeople: deps.demoPeople }));
+  app.use(forms.verify);
 
+  app.use(refuseRejectedCredentials);
   // One per process, shared by the pages that count tickets.
   const ticketCache = deps.ticketCache ?? new TicketReadCache(deps.database);
   app.use(homeRoutes({ database: deps.database, cache: ticketCache }));
   app.use(ticketRoutes({ database: deps.database, policy, cache: ticketCache }));
   app.use(signInRoutes({ config, database: deps.database, logger }));
+  if (config.passwordSignin) app.use(passwordSignInRoutes(deps));
   app.use(meRoutes());
   app.use(categoryAdminRoutes({ database: deps.database, policy }));
+  app.use(adminDirectoryRoutes({ config, policy, directory: deps.directory }));
   if (config.identity === 'dev') {
     app.use(actAsRoutes({ config, database: deps.database, keys: deps.keys, people: deps.demoPeople ?? [] }));
   }

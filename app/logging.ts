@@ -12,7 +12,7 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       level,
       base: { app: 'deskside', pid: process.pid },
       redact: {
-        paths: ['password', '*.password', 'headers.cookie', 'headers.authorization', 'req.headers.cookie', 'req.headers.authorization', 'secret', '*.secret'],
+        paths: ['password', '*.password', '*.*.password', 'req.body', 'body', 'headers.cookie', 'headers.authorization', 'req.headers.cookie', 'req.headers.authorization', 'secret', '*.secret'],
         censor: '[redacted]',
       },
       timestamp: pino.stdTimeFunctions.isoTime,

@@ -10,11 +10,14 @@ import { createPolicy } from './access/policy';
 import { createApp } from './app';
 import { ConfigError, parseConfig, type Config } from './config/schema';
 import { APP_ROOT, openDatabase } from './db/database';
-import { migrateToLatest } from './db/migrate';
+import { assertSchemaCurrent, migrateToLatest } from './db/migrate';
 import { DirectoryCache } from './directory/cache';
+import { ldapDirectoryFromConfig } from './directory/from-config';
 import { createStaticDirectory } from './directory/static';
 import { seedDemoIfEmpty } from './features/demo/demo-data';
 import { createIdentityProvider } from './identity';
+import { NegotiateStartError } from './identity/negotiate';
+import { deleteExpiredSessions } from './identity/sessions.queries';
 import { createLogger, type Logger } from './logging';
 import { deriveKeys, loadOrCreateSecret } from './secret';
 
@@ -48,21 +51,41 @@ export async function start(): Promise<{ server: http.Server; config: Config; lo
   const logger = createLogger(config.logLevel);
   const dataDir = path.resolve(APP_ROOT, config.dataDir);
   const secret = config.secret ?? loadOrCreateSecret(dataDir);
-  const database = openDatabase(config.database);
-  const applied = await migrateToLatest(database.db, database.dialect);
-  if (applied.length) logger.info({ migrations: applied }, 'database migrated');
+  const database = openDatabase(config.database, { poolSize: config.databasePoolSize, requestTimeoutMs: config.databaseRequestTimeoutMs });
+  try {
+    await database.ping();
+  } catch (err) {
+    throw new Error(`cannot reach the database ${database.describe}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (config.migrateOnStart) {
+    const applied = await migrateToLatest(database.db, database.dialect, { lockTimeoutMs: config.databaseRequestTimeoutMs - 1000 });
+    if (applied.length) logger.info({ migrations: applied }, 'database migrated');
+  } else {
+    await assertSchemaCurrent(database.db, database.dialect);
+  }
 
-  const staticDirectory = config.identity === 'dev' ? createStaticDirectory() : null;
-  const directory = new DirectoryCache(staticDirectory, { ttlMs: 300_000, maxStaleMs: 86_400_000 });
+  // The demo directory answers for the dev identity, and behind a proxy when demo data is
+  // on (so DEMO\erin & co. keep their groups); a configured LDAP directory always wins.
+  const demoDirectory = !config.ldap && (config.identity === 'dev' || (config.identity === 'proxy' && config.demoData));
+  const staticDirectory = demoDirectory ? createStaticDirectory() : null;
+  const ldap = config.ldap ? ldapDirectoryFromConfig(config.ldap, logger) : null;
+  const directory = new DirectoryCache(ldap ?? staticDirectory, {
+    ttlMs: (config.ldap?.cacheSeconds ?? 300) * 1000,
+    maxStaleMs: (config.ldap?.maxStaleSeconds ?? 86_400) * 1000,
+  });
   if (config.demoData) {
     const seeded = await seedDemoIfEmpty(database, staticDirectory?.users ?? []);
     if (seeded) logger.info({ tickets: seeded }, 'seeded demo data into an empty database');
   }
 
-  const identity = createIdentityProvider(config, (address) =>
-    logger.warn({ security: true, event: 'untrusted-proxy-header', remoteAddress: address }, `ignored ${config.proxyHeader} from an address not in DESKSIDE_TRUSTED_PROXIES`),
+  const identity = createIdentityProvider(
+    config,
+    (address) =>
+      logger.warn({ security: true, event: 'untrusted-proxy-header', remoteAddress: address }, `ignored ${config.proxyHeader} from an address not in DESKSIDE_TRUSTED_PROXIES`),
+    directory,
   );
   for (const w of identity.startupWarnings()) logger.warn(w);
+  await identity.start?.();
 
   const app = createApp({
     config,
@@ -76,11 +99,9 @@ export async function start(): Promise<{ server: http.Server; config: Config; lo
     startedAt: new Date(),
   });
 
-  const server = http.createServer(app);
-  // Slow clients must not hold the server: bounded header and request times.
-  server.headersTimeout = 20_000;
-  server.requestTimeout = 60_000;
-  server.keepAliveTimeout = 5_000;
+  // Slow clients must not hold the server: a client gets 15 s to send its headers and
+  // 60 s for the whole request, checked every 2 s (node's default check is every 30 s).
+  const server = http.createServer({ headersTimeout: 15_000, requestTimeout: 60_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 2_000 }, app);
 
   freeSocketPath(config.port);
   await new Promise<void>((resolve, reject) => {
@@ -91,9 +112,20 @@ export async function start(): Promise<{ server: http.Server; config: Config; lo
   const where = typeof config.port === 'number' ? `http://${config.host ?? 'localhost'}:${(server.address() as { port: number }).port}` : config.port;
   logger.info({ listen: where, identity: config.identity, database: database.describe, nodeEnv: config.nodeEnv, iisnode: config.underIisnode }, `Deskside is listening on ${where}`);
 
+  // Expired sign-ins are ignored by every query; clearing them keeps the table small.
+  const sweep = () =>
+    deleteExpiredSessions(database.db, new Date().toISOString()).then(
+      (n) => n && logger.info({ sessions: n }, 'removed expired sessions'),
+      (err: unknown) => logger.warn({ err }, 'could not remove expired sessions'),
+    );
+  void sweep();
+  const sweeper = setInterval(sweep, 3_600_000);
+  sweeper.unref();
+
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      clearInterval(sweeper);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await directory.directory?.close();
@@ -116,6 +148,8 @@ start()
     process.once('SIGINT', () => stop('SIGINT'));
   })
   .catch((err: unknown) => {
-    process.stderr.write(`Deskside failed to start: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    // Refusals that name their fix (a missing package, a keytab without the service) need no stack.
+    const plain = err instanceof NegotiateStartError;
+    process.stderr.write(`Deskside failed to start: ${err instanceof Error ? (plain ? err.message : err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
   });

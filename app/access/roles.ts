@@ -1,4 +1,5 @@
 import type { Config } from '../config/schema';
+import { canonicalDn } from '../directory/ldap-values';
 import type { DirectoryGroup } from '../directory/types';
 import { parseLogin } from '../identity/login';
 
@@ -23,21 +24,14 @@ export interface RoleSubject {
   groups: DirectoryGroup[];
 }
 
-function normaliseDn(dn: string): string {
-  return dn
-    .split(',')
-    .map((part) => part.trim())
-    .join(',')
-    .toLowerCase();
-}
 
 /** Does one entry of DESKSIDE_AGENTS/ADMINS name this person or one of their groups? */
 export function matchEntry(entry: string, subject: RoleSubject): { via: 'login' | 'group'; group?: string } | null {
   const e = entry.trim();
   if (!e) return null;
   if (/^(cn|ou|dc)=/i.test(e)) {
-    const want = normaliseDn(e);
-    const g = subject.groups.find((grp) => grp.dn && normaliseDn(grp.dn) === want);
+    const want = canonicalDn(e);
+    const g = subject.groups.find((grp) => grp.dn && canonicalDn(grp.dn) === want);
     return g ? { via: 'group', group: g.name } : null;
   }
   const asLogin = parseLogin(e);

@@ -2,8 +2,13 @@ import Sqlite from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Kysely, sql, type Transaction } from 'kysely';
+import { DatabaseConfigError, describeTarget, parseDatabaseUrl, type DatabaseTarget, type MssqlTarget } from './connection-string';
 import { DesksideSqliteDialect, withStatementCache, type DialectName } from './dialect';
+import { DesksideMssqlDialect, loadMssqlModule, mssqlPoolConfig, MssqlPoolDriver, type MssqlModule } from './mssql-driver';
+import { retryBusy, retryDeadlocks } from './retry';
 import type { DB } from './schema';
+
+export { DatabaseConfigError } from './connection-string';
 
 export const APP_ROOT = path.resolve(__dirname, '..', '..');
 
@@ -12,7 +17,11 @@ export interface Database {
   dialect: DialectName;
   /** Where the data lives, for logs and /healthz (never includes a password). */
   describe: string;
-  /** Run fn in a write transaction that waits its turn behind other writers. */
+  /**
+   * Run fn in a write transaction that waits its turn behind other writers. On SQL
+   * Server a transaction chosen as deadlock victim is run again (a bounded number of
+   * times), so fn must not have effects outside the transaction.
+   */
   write<T>(fn: (trx: Transaction<DB>) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -37,7 +46,22 @@ export interface Database {
   bulkLoad?<T>(tables: string[], fn: () => Promise<T>): Promise<T>;
 }
 
-export class DatabaseConfigError extends Error {}
+export interface OpenOptions {
+  /** SQLite: how long one statement may block this process waiting for a lock. */
+  busyTimeoutMs?: number;
+  /** SQLite: how long a write keeps retrying (asynchronously) behind another process's writer. */
+  writeBudgetMs?: number;
+  /** SQL Server: most connections this process keeps (DESKSIDE_DATABASE_POOL_SIZE). */
+  poolSize?: number;
+  /** SQL Server: longest a single statement may run (DESKSIDE_DATABASE_REQUEST_TIMEOUT). */
+  requestTimeoutMs?: number;
+  /** SQL Server: total tries of a write transaction that keeps losing deadlocks. */
+  deadlockAttempts?: number;
+  /** SQL Server: the mssql module to use instead of loading one (tests pass a fake). */
+  mssqlModule?: MssqlModule;
+  /** SQLite: page cache in MB for this connection (bulk loads ask for a large one). */
+  cacheMb?: number;
+}
 
 export function sqlitePathFrom(url: string, root = APP_ROOT): string {
   const raw = url.replace(/^sqlite:/i, '');
@@ -45,16 +69,32 @@ export function sqlitePathFrom(url: string, root = APP_ROOT): string {
   return path.isAbsolute(raw) ? raw : path.resolve(root, raw);
 }
 
-/** Open the database named by DESKSIDE_DATABASE. No I/O happens before this is called. */
-export function openDatabase(url: string, opts: { busyTimeoutMs?: number; cacheMb?: number } = {}): Database {
-  if (!/^sqlite:/i.test(url)) throw new DatabaseConfigError(`DESKSIDE_DATABASE: unsupported database "${url.split(':')[0]}"`);
-  const file = sqlitePathFrom(url);
+/**
+ * Open the database named by DESKSIDE_DATABASE. No I/O happens before this is called;
+ * for SQL Server the pool connects on the first query (server.ts pings at start).
+ */
+export function openDatabase(url: string, opts: OpenOptions = {}): Database {
+  let target;
+  try {
+    target = parseDatabaseUrl(url);
+  } catch (err) {
+    if (err instanceof DatabaseConfigError) throw new DatabaseConfigError(`DESKSIDE_DATABASE ${err.message}`);
+    throw err;
+  }
+  return openTarget(target, opts);
+}
+
+/** openDatabase for an already parsed target (the SQL Server test suite points it at a database it creates). */
+export function openTarget(target: DatabaseTarget, opts: OpenOptions = {}): Database {
+  if (target.kind === 'mssql') return openMssql(target, opts);
+  const file = sqlitePathFrom(`sqlite:${target.path}`);
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
   const native = new Sqlite(file);
-  // WAL lets readers carry on while one process writes; the busy timeout makes a second
-  // writer (another iisnode process) wait instead of failing with "database is locked".
+  // WAL lets readers carry on while one process writes. A second writer (another iisnode
+  // process) waits: briefly inside SQLite (which blocks this process's event loop), then
+  // asynchronously in retryBusy, so a person never sees "database is locked".
   native.pragma('journal_mode = WAL');
-  native.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
+  native.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 100}`);
   native.pragma('synchronous = NORMAL');
   native.pragma('foreign_keys = ON');
   // Page cache per connection (better-sqlite3 builds SQLite with 16 MB). Bulk loads ask for more, so
@@ -69,9 +109,12 @@ export function openDatabase(url: string, opts: { busyTimeoutMs?: number; cacheM
     db,
     dialect: 'sqlite',
     describe: `sqlite:${file}`,
-    write: (fn) => db.transaction().execute(fn),
+    write: (fn) => retryBusy(() => db.transaction().execute(fn), { budgetMs: opts.writeBudgetMs ?? 5000 }),
     async ping() {
       await sql`select 1`.execute(db);
+      // Readers never wait in WAL mode, so also take (and release) the write lock: a
+      // database that cannot be written is not healthy. Bounded well under a second.
+      await retryBusy(() => db.transaction().execute(async () => undefined), { budgetMs: 600 });
     },
     async close() {
       await db.destroy();
@@ -108,6 +151,24 @@ export function openDatabase(url: string, opts: { busyTimeoutMs?: number; cacheM
     changeStamp() {
       const r = stampQuery.get()!;
       return `${r.d}:${r.t}`;
+    },
+  };
+}
+
+function openMssql(target: MssqlTarget, opts: OpenOptions): Database {
+  const mod = opts.mssqlModule ?? loadMssqlModule(target);
+  const config = mssqlPoolConfig(target, { poolSize: opts.poolSize ?? 10, requestTimeoutMs: opts.requestTimeoutMs ?? 30_000 });
+  const db = new Kysely<DB>({ dialect: new DesksideMssqlDialect(() => new MssqlPoolDriver(mod, config)) });
+  return {
+    db,
+    dialect: 'mssql',
+    describe: describeTarget(target),
+    write: (fn) => retryDeadlocks(() => db.transaction().execute(fn), { attempts: opts.deadlockAttempts ?? 3 }),
+    async ping() {
+      await sql`select 1 as ok`.execute(db);
+    },
+    async close() {
+      await db.destroy();
     },
   };
 }

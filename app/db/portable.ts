@@ -1,5 +1,6 @@
-import { sql, type Expression, type InsertQueryBuilder, type SelectQueryBuilder, type SqlBool } from 'kysely';
+import { MssqlAdapter, sql, type Expression, type Insertable, type InsertQueryBuilder, type Kysely, type SelectQueryBuilder, type SqlBool, type Transaction } from 'kysely';
 import type { DialectName } from './dialect';
+import type { DB } from './schema';
 
 /**
  * The few places where SQLite and SQL Server need different SQL, each behind a name.
@@ -31,17 +32,82 @@ export function searchWords(q: string): string[] {
 
 /**
  * "Every word appears in the title or description" (the last word as a prefix, so
- * "print" finds "printer"). SQLite answers from its FTS5 index; SQL Server from LIKE
- * until a full-text catalog is configured.
+ * "print" finds "printer"), ignoring case and accents. SQLite answers from its FTS5
+ * index. SQL Server, until a full-text catalog is configured, from LIKE on the text
+ * padded with spaces: a word must start after a non-alphanumeric character and (except
+ * the last) end before one, which is how FTS5 splits words; an accent- and case-
+ * insensitive collation matches FTS5's remove_diacritics. LIKE cannot use an index, so
+ * this scans the tickets the other filters leave.
  */
 export function ticketTextMatch(dialect: DialectName, words: string[]): Expression<SqlBool> {
   if (dialect === 'sqlite') {
     const expr = words.map((w, i) => `"${w.replace(/"/g, '""')}"${i === words.length - 1 ? '*' : ''}`).join(' ');
     return sql<SqlBool>`tickets.id in (select rowid from tickets_fts where tickets_fts match ${expr})`;
   }
-  const clauses = words.map((w) => {
-    const pattern = `%${w.replace(/[[%_]/g, (c) => `[${c}]`)}%`;
-    return sql`(tickets.title like ${pattern} or tickets.description like ${pattern})`;
+  const clauses = words.map((w, i) => {
+    const word = w.replace(/[[%_]/g, (c) => `[${c}]`);
+    const pattern = `%[^0-9a-z]${word}${i === words.length - 1 ? '' : '[^0-9a-z]'}%`;
+    return sql`((N' ' + tickets.title + N' ') collate Latin1_General_100_CI_AI like ${pattern} or (N' ' + tickets.description + N' ') collate Latin1_General_100_CI_AI like ${pattern})`;
   });
   return sql<SqlBool>`(${sql.join(clauses, sql` and `)})`;
+}
+
+/** Which engine a Kysely instance talks to, for the helpers below that are given only `db`. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function dialectOf(db: Kysely<any>): DialectName {
+  return db.getExecutor().adapter instanceof MssqlAdapter ? 'mssql' : 'sqlite';
+}
+
+/** At most one row: LIMIT 1 in SQLite, TOP (1) in SQL Server (which has no LIMIT). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function firstOnly<QB extends SelectQueryBuilder<any, any, any>>(qb: QB, dialect: DialectName): QB {
+  return (dialect === 'mssql' ? qb.top(1) : qb.limit(1)) as QB;
+}
+
+/**
+ * Insert `row` unless a row with the same `key` exists; returns whether it inserted.
+ * One statement, safe when two processes race: ON CONFLICT DO NOTHING in SQLite; in
+ * SQL Server INSERT … SELECT … WHERE NOT EXISTS with UPDLOCK, HOLDLOCK, which locks the
+ * key range so the second process waits and then finds the row.
+ */
+export async function insertIfAbsent<T extends keyof DB & string>(db: Kysely<DB> | Transaction<DB>, table: T, row: Insertable<DB[T]>, key: keyof Insertable<DB[T]> & string): Promise<boolean> {
+  const values = row as Record<string, unknown>;
+  if (dialectOf(db) === 'sqlite') {
+    const r = await db
+      .insertInto(table)
+      .values(row as never)
+      .onConflict((oc) => oc.column(key as never).doNothing())
+      .executeTakeFirst();
+    return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+  }
+  const cols = Object.keys(values);
+  const r = await sql`insert into ${sql.table(table)} (${sql.join(cols.map((c) => sql.ref(c)))}) select ${sql.join(cols.map((c) => sql`${values[c]}`))} where not exists (select 1 from ${sql.table(table)} with (updlock, holdlock) where ${sql.ref(key)} = ${values[key]})`.execute(db);
+  return Number(r.numAffectedRows ?? 0) > 0;
+}
+
+/** SQL Server refuses a statement with more than 2,100 parameters; stay clear of it. */
+export const MAX_PARAMETERS = 2000;
+
+/**
+ * Insert many rows as few multi-row statements as the parameter limit allows. With
+ * `explicitIds` the rows carry their own ids, which SQL Server accepts into an identity
+ * column only under SET IDENTITY_INSERT (that needs ALTER permission on the table, so
+ * only seeding uses it, and only inside a transaction, which pins one connection).
+ */
+export async function insertMany<T extends keyof DB & string>(trx: Transaction<DB>, table: T, rows: Insertable<DB[T]>[], opts: { explicitIds?: boolean } = {}): Promise<void> {
+  if (rows.length === 0) return;
+  const columns = Object.keys(rows[0] as object).length;
+  const perStatement = Math.max(1, Math.floor(MAX_PARAMETERS / Math.max(1, columns)));
+  const identityInsert = opts.explicitIds && dialectOf(trx) === 'mssql';
+  if (identityInsert) await sql`set identity_insert ${sql.table(table)} on`.execute(trx);
+  try {
+    for (let i = 0; i < rows.length; i += perStatement) {
+      await trx
+        .insertInto(table)
+        .values(rows.slice(i, i + perStatement) as never)
+        .execute();
+    }
+  } finally {
+    if (identityInsert) await sql`set identity_insert ${sql.table(table)} off`.execute(trx);
+  }
 }

@@ -70,8 +70,15 @@ export interface TicketEventsTable {
   created_at: Timestamp;
 }
 
+export interface SignInAttemptsTable {
+  id: Generated<number>;
+  subject: string;
+  attempted_at: Timestamp;
+}
+
 export interface DB {
   people: PeopleTable;
+  sign_in_attempts: SignInAttemptsTable;
   sessions: SessionsTable;
   categories: CategoriesTable;
   tickets: TicketsTable;

@@ -52,6 +52,11 @@ export class DirectoryCache {
     this.now = opts.now ?? Date.now;
   }
 
+  /** How long an answer is fresh, and how long a stale one may stand in during an outage. */
+  get lifetimes(): { ttlMs: number; maxStaleMs: number } {
+    return { ttlMs: this.opts.ttlMs, maxStaleMs: this.opts.maxStaleMs };
+  }
+
   get enabled(): boolean {
     return this.directory !== null;
   }

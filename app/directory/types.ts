@@ -9,6 +9,10 @@ export interface DirectoryGroup {
   dn?: string;
   /** true when membership comes through another group rather than directly. */
   nested?: boolean;
+  /** The group's SID (`S-1-5-21-…`), when the directory reports one. */
+  sid?: string;
+  /** The account's primary group (AD keeps it out of memberOf; usually Domain Users). */
+  primary?: boolean;
 }
 
 export interface DirectoryPerson {
@@ -17,7 +21,40 @@ export interface DirectoryPerson {
   email?: string;
   department?: string;
   title?: string;
+  /** sAMAccountName and userPrincipalName as the directory has them. */
+  account?: string;
+  upn?: string;
+  /** A disabled account keeps its profile but gets no roles from groups. */
+  disabled?: boolean;
   groups: DirectoryGroup[];
+  /** Group SIDs in the person's token that the directory could not name (other domains, well-known SIDs). */
+  unresolvedSids?: string[];
+}
+
+/** How one lookup went, step by step: for the admin page, never for access decisions. */
+export interface LookupTrace {
+  at: number;
+  /** The URL that answered, when one did. */
+  server?: string;
+  /** The search filter used to find the person, in RFC 4515 form (values escaped). */
+  filter?: string;
+  /** Milliseconds per step (connect, bind, find person, tokenGroups, resolve groups). */
+  steps: { step: string; ms: number }[];
+  /** Why the person was not found or the directory could not be asked. */
+  note?: string;
+}
+
+/** The connection's state, for /admin/directory. No secrets. */
+export interface DirectoryStatus {
+  servers: { url: string; lastOkAt?: number; lastError?: string; lastErrorAt?: number }[];
+  activeServer?: string;
+  baseDn?: string;
+  domain?: string;
+  dnsDomain?: string;
+  tls: string;
+  /** While set, lookups fail fast instead of asking again (after a failure). */
+  retryAt?: number;
+  lastError?: string;
 }
 
 export interface Directory {
@@ -29,6 +66,9 @@ export interface Directory {
    * that there is no such account. Throws when the directory cannot be asked.
    */
   lookup(login: Login): Promise<DirectoryPerson | null>;
+  /** The trace of the most recent lookup of this login in this process, if any. */
+  explain?(login: Login): LookupTrace | undefined;
+  status?(): DirectoryStatus;
   close(): Promise<void>;
 }
 

@@ -21,8 +21,10 @@ export interface Login {
 // NetBIOS domain names: up to 15 characters, none of \ / : * ? " < > | and no spaces.
 const DOMAIN_RE = /^[\p{L}\p{N}][\p{L}\p{N}._-]{0,14}$/u;
 // sAMAccountName: up to 20 characters (64 accepted for long pre-Windows-2000 exports);
-// Windows forbids " / \ [ ] : ; | = , + * ? < > @ and control characters.
-const ACCOUNT_RE = /^[\p{L}\p{N}._$'-](?:[\p{L}\p{N}._$' -]{0,62}[\p{L}\p{N}_$'-])?$/u;
+// Windows forbids " / \ [ ] : ; | = , + * ? < > @ and control characters, and so do we.
+// Everything else it allows, parentheses and & included, is accepted: o(brien) is a person.
+const ACCOUNT_CHAR = "[\\p{L}\\p{N}._$'()&!#%^{}~`-]";
+const ACCOUNT_RE = new RegExp(`^${ACCOUNT_CHAR}(?:(?:${ACCOUNT_CHAR}| ){0,62}${ACCOUNT_CHAR})?$`, 'u');
 // UPN user part: the same characters as an account; realm: a DNS name.
 const REALM_RE = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 

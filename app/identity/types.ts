@@ -17,16 +17,24 @@ export interface Identity {
 
 export type IdentifyResult =
   | { kind: 'anonymous' }
-  | { kind: 'person'; identity: Identity }
+  /** `responseHeaders`: for the response, e.g. Kerberos' mutual-authentication token. */
+  | { kind: 'person'; identity: Identity; responseHeaders?: Record<string, string> }
   /** The request carries identity data that cannot be genuine: answer 400, never guess. */
-  | { kind: 'refused'; reason: string };
+  | { kind: 'refused'; reason: string }
+  /** The browser offered credentials that did not verify (bad, replayed, expired ticket): 401 and the help page. */
+  | { kind: 'rejected'; reason: string };
 
 export interface IdentityProvider {
   readonly name: IdentityKind;
-  /** Who does the transport say this is? Pure: reads the request, no I/O. */
-  identify(req: IncomingMessage): IdentifyResult;
+  /**
+   * Who does the transport say this is? The header providers only read the request;
+   * `negotiate` verifies a Kerberos ticket and asks the directory, so it may be async.
+   */
+  identify(req: IncomingMessage): IdentifyResult | Promise<IdentifyResult>;
   /** `WWW-Authenticate` values for the sign-in 401; empty when no browser can answer. */
   challenges(): string[];
   /** Lines for the startup log that an administrator should see. */
   startupWarnings(): string[];
+  /** Checks that need I/O before the server listens (negotiate: the keytab); throws to refuse to start. */
+  start?(): Promise<void>;
 }

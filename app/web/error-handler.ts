@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Config } from '../config/schema';
 import type { Logger } from '../logging';
 import { HttpError, ServiceUnavailable, SignInRequired } from './http-error';
+import { GUEST } from './viewer';
 
 const TITLES: Record<number, string> = {
   400: 'That request did not make sense',
@@ -12,6 +13,7 @@ const TITLES: Record<number, string> = {
   409: 'Someone else changed this first',
   413: 'That was too much to send',
   415: 'That kind of content is not accepted',
+  429: 'Too many sign-in attempts',
   500: 'Something went wrong on our side',
   503: 'Deskside is temporarily unavailable',
 };
@@ -51,7 +53,7 @@ export function errorHandler(deps: { config: Config; logger: Logger; challenges:
       res.destroy();
       return;
     }
-    if (httpErr instanceof SignInRequired) {
+    if (httpErr instanceof SignInRequired && httpErr.challenge) {
       for (const c of deps.challenges()) res.append('WWW-Authenticate', c);
     }
     res.status(status);
@@ -61,7 +63,14 @@ export function errorHandler(deps: { config: Config; logger: Logger; challenges:
       return;
     }
     const view = httpErr instanceof SignInRequired ? 'sign-in/challenge' : (httpErr.extra.view as string | undefined) ?? 'errors/error';
+    // Errors raised before the view locals exist (a refused identity header, an oversized
+    // body) still get the site's page: a guest's chrome, no forms.
+    const early =
+      res.locals.can === undefined
+        ? { viewer: GUEST, can: () => false, path: req.path, currentUrl: req.originalUrl, requestHost: req.headers.host ?? 'this site', identityKind: 'none', demoPeople: [], notices: [], csrfToken: () => '' }
+        : {};
     const locals = {
+      ...early,
       title: TITLES[status] ?? 'Something went wrong',
       status,
       message: httpErr.publicMessage,

@@ -21,8 +21,18 @@ export const notFound = (msg = 'We could not find that page.') => new HttpError(
 
 /** The sign-in dance: rendered as the 401 help page with WWW-Authenticate challenges. */
 export class SignInRequired extends HttpError {
-  constructor(readonly returnTo: string) {
-    super(401, 'Sign-in required', 'Please sign in to continue.');
+  /** `extra`: more for the help page, e.g. why a ticket or a password was not accepted. */
+  constructor(
+    readonly returnTo: string,
+    extra: Record<string, unknown> = {},
+    /**
+     * Send the WWW-Authenticate challenges. Not on the answer to the password form: a
+     * browser that tries Negotiate there and has no ticket re-sends the POST by itself,
+     * which would check (and count against) the password twice.
+     */
+    readonly challenge = true,
+  ) {
+    super(401, 'Sign-in required', 'Please sign in to continue.', extra);
   }
 }
 

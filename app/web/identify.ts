@@ -8,11 +8,12 @@ import { parseLogin } from '../identity/login';
 import { endSession, readSession, SESSION_COOKIE, startSession } from '../identity/sessions';
 import type { SessionRow } from '../identity/sessions.queries';
 import { setAgentFlag } from '../features/tickets/tickets.queries';
-import type { IdentityProvider } from '../identity/types';
+import type { Identity, IdentityProvider } from '../identity/types';
 import type { Keys } from '../secret';
 import type { Logger } from '../logging';
 import { readCookies, serialiseCookie } from './cookies';
-import { HttpError, ServiceUnavailable } from './http-error';
+import { returnToFor } from './guards';
+import { HttpError, ServiceUnavailable, SignInRequired } from './http-error';
 import { GUEST, type RequestViewer } from './viewer';
 
 /** Set by "sign out": the transport's identity is ignored until the person signs in again. */
@@ -38,12 +39,22 @@ export function isSecureRequest(req: Request, config: Config): boolean {
  * session; then their roles from the directory and config. Sets res.locals.viewer.
  */
 export function identify(deps: IdentifyDeps) {
-  const { config, database, keys, identity, directory, logger } = deps;
+  const { config, database, keys, identity, logger } = deps;
   const db = database.db;
 
   return async function identifyMiddleware(req: Request, res: Response, next: NextFunction): Promise<void> {
     try {
-      const result = identity.identify(req);
+      const result = await identity.identify(req);
+      if (result.kind === 'rejected') {
+        logger.warn(
+          { security: true, event: 'credentials-rejected', provider: identity.name, reason: result.reason, remoteAddress: req.socket.remoteAddress, reqId: res.locals.reqId, url: req.originalUrl.slice(0, 200) },
+          'the browser offered sign-in credentials that did not verify',
+        );
+        // Answered with the 401 help page once the page locals exist (refuseRejectedCredentials).
+        res.locals.viewer = GUEST;
+        res.locals.credentialsRejected = true;
+        return next();
+      }
       if (result.kind === 'refused') {
         logger.warn(
           { security: true, event: 'identity-refused', reason: result.reason, remoteAddress: req.socket.remoteAddress, reqId: res.locals.reqId, url: req.originalUrl.slice(0, 200) },
@@ -63,28 +74,11 @@ export function identify(deps: IdentifyDeps) {
         setCookie(serialiseCookie(SESSION_COOKIE, '', { secure, maxAgeSeconds: 0 }));
       }
 
+      if (result.kind === 'person') {
+        for (const [name, value] of Object.entries(result.responseHeaders ?? {})) res.setHeader(name, value);
+      }
       if (result.kind === 'person' && !wantsGuest && (!session || session.login_key !== result.identity.key)) {
-        const who = result.identity;
-        const login = parseLogin(who.login)!;
-        const lookup = await directory.get(login);
-        const p = lookup.person;
-        const person = await ensurePerson(db, who.login, who.key, {
-          displayName: p?.displayName,
-          email: p?.email,
-          department: p?.department,
-          title: p?.title,
-        });
-        if (session) await endSession(db, session.id);
-        const started = await startSession(db, keys.session, {
-          personId: person.id,
-          authType: who.authType,
-          source: who.source,
-          hours: config.sessionHours,
-        });
-        setCookie(serialiseCookie(SESSION_COOKIE, started.cookieValue, { secure, maxAgeSeconds: started.maxAgeSeconds }));
-        if (cookies.has(GUEST_COOKIE)) setCookie(serialiseCookie(GUEST_COOKIE, '', { secure, maxAgeSeconds: 0 }));
-        logger.info({ event: 'sign-in', login: who.login, source: who.source, authType: who.authType, reqId: res.locals.reqId }, 'signed in');
-        session = await readSession(db, keys.session, started.cookieValue);
+        session = await beginSession(deps, req, res, result.identity, session);
       }
 
       if (!session) {
@@ -101,6 +95,44 @@ export function identify(deps: IdentifyDeps) {
       next(new ServiceUnavailable());
     }
   };
+}
+
+/** After the view locals: a request whose credentials did not verify gets the 401 help page. */
+export function refuseRejectedCredentials(req: Request, res: Response, next: NextFunction): void {
+  if (res.locals.credentialsRejected === true) return next(new SignInRequired(returnToFor(req), { rejected: true }));
+  next();
+}
+
+/**
+ * Start Deskside's own session for someone the transport (IIS, a proxy, Kerberos) or the
+ * password form has just recognised, replacing any session the browser had; clears the
+ * "stay a guest" cookie. Returns the new session row.
+ */
+export async function beginSession(deps: IdentifyDeps, req: Request, res: Response, who: Identity, previous: SessionRow | null): Promise<SessionRow | null> {
+  const { config, keys, directory, logger } = deps;
+  const db = deps.database.db;
+  const secure = isSecureRequest(req, config);
+  const cookies = (res.locals.cookies as Map<string, string> | undefined) ?? readCookies(req);
+  const login = parseLogin(who.login)!;
+  const lookup = await directory.get(login);
+  const p = lookup.person;
+  const person = await ensurePerson(db, who.login, who.key, {
+    displayName: p?.displayName,
+    email: p?.email,
+    department: p?.department,
+    title: p?.title,
+  });
+  if (previous) await endSession(db, previous.id);
+  const started = await startSession(db, keys.session, {
+    personId: person.id,
+    authType: who.authType,
+    source: who.source,
+    hours: config.sessionHours,
+  });
+  res.append('Set-Cookie', serialiseCookie(SESSION_COOKIE, started.cookieValue, { secure, maxAgeSeconds: started.maxAgeSeconds }));
+  if (cookies.has(GUEST_COOKIE)) res.append('Set-Cookie', serialiseCookie(GUEST_COOKIE, '', { secure, maxAgeSeconds: 0 }));
+  logger.info({ event: 'sign-in', login: who.login, source: who.source, authType: who.authType, reqId: res.locals.reqId }, 'signed in');
+  return readSession(db, keys.session, started.cookieValue);
 }
 
 async function buildViewer(

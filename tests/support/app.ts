@@ -11,6 +11,7 @@ import { migrateToLatest } from '../../app/db/migrate';
 import { DirectoryCache } from '../../app/directory/cache';
 import type { Directory } from '../../app/directory/types';
 import { createStaticDirectory } from '../../app/directory/static';
+import { ldapDirectoryFromConfig } from '../../app/directory/from-config';
 import type { TicketReadCache } from '../../app/features/tickets/tickets.cache';
 import { createIdentityProvider } from '../../app/identity';
 import { createLogger } from '../../app/logging';
@@ -50,7 +51,7 @@ export async function makeApp(
   const logger = createLogger(logs ? 'info' : 'silent', logs ? { write: (s: string) => void logs.push(s) } : undefined);
   const database = openDatabase(config.database);
   await migrateToLatest(database.db, database.dialect);
-  const directory = new DirectoryCache(opts.directory === undefined ? (config.identity === 'dev' ? createStaticDirectory() : null) : opts.directory, {
+  const directory = new DirectoryCache(opts.directory === undefined ? (config.ldap ? ldapDirectoryFromConfig(config.ldap) : config.identity === 'dev' ? createStaticDirectory() : null) : opts.directory, {
     ttlMs: 300_000,
     maxStaleMs: 86_400_000,
   });

@@ -89,9 +89,9 @@ export interface RawResponse {
  * Send a request byte for byte over a socket path or port, headers exactly as given
  * (duplicates, odd case and all), the way iisnode writes requests to node's pipe.
  */
-export function rawRequest(where: { socketPath?: string; port?: number }, lines: { method?: string; path: string; headers: [string, string][]; body?: string }): Promise<RawResponse> {
+export function rawRequest(where: { socketPath?: string; port?: number; localAddress?: string }, lines: { method?: string; path: string; headers: [string, string][]; body?: string }): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const s = where.socketPath ? net.connect(where.socketPath) : net.connect(where.port!, '127.0.0.1');
+    const s = where.socketPath ? net.connect(where.socketPath) : net.connect({ port: where.port!, host: '127.0.0.1', localAddress: where.localAddress });
     const chunks: Buffer[] = [];
     s.on('data', (d) => chunks.push(d));
     s.on('error', reject);
@@ -141,4 +141,19 @@ export async function waitForOutput(server: RunningServer, pattern: RegExp, time
     if (Date.now() > deadline) throw new Error(`output never matched ${pattern}:\n${server.output().slice(-4000)}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** The environment of a production server behind a trusted proxy on loopback, for process tests. */
+export function proxyServerEnv(port: number, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    DESKSIDE_IDENTITY: 'proxy',
+    DESKSIDE_TRUSTED_PROXIES: '127.0.0.1',
+    DESKSIDE_AGENTS: 'TEST\\agent1',
+    PORT: String(port),
+    DESKSIDE_HOST: '127.0.0.1',
+    DESKSIDE_LOG_LEVEL: 'warn',
+    DESKSIDE_SECRET: 'process-test-secret-0123456789abcdefghijklm',
+    ...extra,
+  };
 }

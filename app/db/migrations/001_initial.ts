@@ -15,7 +15,9 @@ export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<voi
     .createTable('people')
     .addColumn('id', 'integer', (c) => (dialect === 'mssql' ? c.identity().primaryKey() : c.primaryKey().autoIncrement()))
     .addColumn('login', text(320), (c) => c.notNull())
-    .addColumn('login_key', text(320), (c) => c.notNull())
+    // Already lower-cased by the app; compared byte for byte on both engines, whatever
+    // the SQL Server database's default collation says about case and accents.
+    .addColumn('login_key', dialect === 'mssql' ? sql`nvarchar(320) collate Latin1_General_100_BIN2` : sql`text`, (c) => c.notNull())
     .addColumn('display_name', text(256))
     .addColumn('email', text(320))
     .addColumn('department', text(256))

@@ -1,4 +1,5 @@
 import type { Database } from '../../db/database';
+import { firstOnly } from '../../db/portable';
 import type { StaticUser } from '../../directory/static';
 import { seedTickets } from './generator';
 
@@ -9,7 +10,7 @@ const DEMO_AGENT_LOGINS = ['demo\\carol', 'demo\\dan', 'demo\\erin'];
  * demo directory's people as requesters and agents. Returns how many tickets it made.
  */
 export async function seedDemoIfEmpty(database: Database, people: StaticUser[]): Promise<number> {
-  const any = await database.db.selectFrom('tickets').select('id').limit(1).executeTakeFirst();
+  const any = await firstOnly(database.db.selectFrom('tickets').select('id'), database.dialect).executeTakeFirst();
   if (any) return 0;
   const agents = people.filter((p) => DEMO_AGENT_LOGINS.includes(p.login.toLowerCase()));
   const requesters = people.filter((p) => !DEMO_AGENT_LOGINS.includes(p.login.toLowerCase()));

@@ -1,5 +1,6 @@
 import type { Insertable } from 'kysely';
 import type { Database } from '../../db/database';
+import { insertMany } from '../../db/portable';
 import type { TicketEventsTable, TicketsTable } from '../../db/schema';
 import { ensurePerson } from '../people/people.queries';
 import { listCategories, setAgentFlag } from '../tickets/tickets.queries';
@@ -255,9 +256,9 @@ export async function seedTickets(database: Database, opts: SeedOptions): Promis
         database.bulkInsert('ticket_events', evs);
         return;
       }
-      // 13 columns x 150 rows and 8 x 250 stay under SQL Server's 2,100 parameters.
-      for (let i = 0; i < tickets.length; i += 150) await trx.insertInto('tickets').values(tickets.slice(i, i + 150)).execute();
-      for (let i = 0; i < evs.length; i += 250) await trx.insertInto('ticket_events').values(evs.slice(i, i + 250)).execute();
+      // Chunked under SQL Server's 2,100-parameter limit; the tickets carry their own ids.
+      await insertMany(trx, 'tickets', tickets, { explicitIds: true });
+      await insertMany(trx, 'ticket_events', evs);
     });
     events += evs.length;
     done += n;

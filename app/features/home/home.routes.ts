@@ -16,7 +16,7 @@ export function homeRoutes(deps: { database: Database; cache?: TicketReadCache }
     if (v.anonymous) return res.render('home/index', base);
     if (isAgent(v)) {
       const [summary, mineRows] = await Promise.all([
-        queueSummary((q) => cache.count(q), v.personId!),
+        queueSummary(database.db, database.dialect, v.personId!, (q) => cache.count(q)),
         listTickets(database.db, database.dialect, { status: 'active', assigneeId: v.personId!, sort: 'priority' }, 10, 0),
       ]);
       // Figures are exact, or recent and said to be approximate ("about 1,200").

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { insertIfAbsent } from '../../db/portable';
 import { nowIso } from '../../db/values';
 import type { DB } from '../../db/schema';
 
@@ -56,27 +57,24 @@ export async function ensurePerson(db: Kysely<DB>, login: string, key: string, p
     await db.updateTable('people').set({ ...changes, updated_at: now }).where('id', '=', existing.id).execute();
     return { ...existing, ...changes };
   }
-  try {
-    await db
-      .insertInto('people')
-      .values({
-        login,
-        login_key: key,
-        display_name: profile.displayName ?? null,
-        email: profile.email ?? null,
-        department: profile.department ?? null,
-        title: profile.title ?? null,
-        is_agent: 0,
-        created_at: now,
-        updated_at: now,
-      })
-      .execute();
-  } catch (err) {
-    // Another process recognised the same person a moment ago: the unique key wins.
-    const raced = await findPersonByKey(db, key);
-    if (raced) return raced;
-    throw err;
-  }
+  // Another process may recognise the same person at the same moment: the insert is a
+  // no-op for whichever comes second, and both read back the one row.
+  await insertIfAbsent(
+    db,
+    'people',
+    {
+      login,
+      login_key: key,
+      display_name: profile.displayName ?? null,
+      email: profile.email ?? null,
+      department: profile.department ?? null,
+      title: profile.title ?? null,
+      is_agent: 0,
+      created_at: now,
+      updated_at: now,
+    },
+    'login_key',
+  );
   const created = await findPersonByKey(db, key);
   if (!created) throw new Error(`person ${key} vanished after insert`);
   return created;

@@ -291,13 +291,19 @@ export async function setAgentFlag(db: Q, personId: number, isAgent: boolean): P
   await db.updateTable('people').set({ is_agent: isAgent ? 1 : 0 }).where('id', '=', personId).execute();
 }
 
-/** The queue's headline numbers for the agent home page. */
-export async function queueSummary<C>(count: (q: TicketQuery) => Promise<C>, agentId: number) {
+/**
+ * The queue's headline numbers for the agent home page: exact counts, or whatever
+ * `count` answers (the home page passes its per-process cache, which may say "about").
+ */
+export function queueSummary(db: Q, dialect: DialectName, agentId: number): Promise<{ active: number; unassigned: number; mine: number; urgent: number }>;
+export function queueSummary<C>(db: Q, dialect: DialectName, agentId: number, count: (q: TicketQuery) => Promise<C>): Promise<{ active: C; unassigned: C; mine: C; urgent: C }>;
+export async function queueSummary(db: Q, dialect: DialectName, agentId: number, count?: (q: TicketQuery) => Promise<unknown>) {
+  const n = count ?? ((q: TicketQuery) => countTickets(db, dialect, q));
   const [active, unassigned, mine, urgent] = await Promise.all([
-    count({ status: 'active', sort: 'updated' }),
-    count({ status: 'active', assigneeId: null, sort: 'updated' }),
-    count({ status: 'active', assigneeId: agentId, sort: 'updated' }),
-    count({ status: 'active', priority: 4, sort: 'updated' }),
+    n({ status: 'active', sort: 'updated' }),
+    n({ status: 'active', assigneeId: null, sort: 'updated' }),
+    n({ status: 'active', assigneeId: agentId, sort: 'updated' }),
+    n({ status: 'active', priority: 4, sort: 'updated' }),
   ]);
   return { active, unassigned, mine, urgent };
 }

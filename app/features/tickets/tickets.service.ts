@@ -251,8 +251,31 @@ export async function editTicket(database: Database, actor: Actor, ticketId: num
   });
   if (outcome.kind === 'conflict') {
     outcome.theirEvents = (await listEvents(database.db, ticketId, { includeInternal: true, afterVersion: req.version })).filter((e) => e.kind !== 'comment' && e.kind !== 'note');
+    outcome.yours = changedByYou(req, outcome.current, outcome.theirEvents);
   }
   return outcome;
+}
+
+/**
+ * The edit form posts every field, so "your changes" are only the fields that differ from
+ * the ticket as your form showed it: the ticket now, with the other person's events undone.
+ * Re-applying must not quietly revert what they changed and you did not touch.
+ */
+function changedByYou(yours: EditRequest, current: FieldState, theirEvents: EventRow[]): EditRequest {
+  const shown: Record<string, string | null> = {
+    status: current.status,
+    priority: current.priority,
+    category: String(current.categoryId),
+    assignee: current.assigneeId === null ? null : String(current.assigneeId),
+  };
+  // Newest first, so each field ends with the value before the earliest change.
+  for (const e of [...theirEvents].reverse()) if (e.kind in shown) shown[e.kind] = e.from_value;
+  const out: EditRequest = { version: yours.version };
+  if (yours.status !== undefined && yours.status !== shown.status) out.status = yours.status;
+  if (yours.priority !== undefined && yours.priority !== shown.priority) out.priority = yours.priority;
+  if (yours.categoryId !== undefined && String(yours.categoryId) !== shown.category) out.categoryId = yours.categoryId;
+  if (yours.assigneeId !== undefined && (yours.assigneeId === null ? null : String(yours.assigneeId)) !== shown.assignee) out.assigneeId = yours.assigneeId;
+  return out;
 }
 
 /** A requester closing their own ticket, or reopening it; applies to the current state. */

@@ -40,7 +40,7 @@ describe('parseConfig', () => {
   test('when several keys are wrong, then every problem is reported at once', () => {
     const problems = problemsOf({ DESKSIDE_IDENTITY: 'kerberos', DESKSIDE_ANONYMOUS: 'maybe', DESKSIDE_SECRET: 'short', DESKSIDE_LOG_LEVEL: 'loud' });
     expect(problems).toHaveLength(4);
-    expect(problems[0]).toMatch(/DESKSIDE_IDENTITY="kerberos" is not valid; accepted values: iisnode, proxy, dev/);
+    expect(problems[0]).toMatch(/DESKSIDE_IDENTITY="kerberos" is not valid; accepted values: iisnode, proxy, negotiate, dev/);
     expect(problems.join('\n')).toMatch(/DESKSIDE_ANONYMOUS="maybe" is not valid; accepted values: browse, none/);
     expect(problems.join('\n')).toMatch(/DESKSIDE_SECRET is too short/);
   });

@@ -16,7 +16,7 @@ describe('parseLogin', () => {
   });
 
   test('when the account has accents, a dollar, an apostrophe or a hyphen, then it is accepted', () => {
-    for (const ok of ['CORP\\josé.garcía', 'CORP\\svc-helpdesk$', "CORP\\o'brien", 'CORP\\a_b-c.d', 'Ünïcode@corp.example']) {
+    for (const ok of ['CORP\\o(brien)', 'CORP\\josé.garcía', 'CORP\\svc-helpdesk$', "CORP\\o'brien", 'CORP\\a_b-c.d', 'Ünïcode@corp.example']) {
       expect(parseLogin(ok)).not.toBeNull();
     }
   });
@@ -33,7 +33,8 @@ describe('parseLogin', () => {
     ['control char', 'CORP\\al\u0000ice'],
     ['newline', 'CORP\\alice\nCORP\\erin'],
     ['forbidden *', 'CORP\\ali*'],
-    ['forbidden (', 'CORP\\ali('],
+    ['forbidden =', 'CORP\\ali=ce'],
+    ['forbidden [', 'CORP\\ali[0]'],
     ['forbidden "', 'CORP\\"alice"'],
     ['domain too long', 'ABCDEFGHIJKLMNOPQ\\alice'],
     ['account too long', `CORP\\${'a'.repeat(65)}`],

@@ -1,0 +1,154 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import request from 'supertest';
+import { client, csrfFrom, makeApp, type TestApp } from '../support/app';
+import { listRoutes } from '../support/routes';
+import { fingerprint } from '../support/snapshot';
+import { recordFigure } from './figures';
+
+/**
+ * Every state-changing route, attacked three ways: no token, another person's token,
+ * and a valid token sent from another site's page. Nothing may change.
+ */
+describe('cross-site request forgery', () => {
+  let prod: TestApp;
+  let dev: TestApp;
+  let withPassword: TestApp;
+  const caDir = mkdtempSync(path.join(os.tmpdir(), 'deskside-csrf-ca-'));
+  beforeAll(async () => {
+    prod = await makeApp({ env: { NODE_ENV: 'production' } });
+    // The password form exists only with a TLS directory; nothing here ever connects to it.
+    const caFile = path.join(caDir, 'ca.pem');
+    writeFileSync(caFile, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    withPassword = await makeApp({
+      env: {
+        NODE_ENV: 'production',
+        DESKSIDE_PASSWORD_SIGNIN: 'true',
+        DESKSIDE_LDAP_URL: 'ldaps://127.0.0.1:1',
+        DESKSIDE_LDAP_CA_FILE: caFile,
+        DESKSIDE_LDAP_BIND_DN: 'CN=svc,CN=Users,DC=corp,DC=example',
+        DESKSIDE_LDAP_BIND_PASSWORD: 'x',
+        DESKSIDE_LDAP_BASE_DN: 'DC=corp,DC=example',
+        DESKSIDE_LDAP_DOMAIN: 'CORP',
+      },
+    });
+    dev = await makeApp({ env: { DESKSIDE_IDENTITY: 'dev', DESKSIDE_TRUSTED_PROXIES: undefined, DESKSIDE_AGENTS: undefined, DESKSIDE_ADMINS: undefined } });
+    // Data for the ticket routes: ticket 1 belongs to alice.
+    const alice = client(prod.app, 'TEST\\alice');
+    expect((await alice.post('/tickets', { title: 'Target', description: 'x', category: '1', priority: 'low' })).status).toBe(303);
+    await client(prod.app, 'TEST\\admin1').get('/');
+  });
+  afterAll(async () => {
+    await prod.close();
+    await dev.close();
+    await withPassword.close();
+    rmSync(caDir, { recursive: true, force: true });
+  });
+
+  // What each route would accept from the rightful person, so only the token is wrong.
+  const forms: Record<string, { who: string; body: Record<string, string> }> = {
+    'POST /tickets': { who: 'TEST\\alice', body: { title: 'Forged', description: 'x', category: '1', priority: 'urgent' } },
+    'POST /tickets/:id': { who: 'TEST\\admin1', body: { version: '1', status: 'closed' } },
+    'POST /tickets/:id/comments': { who: 'TEST\\alice', body: { body: 'forged reply' } },
+    'POST /sign-out': { who: 'TEST\\alice', body: {} },
+    'POST /admin/categories': { who: 'TEST\\admin1', body: { name: 'Forged category' } },
+    'POST /admin/categories/:id': { who: 'TEST\\admin1', body: { name: 'Renamed', sortOrder: '1' } },
+  };
+  const devForms: Record<string, { body: Record<string, string> }> = {
+    'POST /dev/act-as': { body: { login: 'DEMO\\erin' } },
+  };
+  const guestForms: Record<string, { body: Record<string, string> }> = {
+    'POST /sign-in/password': { body: { username: 'CORP\\erin', password: 'Secret-123' } },
+  };
+
+  test('when the route table is read, then every state-changing route is in the attack matrix', () => {
+    const unsafe = [...listRoutes(prod.app), ...listRoutes(dev.app), ...listRoutes(withPassword.app)].filter((r) => !/^(GET|HEAD|OPTIONS) /.test(r));
+    expect(unsafe).toEqual(expect.arrayContaining(['POST /tickets', 'POST /dev/act-as', 'POST /sign-in/password']));
+    const covered = new Set([...Object.keys(forms), ...Object.keys(devForms), ...Object.keys(guestForms)]);
+    expect([...new Set(unsafe)].filter((r) => !covered.has(r))).toEqual([]);
+  });
+
+  test('when each route is posted without a token, with another person\'s token, or from another site, then nothing changes', async () => {
+    let attempts = 0;
+    let changes = 0;
+    const failures: string[] = [];
+    const url = (route: string) => route.split(' ')[1].replace(':id', '1');
+    for (const [route, { who, body }] of Object.entries(forms)) {
+      const victim = client(prod.app, who);
+      const victimToken = csrfFrom((await victim.get('/tickets/1')).text);
+      const mallory = client(prod.app, 'TEST\\mallory');
+      const malloryToken = await mallory.token('/tickets/new');
+      const attacks: [string, (r: request.Test) => request.Test, string | undefined][] = [
+        ['no token', (r) => r, undefined],
+        ["another person's token", (r) => r, malloryToken],
+        ['cross-site origin', (r) => r.set('Origin', 'https://evil.example'), victimToken],
+        ['cross-site referer', (r) => r.set('Referer', 'https://evil.example/page'), victimToken],
+        ['null origin', (r) => r.set('Origin', 'null'), victimToken],
+      ];
+      for (const [kind, decorate, token] of attacks) {
+        const before = await fingerprint(prod.database);
+        const payload: Record<string, string> = { ...body };
+        if (token) payload._csrf = token;
+        const res = await decorate(victim.agent.post(url(route)).set('X-Remote-User', who).type('form').send(payload));
+        attempts++;
+        const after = await fingerprint(prod.database);
+        if (before !== after) changes++;
+        if (res.status !== 403 || before !== after) failures.push(`${route} (${kind}): ${res.status}${before !== after ? ', data changed' : ''}`);
+      }
+    }
+    for (const [route, { body }] of Object.entries(devForms)) {
+      const guest = client(dev.app);
+      const other = client(dev.app);
+      const otherToken = await other.token('/');
+      const ownToken = await guest.token('/');
+      for (const [kind, token, origin] of [
+        ['no token', undefined, undefined],
+        ["another browser's token", otherToken, undefined],
+        ['cross-site origin', ownToken, 'https://evil.example'],
+      ] as [string, string | undefined, string | undefined][]) {
+        let r = guest.agent.post(url(route)).type('form');
+        if (origin) r = r.set('Origin', origin);
+        const res = await r.send(token ? { ...body, _csrf: token } : body);
+        attempts++;
+        const me = await guest.agent.get('/me').set('Accept', 'application/json');
+        if (res.status !== 403 || me.body.anonymous !== true) {
+          changes++;
+          failures.push(`${route} (${kind}): ${res.status}`);
+        }
+      }
+    }
+    for (const [route, { body }] of Object.entries(guestForms)) {
+      const guest = client(withPassword.app);
+      const otherToken = await client(withPassword.app).token('/sign-in');
+      const ownToken = await guest.token('/sign-in');
+      for (const [kind, token, origin] of [
+        ['no token', undefined, undefined],
+        ["another browser's token", otherToken, undefined],
+        ['cross-site origin', ownToken, 'https://evil.example'],
+      ] as [string, string | undefined, string | undefined][]) {
+        const before = await fingerprint(withPassword.database);
+        let r = guest.agent.post(url(route)).type('form');
+        if (origin) r = r.set('Origin', origin);
+        const res = await r.send(token ? { ...body, _csrf: token } : body);
+        attempts++;
+        const tries = await withPassword.database.db.selectFrom('sign_in_attempts' as never).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+        if (res.status !== 403 || Number(tries?.n ?? 0) !== 0 || (await fingerprint(withPassword.database)) !== before) {
+          changes++;
+          failures.push(`${route} (${kind}): ${res.status}`);
+        }
+      }
+    }
+    recordFigure('CSRF attacks tried', attempts, '>= 3 per route', attempts >= 3 * (Object.keys(forms).length + Object.keys(devForms).length + Object.keys(guestForms).length));
+    recordFigure('CSRF attacks that changed data', changes, '0', changes === 0);
+    expect(failures).toEqual([]);
+  });
+
+  test('when the same posts carry the right token from our own pages, then they work (the matrix is not vacuous)', async () => {
+    const alice = client(prod.app, 'TEST\\alice');
+    const before = await fingerprint(prod.database);
+    const res = await alice.post('/tickets/1/comments', { body: 'genuine reply' }, { tokenFrom: '/tickets/1' });
+    expect(res.status).toBe(303);
+    expect(await fingerprint(prod.database)).not.toBe(before);
+  });
+});

@@ -1,0 +1,261 @@
+/**
+ * The data-layer contract: what the query functions promise, whichever engine is under
+ * them. tests/unit/db/contract.sqlite.test.ts runs it on a temporary SQLite file in
+ * `npm test`; tests/mssql/contract.test.ts runs the same cases on a throwaway SQL Server
+ * database (`DESKSIDE_TEST_MSSQL=… npm run test:mssql`).
+ */
+import type { Database } from '../../app/db/database';
+import { migrateToLatest, pendingMigrations } from '../../app/db/migrate';
+import { toDate } from '../../app/db/values';
+import { seedTickets } from '../../app/features/demo/generator';
+import { ensurePerson, findPersonByKey, listPeopleByIds } from '../../app/features/people/people.queries';
+import { addComment, editTicket, setOwnStatus } from '../../app/features/tickets/tickets.service';
+import {
+  countTickets,
+  getTicket,
+  insertEvents,
+  insertTicket,
+  listAgents,
+  listCategories,
+  listEvents,
+  listTickets,
+  queueSummary,
+  setAgentFlag,
+  type TicketQuery,
+  type TicketSort,
+} from '../../app/features/tickets/tickets.queries';
+import { deleteExpiredSessions, deleteSession, findLiveSession, insertSession } from '../../app/identity/sessions.queries';
+import { searchWords } from '../../app/db/portable';
+import type { TicketStatus } from '../../app/access/policy';
+import { isActive } from '../../app/features/tickets/ticket-values';
+
+export interface ContractTarget {
+  database: Database;
+  /** Close connections and remove the database (or file). */
+  dispose(): Promise<void>;
+}
+
+interface Fixture {
+  requester: number;
+  other: number;
+  agent: number;
+  agent2: number;
+  hardware: number;
+  printing: number;
+  /** Ticket ids by a short name. */
+  t: Record<string, number>;
+}
+
+const BASE = Date.parse('2026-03-01T09:00:00.000Z');
+const at = (minutes: number) => new Date(BASE + minutes * 60_000).toISOString();
+
+export function dataContract(label: string, open: () => Promise<ContractTarget>): void {
+  describe(`data contract on ${label}`, () => {
+    let target: ContractTarget;
+    let database: Database;
+    let f: Fixture;
+
+    const ids = async (q: Partial<TicketQuery>, limit = 100, offset = 0) =>
+      (await listTickets(database.db, database.dialect, { status: 'all', sort: 'updated', ...q }, limit, offset)).map((r) => r.id);
+    const count = (q: Partial<TicketQuery>) => countTickets(database.db, database.dialect, { status: 'all', sort: 'updated', ...q });
+
+    async function ticket(o: { title: string; description?: string; status?: TicketStatus; priority?: number; category: number; requester: number; assignee?: number | null; minute: number }) {
+      const status = o.status ?? 'new';
+      return database.write(async (trx) => {
+        const id = await insertTicket(trx, database.dialect, {
+          title: o.title,
+          description: o.description ?? 'No further details.',
+          status,
+          active: isActive(status) ? 1 : 0,
+          priority: o.priority ?? 2,
+          categoryId: o.category,
+          requesterId: o.requester,
+          assigneeId: o.assignee ?? null,
+          at: at(o.minute),
+        });
+        await insertEvents(trx, [{ ticketId: id, actorId: o.requester, kind: 'created', ticketVersion: 1, at: at(o.minute) }]);
+        return id;
+      });
+    }
+
+    beforeAll(async () => {
+      target = await open();
+      database = target.database;
+      await migrateToLatest(database.db, database.dialect);
+      const requester = (await ensurePerson(database.db, 'CORP\\Alice', 'corp\\alice', { displayName: 'Alice Abbott', email: 'alice@corp.example' })).id;
+      const other = (await ensurePerson(database.db, 'CORP\\Bob', 'corp\\bob', { displayName: 'Bob Berg' })).id;
+      const agent = (await ensurePerson(database.db, 'CORP\\Carol', 'corp\\carol', { displayName: 'Carol Castro' })).id;
+      const agent2 = (await ensurePerson(database.db, 'CORP\\Dan', 'corp\\dan', { displayName: 'Dan Dubois' })).id;
+      await setAgentFlag(database.db, agent, true);
+      await setAgentFlag(database.db, agent2, true);
+      const cats = await listCategories(database.db, { activeOnly: true });
+      const hardware = cats.find((c) => c.name === 'Hardware')!.id;
+      const printing = cats.find((c) => c.name === 'Printing')!.id;
+      f = { requester, other, agent, agent2, hardware, printing, t: {} };
+      f.t.laptop = await ticket({ title: 'Laptop will not turn on', description: 'Since the update this morning the laptop stays dark.', category: hardware, requester, minute: 1, priority: 3 });
+      f.t.printer = await ticket({ title: 'Printer on floor 3 jams', description: 'The print queue shows every job as spooling.', category: printing, requester: other, assignee: agent, status: 'open', minute: 2, priority: 2 });
+      f.t.cafe = await ticket({ title: 'Café Wi-Fi is slow', description: 'Speed tests show less than 1 Mbit/s in the café.', category: hardware, requester, assignee: agent2, status: 'pending', minute: 3, priority: 1 });
+      f.t.closed = await ticket({ title: 'Toner for the finance printer', description: 'Replaced.', category: printing, requester: other, assignee: agent, status: 'closed', minute: 4, priority: 4 });
+      f.t.unicode = await ticket({ title: 'Zoë’s 日本語 keyboard ✓', description: 'Ünïcödé survives the round trip: 😀', category: hardware, requester: other, status: 'resolved', minute: 5, priority: 4 });
+      f.t.urgent = await ticket({ title: 'Docking station does not detect the laptop', description: 'Urgent for the board meeting.', category: hardware, requester, status: 'new', minute: 6, priority: 4 });
+    }, 120_000);
+
+    afterAll(async () => {
+      await target?.dispose();
+    }, 60_000);
+
+    test('when migrations have run, then none is pending', async () => {
+      expect(await pendingMigrations(database.db, database.dialect)).toEqual([]);
+    });
+
+    test('when a ticket is read back, then text, Unicode and UTC timestamps are exactly what was written', async () => {
+      const t = (await getTicket(database.db, f.t.unicode))!;
+      expect(t.title).toBe('Zoë’s 日本語 keyboard ✓');
+      expect(t.description).toBe('Ünïcödé survives the round trip: 😀');
+      expect(toDate(t.created_at)!.toISOString()).toBe(at(5));
+      expect(toDate(t.updated_at)!.toISOString()).toBe(at(5));
+      expect(t).toMatchObject({ status: 'resolved', priority: 4, version: 1, requester_login: 'CORP\\Bob', requester_name: 'Bob Berg', assignee_id: null, comment_count: 0 });
+    });
+
+    test('when listing by status, then active, done, one status and all give the right tickets', async () => {
+      expect(new Set(await ids({ status: 'active' }))).toEqual(new Set([f.t.laptop, f.t.printer, f.t.cafe, f.t.urgent]));
+      expect(new Set(await ids({ status: 'done' }))).toEqual(new Set([f.t.closed, f.t.unicode]));
+      expect(await ids({ status: 'pending' })).toEqual([f.t.cafe]);
+      expect(await count({ status: 'all' })).toBe(6);
+    });
+
+    test('when listing by priority, category, assignee (or unassigned) and requester, then each filter applies', async () => {
+      expect(new Set(await ids({ priority: 4 }))).toEqual(new Set([f.t.closed, f.t.unicode, f.t.urgent]));
+      expect(new Set(await ids({ categoryId: f.printing }))).toEqual(new Set([f.t.printer, f.t.closed]));
+      expect(new Set(await ids({ assigneeId: f.agent }))).toEqual(new Set([f.t.printer, f.t.closed]));
+      expect(new Set(await ids({ assigneeId: null, status: 'active' }))).toEqual(new Set([f.t.laptop, f.t.urgent]));
+      expect(new Set(await ids({ requesterId: f.requester }))).toEqual(new Set([f.t.laptop, f.t.cafe, f.t.urgent]));
+      expect(await ids({ requesterId: f.requester, priority: 4, status: 'active' })).toEqual([f.t.urgent]);
+      expect(await count({ assigneeId: null, status: 'active' })).toBe(2);
+    });
+
+    test.each<[TicketSort, string[]]>([
+      ['updated', ['urgent', 'unicode', 'closed', 'cafe', 'printer', 'laptop']],
+      ['created', ['urgent', 'unicode', 'closed', 'cafe', 'printer', 'laptop']],
+      ['oldest', ['laptop', 'printer', 'cafe', 'closed', 'unicode', 'urgent']],
+      ['priority', ['urgent', 'unicode', 'closed', 'laptop', 'printer', 'cafe']],
+    ])('when sorted by %s, then the order is as the queue shows it', async (sort, names) => {
+      const all = await ids({ sort, requesterId: undefined });
+      const ours = all.filter((id) => Object.values(f.t).includes(id));
+      expect(ours.slice(0, 6)).toEqual(names.map((n) => f.t[n]));
+    });
+
+    test('when paging, then pages follow the sort without gaps or repeats and the count agrees', async () => {
+      const whole = await ids({ sort: 'oldest' });
+      const pages = [...(await ids({ sort: 'oldest' }, 4, 0)), ...(await ids({ sort: 'oldest' }, 4, 4)), ...(await ids({ sort: 'oldest' }, 4, 8))];
+      expect(pages).toEqual(whole);
+      expect(await ids({ sort: 'oldest' }, 4, 400)).toEqual([]);
+      expect(await count({})).toBe(whole.length);
+    });
+
+    test('when searching, then every word must match title or description, the last as a prefix, ignoring case and accents', async () => {
+      const search = (q: string) => ids({ words: searchWords(q) });
+      expect(await search('laptop')).toEqual(expect.arrayContaining([f.t.laptop, f.t.urgent]));
+      expect(new Set(await search('LAPTOP dark'))).toEqual(new Set([f.t.laptop]));
+      expect(new Set(await search('spool'))).toEqual(new Set([f.t.printer]));
+      expect(new Set(await search('cafe'))).toEqual(new Set([f.t.cafe]));
+      expect(new Set(await search('print queue'))).toEqual(new Set([f.t.printer]));
+      // "print" as a whole word is not "printer": only the last word is a prefix.
+      expect(await search('print toner')).toEqual([]);
+      expect(await search('zzzunheardof')).toEqual([]);
+      expect(await count({ words: searchWords('printer') })).toBe(2);
+    });
+
+    test('when someone comments, then the timeline, comment count and "recently updated" order change and notes stay internal', async () => {
+      const r = await addComment(database, { personId: f.other, isAgent: false }, f.t.printer, { body: 'Still jamming.', internal: undefined });
+      expect(r).toEqual({ kind: 'ok' });
+      await addComment(database, { personId: f.agent, isAgent: true }, f.t.printer, { body: 'Ordered a new roller.', internal: 'on' });
+      const pub = await listEvents(database.db, f.t.printer, { includeInternal: false });
+      const all = await listEvents(database.db, f.t.printer, { includeInternal: true });
+      expect(pub.map((e) => e.kind)).toEqual(['created', 'comment']);
+      expect(all.map((e) => e.kind)).toEqual(['created', 'comment', 'note']);
+      expect(all[1]).toMatchObject({ body: 'Still jamming.', actor_id: f.other, actor_login: 'CORP\\Bob' });
+      expect(toDate(all[2].created_at)).toBeInstanceOf(Date);
+      expect((await getTicket(database.db, f.t.printer))!.comment_count).toBe(1);
+      expect((await ids({ sort: 'updated' }))[0]).toBe(f.t.printer);
+    });
+
+    test('when two agents edit from the same version, then the second gets a conflict showing the first change, and nothing is overwritten', async () => {
+      const id = await ticket({ title: 'Monitor flickers', category: f.hardware, requester: f.requester, minute: 10 });
+      const first = await editTicket(database, { personId: f.agent, isAgent: true }, id, { version: 1, priority: 'high' });
+      expect(first).toEqual({ kind: 'ok', changed: 1 });
+      const second = await editTicket(database, { personId: f.agent2, isAgent: true }, id, { version: 1, priority: 'low', assigneeId: f.agent2 });
+      expect(second.kind).toBe('conflict');
+      if (second.kind !== 'conflict') return;
+      expect(second.current).toMatchObject({ priority: 'high', version: 2 });
+      expect(second.theirEvents.map((e) => [e.kind, e.from_value, e.to_value, e.actor_id])).toEqual([['priority', 'normal', 'high', f.agent]]);
+      const t = (await getTicket(database.db, id))!;
+      expect(t).toMatchObject({ priority: 3, version: 2, assignee_id: null });
+    });
+
+    test('when an agent assigns a new ticket, then it opens, the version moves on and each change is an event', async () => {
+      const id = await ticket({ title: 'Headset crackles', category: f.hardware, requester: f.requester, minute: 11 });
+      expect(await editTicket(database, { personId: f.agent, isAgent: true }, id, { version: 1, assigneeId: f.agent })).toEqual({ kind: 'ok', changed: 2 });
+      const t = (await getTicket(database.db, id))!;
+      expect(t).toMatchObject({ status: 'open', assignee_id: f.agent, assignee_name: 'Carol Castro', version: 2 });
+      const evs = await listEvents(database.db, id, { includeInternal: true, afterVersion: 1 });
+      expect(evs.map((e) => e.kind).sort()).toEqual(['assignee', 'status']);
+    });
+
+    test('when a requester closes and reopens their ticket, then resolved_at is set and cleared', async () => {
+      const id = await ticket({ title: 'Mouse double-clicks', category: f.hardware, requester: f.requester, minute: 12 });
+      expect(await setOwnStatus(database, { personId: f.requester, isAgent: false }, id, 'close')).toBe(true);
+      const closed = (await getTicket(database.db, id))!;
+      expect(closed.status).toBe('closed');
+      expect(toDate(closed.resolved_at)).toBeInstanceOf(Date);
+      expect(await setOwnStatus(database, { personId: f.requester, isAgent: false }, id, 'reopen')).toBe(true);
+      expect((await getTicket(database.db, id))!).toMatchObject({ status: 'open', resolved_at: null, version: 3 });
+    });
+
+    test('when the same person is recognised repeatedly and at once, then there is one row and profile changes are kept', async () => {
+      const all = await Promise.all([1, 2, 3, 4, 5].map(() => ensurePerson(database.db, 'CORP\\Erin', 'corp\\erin', { displayName: 'Erin Eriksen' })));
+      expect(new Set(all.map((p) => p.id)).size).toBe(1);
+      const again = await ensurePerson(database.db, 'corp\\ERIN', 'corp\\erin', { department: 'Finance' });
+      expect(again).toMatchObject({ id: all[0].id, login: 'CORP\\Erin', display_name: 'Erin Eriksen', department: 'Finance' });
+      expect((await findPersonByKey(database.db, 'corp\\erin'))!.department).toBe('Finance');
+      expect(await findPersonByKey(database.db, 'CORP\\ERIN')).toBeUndefined();
+      expect((await listPeopleByIds(database.db, [all[0].id, f.agent])).map((p) => p.id).sort((a, b) => a - b)).toEqual([all[0].id, f.agent].sort((a, b) => a - b));
+    });
+
+    test('when agents and categories are listed, then they come in display order', async () => {
+      expect((await listAgents(database.db)).map((a) => a.display_name)).toEqual(['Carol Castro', 'Dan Dubois']);
+      const cats = await listCategories(database.db, { activeOnly: true });
+      expect(cats[0].name).toBe('Hardware');
+      expect(cats).toHaveLength(8);
+      const summary = await queueSummary(database.db, database.dialect, f.agent);
+      expect(summary.active).toBe(await count({ status: 'active' }));
+      expect(summary.urgent).toBe(await count({ status: 'active', priority: 4 }));
+    });
+
+    test('when a session is written, then it is found until it expires and is gone once deleted', async () => {
+      const expires = new Date(Date.now() + 3_600_000).toISOString();
+      await insertSession(database.db, { id: 'a'.repeat(64), personId: f.requester, authType: 'Negotiate', source: 'iisnode', createdAt: new Date().toISOString(), expiresAt: expires });
+      await insertSession(database.db, { id: 'b'.repeat(64), personId: f.other, authType: 'NTLM', source: 'iisnode', createdAt: at(0), expiresAt: at(1) });
+      const live = await findLiveSession(database.db, 'a'.repeat(64), new Date().toISOString());
+      expect(live).toMatchObject({ person_id: f.requester, login: 'CORP\\Alice', is_agent: 0 });
+      expect(toDate(live!.expires_at)!.toISOString()).toBe(expires);
+      expect(await findLiveSession(database.db, 'b'.repeat(64), new Date().toISOString())).toBeUndefined();
+      expect(await deleteExpiredSessions(database.db, new Date().toISOString())).toBe(1);
+      await deleteSession(database.db, 'a'.repeat(64));
+      expect(await findLiveSession(database.db, 'a'.repeat(64), new Date().toISOString())).toBeUndefined();
+    });
+
+    test('when the seeder adds hundreds of tickets with their own ids, then the batches fit the parameter limit and every row lands', async () => {
+      const before = await count({});
+      const result = await seedTickets(database, { tickets: 320, seed: 7, generatedPeople: 25, days: 10, batchSize: 320 });
+      expect(result.tickets).toBe(320);
+      expect(await count({})).toBe(before + 320);
+      const events = await database.db.selectFrom('ticket_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      expect(Number(events.n)).toBeGreaterThanOrEqual(result.events);
+      // The database's own id sequence carries on after the seeded ids.
+      const next = await ticket({ title: 'After the seed', category: f.hardware, requester: f.requester, minute: 20 });
+      expect(next).toBeGreaterThan(Math.max(...Object.values(f.t)));
+      expect((await getTicket(database.db, next))!.title).toBe('After the seed');
+    }, 120_000);
+  });
+}

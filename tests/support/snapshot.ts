@@ -1,0 +1,21 @@
+import { sql } from 'kysely';
+import type { Database } from '../../app/db/database';
+
+/**
+ * A fingerprint of everything a request could change: row counts, versions, the
+ * latest timestamps and the text of categories and people. Equal fingerprints mean
+ * nothing was written.
+ */
+export async function fingerprint(database: Database): Promise<string> {
+  const db = database.db;
+  const r = await sql<Record<string, unknown>>`select
+      (select count(*) from tickets) as tickets,
+      (select coalesce(sum(version), 0) from tickets) as versions,
+      (select max(updated_at) from tickets) as updated,
+      (select count(*) from ticket_events) as events,
+      (select count(*) from people) as people,
+      (select coalesce(sum(is_agent), 0) from people) as agents,
+      (select count(*) from categories) as categories,
+      (select group_concat(name || ':' || coalesce(description, '') || ':' || sort_order || ':' || active, '|') from categories) as category_text`.execute(db);
+  return JSON.stringify(r.rows[0]);
+}

@@ -1,0 +1,314 @@
+/**
+ * Every query the app sends, compiled for SQL Server by running the real query
+ * functions and services against a Kysely that records SQL instead of executing it.
+ * No SQL Server runs here, so this is how the SQL Server text is kept right by
+ * construction; tests/mssql runs the same functions against a real server.
+ */
+import type { CompiledQuery } from 'kysely';
+import { compileOnly, type RecordedQuery } from '../../../app/db/compile-only';
+import { migrationScript } from '../../../app/db/migrate';
+import { bindParameter } from '../../../app/db/mssql-driver';
+import { searchWords } from '../../../app/db/portable';
+import { seedDemoIfEmpty } from '../../../app/features/demo/demo-data';
+import { seedTickets } from '../../../app/features/demo/generator';
+import * as people from '../../../app/features/people/people.queries';
+import * as tickets from '../../../app/features/tickets/tickets.queries';
+import * as service from '../../../app/features/tickets/tickets.service';
+import * as sessions from '../../../app/identity/sessions.queries';
+
+/** A row that satisfies every select the app makes (ticket, person, category, count). */
+const ROW = {
+  id: 1,
+  version: 1,
+  status: 'pending',
+  priority: 2,
+  category_id: 1,
+  requester_id: 1,
+  assignee_id: null,
+  resolved_at: null,
+  name: 'Hardware',
+  description: null,
+  active: 1,
+  login: 'CORP\\alice',
+  login_key: 'corp\\alice',
+  display_name: 'Alice',
+  email: null,
+  department: null,
+  title: null,
+  n: 0,
+  m: 0,
+};
+
+const isSelect = (q: CompiledQuery) => /^\s*select\b/i.test(q.sql);
+
+async function recordEverything(dialect: 'mssql' | 'sqlite') {
+  const covered = new Set<string>();
+  const cover = (name: string) => covered.add(name);
+  const rec = compileOnly(dialect, (q) => (isSelect(q) ? [ROW] : [ROW]));
+  const { db, database } = rec;
+  const d = database.dialect;
+  const sorts: tickets.TicketSort[] = ['updated', 'created', 'oldest', 'priority'];
+  const statuses: tickets.TicketQuery['status'][] = ['active', 'done', 'all', 'new', 'open', 'pending', 'resolved', 'closed'];
+  for (const sort of sorts) {
+    for (const status of statuses) {
+      await tickets.listTickets(db, d, { status, sort }, 25, 50);
+    }
+    await tickets.listTickets(db, d, { status: 'active', sort, priority: 4, categoryId: 2, assigneeId: null, requesterId: 3, words: searchWords('printer on floor 3') }, 25, 0);
+    await tickets.listTickets(db, d, { status: 'all', sort, assigneeId: 7, words: ['x'] }, 1, 0);
+  }
+  cover('listTickets');
+  await tickets.countTickets(db, d, { status: 'active', sort: 'updated', words: ['vpn', 'drops'], assigneeId: null });
+  cover('countTickets');
+  await tickets.getTicket(db, 1);
+  cover('getTicket');
+  await tickets.listEvents(db, 1, { includeInternal: false, afterVersion: 2 });
+  await tickets.listEvents(db, 1, { includeInternal: true });
+  cover('listEvents');
+  await database.write(async (trx) => {
+    await tickets.insertTicket(trx, d, { title: 't', description: 'd', status: 'new', active: 1, priority: 2, categoryId: 1, requesterId: 1, assigneeId: null, at: new Date().toISOString() });
+    await tickets.insertEvents(trx, [{ ticketId: 1, actorId: 1, kind: 'created', ticketVersion: 1, at: new Date().toISOString() }]);
+    await tickets.insertEvents(trx, []);
+    await tickets.updateTicketAtVersion(trx, 1, 1, { status: 'closed', active: 0, resolved_at: new Date().toISOString(), assignee_id: null }, new Date().toISOString());
+    await tickets.touchTicket(trx, 1, new Date().toISOString());
+    await tickets.getTicketForUpdate(trx, 1);
+  });
+  for (const n of ['insertTicket', 'insertEvents', 'updateTicketAtVersion', 'touchTicket', 'getTicketForUpdate']) cover(n);
+  await tickets.listCategories(db, { activeOnly: true });
+  await tickets.listCategories(db, { activeOnly: false });
+  cover('listCategories');
+  await tickets.listAgents(db);
+  cover('listAgents');
+  await tickets.setAgentFlag(db, 1, true);
+  cover('setAgentFlag');
+  await tickets.queueSummary(db, d, 1);
+  cover('queueSummary');
+
+  await people.findPersonByKey(db, 'corp\\alice');
+  cover('findPersonByKey');
+  await people.findPersonById(db, 1);
+  cover('findPersonById');
+  await people.listPeopleByIds(db, [1, 2]);
+  cover('listPeopleByIds');
+  await people.ensurePerson(db, 'CORP\\Alice', 'corp\\alice', { displayName: 'Alice A', department: 'IT' });
+  // The first-sighting path: nobody there until the insert.
+  let seen = false;
+  const fresh = compileOnly(dialect, (q) => {
+    if (!isSelect(q)) return [];
+    if (!seen) {
+      seen = true;
+      return [];
+    }
+    return [ROW];
+  });
+  await people.ensurePerson(fresh.db, 'CORP\\Zed', 'corp\\zed', { displayName: 'Zed' });
+  rec.queries.push(...fresh.queries);
+  cover('ensurePerson');
+
+  await sessions.insertSession(db, { id: 'x'.repeat(64), personId: 1, authType: 'Negotiate', source: 'iisnode', createdAt: new Date().toISOString(), expiresAt: new Date().toISOString() });
+  await sessions.findLiveSession(db, 'x'.repeat(64), new Date().toISOString());
+  await sessions.deleteSession(db, 'x'.repeat(64));
+  await sessions.deleteExpiredSessions(db, new Date().toISOString());
+  for (const n of ['insertSession', 'findLiveSession', 'deleteSession', 'deleteExpiredSessions']) cover(n);
+
+  await service.createTicket(database, 1, { title: 't', description: 'd', categoryId: 1, priority: 'high' });
+  await service.addComment(database, { personId: 1, isAgent: false }, 1, { body: 'hello', internal: undefined });
+  await service.addComment(database, { personId: 2, isAgent: true }, 1, { body: 'note', internal: 'on' });
+  await service.editTicket(database, { personId: 2, isAgent: true }, 1, { version: 1, status: 'resolved', priority: 'urgent', categoryId: 2, assigneeId: 2 });
+  await service.editTicket(database, { personId: 2, isAgent: true }, 1, { version: 9, status: 'open' });
+  await service.setOwnStatus(database, { personId: 1, isAgent: false }, 1, 'close');
+  await service.validateNewTicket(database, { title: 't', description: 'd', category: '1', priority: 'low' });
+  await service.parseEdit(database, { version: '1', category: '1', assignee: '1' }, null);
+
+  // The seeder: several batches, explicit ids, and its SQL Server parameter budget.
+  const seeding = compileOnly(dialect, (q) => (/max\(/i.test(q.sql) ? [{ m: 41 }] : isSelect(q) ? [ROW] : []));
+  await seedTickets(seeding.database, { tickets: 700, seed: 3, generatedPeople: 220, batchSize: 400 });
+  rec.queries.push(...seeding.queries);
+  // "Is there any ticket yet?" says no; everything else answers as usual.
+  const empty = compileOnly(dialect, (q) => (/^select (top\(1\) )?"id" from "tickets"/.test(q.sql) ? [] : isSelect(q) ? [ROW] : []));
+  await seedDemoIfEmpty(empty.database, []);
+  rec.queries.push(...empty.queries);
+  return { queries: rec.queries, covered };
+}
+
+function exportedFunctions(mod: Record<string, unknown>): string[] {
+  return Object.entries(mod)
+    .filter(([, v]) => typeof v === 'function')
+    .map(([k]) => k);
+}
+
+describe('the SQL Server text of every query', () => {
+  let queries: RecordedQuery[];
+  let covered: Set<string>;
+  beforeAll(async () => {
+    ({ queries, covered } = await recordEverything('mssql'));
+  });
+
+  test('when a queries module exports a function, then this test runs it (so new queries are checked too)', () => {
+    const missing = [...exportedFunctions(tickets), ...exportedFunctions(people), ...exportedFunctions(sessions)].filter((n) => !covered.has(n));
+    expect(missing).toEqual([]);
+    expect(queries.length).toBeGreaterThan(100);
+  });
+
+  test('when compiled for SQL Server, then no statement uses LIMIT, RETURNING or SQLite-only syntax', () => {
+    const sqliteOnly = /\blimit\b|\breturning\b|\bifnull\s*\(|\bgroup_concat\b|\bstrftime\b|\bjulianday\b|\blast_insert_rowid\b|\browid\b|\bfts5\b|\bmatch\b|\bpragma\b|\bautoincrement\b|\bglob\b|\bon conflict\b|\binsert or\b|\bbegin immediate\b|\|\||\btrue\b|\bfalse\b/i;
+    const offenders = queries.filter((q) => sqliteOnly.test(q.sql)).map((q) => q.sql);
+    expect(offenders).toEqual([]);
+  });
+
+  test('when a statement pages, then it has ORDER BY before OFFSET … FETCH NEXT', () => {
+    const paging = queries.filter((q) => /\boffset\b/i.test(q.sql));
+    expect(paging.length).toBeGreaterThan(30);
+    for (const q of paging) {
+      expect(q.sql).toMatch(/\border by\b[\s\S]+\boffset @\d+ rows fetch next @\d+ rows only$/i);
+    }
+    const firstOnly = queries.filter((q) => /\btop\s*\(/i.test(q.sql));
+    expect(firstOnly.map((q) => q.sql)).toEqual([expect.stringMatching(/^select top\(1\) "id" from "tickets"$/)]);
+  });
+
+  test('when a ticket is inserted, then its id comes back through OUTPUT inserted.id', () => {
+    const inserts = queries.filter((q) => /^insert into "tickets"/.test(q.sql) && q.parameters.length === 12);
+    expect(inserts.length).toBeGreaterThan(0);
+    for (const q of inserts) expect(q.sql).toMatch(/^insert into "tickets" \([^)]*\) output "inserted"\."id" values/);
+  });
+
+  test('when words are searched, then each is a case- and accent-insensitive LIKE over padded title and description', () => {
+    const q = queries.find((x) => /like/.test(x.sql) && x.parameters.includes('%[^0-9a-z]printer[^0-9a-z]%'))!;
+    expect(q).toBeDefined();
+    expect(q.sql).toContain(`(N' ' + tickets.title + N' ') collate Latin1_General_100_CI_AI like`);
+    expect(q.sql).toContain(`(N' ' + tickets.description + N' ') collate Latin1_General_100_CI_AI like`);
+    // The last word is a prefix, the others whole words.
+    expect(q.parameters).toEqual(expect.arrayContaining(['%[^0-9a-z]on[^0-9a-z]%', '%[^0-9a-z]3%']));
+  });
+
+  test('when a person is first seen, then the insert is one race-safe INSERT … WHERE NOT EXISTS with UPDLOCK, HOLDLOCK', () => {
+    const upsert = queries.filter((q) => /^insert into "people"/.test(q.sql) && /not exists/.test(q.sql));
+    expect(upsert).toHaveLength(1);
+    expect(upsert[0].sql).toMatch(/^insert into "people" \(.*\) select @1, .* where not exists \(select 1 from "people" with \(updlock, holdlock\) where "login_key" = @\d+\)$/);
+  });
+
+  test('when the seeder writes, then every statement stays under 2,100 parameters and explicit ticket ids are wrapped in IDENTITY_INSERT', () => {
+    const worst = Math.max(...queries.map((q) => q.parameters.length));
+    expect(worst).toBeLessThanOrEqual(2000);
+    const sqls = queries.map((q) => q.sql);
+    const on = sqls.indexOf('set identity_insert "tickets" on');
+    const off = sqls.indexOf('set identity_insert "tickets" off');
+    expect(on).toBeGreaterThanOrEqual(0);
+    expect(off).toBeGreaterThan(on);
+    expect(sqls.slice(on + 1, off).every((s) => /^insert into "tickets" \("id",/.test(s))).toBe(true);
+    expect(queries[on].inTransaction).toBe(true);
+    expect(sqls.filter((s) => /^insert into "ticket_events"/.test(s)).length).toBeGreaterThan(1);
+  });
+
+  test('when parameters are bound for SQL Server, then every value has a declared type (NVARCHAR text, INT ids, DATETIME2 dates)', () => {
+    const types: string[] = [];
+    const mod = {
+      NVarChar: (n: number) => `nvarchar(${n})`,
+      MAX: -1,
+      Int: 'int',
+      BigInt: 'bigint',
+      Float: 'float',
+      Bit: 'bit',
+      DateTime2: (s: number) => `datetime2(${s})`,
+      VarBinary: (n: number) => `varbinary(${n})`,
+    };
+    const req = { input: (_n: string, type: unknown) => void types.push(String(type)) };
+    for (const q of queries) q.parameters.forEach((v, i) => bindParameter(req, mod as never, i, v));
+    expect(new Set(types)).toEqual(new Set(['nvarchar(4000)', 'int']));
+    const bound: string[] = [];
+    const r2 = { input: (_n: string, type: unknown, v: unknown) => void bound.push(`${type}=${v instanceof Date ? 'date' : v}`) };
+    bindParameter(r2, mod as never, 0, 'x'.repeat(4001));
+    bindParameter(r2, mod as never, 1, 2 ** 40);
+    bindParameter(r2, mod as never, 2, 1.5);
+    bindParameter(r2, mod as never, 3, new Date());
+    bindParameter(r2, mod as never, 4, null);
+    expect(bound.map((b) => b.split('=')[0])).toEqual(['nvarchar(-1)', 'bigint', 'float', 'datetime2(3)', 'nvarchar(4000)']);
+    expect(() => bindParameter(r2, mod as never, 5, { a: 1 })).toThrow(/cannot send a object as SQL parameter @6/);
+  });
+});
+
+describe('the SQLite text of the same queries', () => {
+  test('when compiled for SQLite, then no SQL Server-only syntax leaks in', async () => {
+    const { queries } = await recordEverything('sqlite');
+    const offenders = queries.filter((q) => /\btop\s*\(|\boutput\b|\bfetch next\b|\bcollate Latin1|\bidentity_insert\b|\bupdlock\b|N'/i.test(q.sql)).map((q) => q.sql);
+    expect(offenders).toEqual([]);
+    expect(queries.some((q) => /\blimit \? offset \?/.test(q.sql))).toBe(true);
+    expect(queries.some((q) => /returning "id"/.test(q.sql))).toBe(true);
+  });
+});
+
+describe('the SQL Server schema from the migrations', () => {
+  let script: string;
+  beforeAll(async () => {
+    script = await migrationScript('mssql');
+  });
+
+  function columns(table: string): [string, string][] {
+    const m = new RegExp(`create table "${table}" \\((.*)\\);`).exec(script);
+    if (!m) throw new Error(`no create table ${table}`);
+    // Split on commas outside parentheses.
+    const out: string[] = [];
+    let depth = 0;
+    let cur = '';
+    for (const ch of m[1]) {
+      if (ch === '(') depth++;
+      if (ch === ')') depth--;
+      if (ch === ',' && depth === 0) {
+        out.push(cur.trim());
+        cur = '';
+      } else cur += ch;
+    }
+    out.push(cur.trim());
+    return out.map((c) => {
+      const [, name, rest] = /^"([^"]+)" (.*)$/.exec(c)!;
+      return [name, rest];
+    });
+  }
+
+  const APP_TABLES = ['people', 'sessions', 'categories', 'tickets', 'ticket_events', 'sign_in_attempts'];
+
+  test('when the script is printed, then it is one transaction with quoted identifiers on and no SQLite syntax', () => {
+    expect(script).toMatch(/SET QUOTED_IDENTIFIER ON;\nSET ANSI_NULLS ON;\nSET XACT_ABORT ON;\nBEGIN TRANSACTION;\n/);
+    expect(script.trimEnd().endsWith('COMMIT TRANSACTION;')).toBe(true);
+    expect(script).not.toMatch(/\bif not exists\b|\bautoincrement\b|\bvirtual table\b|\bfts5\b|\btrigger\b|\bpragma\b|\btext\b not null|"\w+" text\b/i);
+    expect(script).toMatch(/insert into "deskside_migrations" \("name", "timestamp"\) values \(N'002_sign_in_attempts', N'\d{4}-\d\d-\d\dT[\d:.]+Z'\);\nCOMMIT TRANSACTION;/);
+    expect(script).toContain(`create table "deskside_migrations_lock"`);
+  });
+
+  test('when a column holds text, then it is NVARCHAR; timestamps are DATETIME2(3); ids are identity keys', () => {
+    for (const table of APP_TABLES) {
+      for (const [name, def] of columns(table)) {
+        const type = def.split(' ')[0];
+        if (name.endsWith('_at')) expect({ table, name, type }).toEqual({ table, name, type: 'datetime2(3)' });
+        else if (name === 'id' && table !== 'sessions') expect({ table, def }).toEqual({ table, def: 'integer identity primary key' });
+        else expect({ table, name, type }).toEqual({ table, name, type: expect.stringMatching(/^(nvarchar\((\d+|max)\)|integer|smallint)$/) });
+      }
+    }
+  });
+
+  test('when logins are keyed, then login_key is compared byte for byte (the app lower-cases it) and unique', () => {
+    expect(columns('people').find(([n]) => n === 'login_key')![1]).toBe('nvarchar(320) collate Latin1_General_100_BIN2 not null');
+    expect(script).toContain('create unique index "people_login_key_uq" on "people" ("login_key");');
+  });
+
+  test('when tickets are constrained, then CHECKs, foreign keys and index keys are valid on SQL Server', () => {
+    const t = Object.fromEntries(columns('tickets'));
+    expect(t.status).toBe(`nvarchar(16) not null check (status in ('new','open','pending','resolved','closed'))`);
+    expect(t.priority).toBe('smallint not null check (priority between 1 and 4)');
+    expect(t.assignee_id).toBe('integer references "people" ("id")');
+    expect(t.requester_id).toBe('integer not null references "people" ("id")');
+    expect(Object.fromEntries(columns('ticket_events')).ticket_id).toBe('integer not null references "tickets" ("id")');
+    // No cascades: two foreign keys from tickets to people would be "multiple cascade paths".
+    expect(script).not.toMatch(/on delete cascade|on update cascade/i);
+    // A unique index would allow only one NULL on SQL Server; nullable columns are only in plain indexes.
+    const unique = [...script.matchAll(/create unique index "\w+" on "(\w+)" \(([^)]*)\)/g)].map((m) => [m[1], m[2]]);
+    expect(unique).toEqual([
+      ['people', '"login_key"'],
+      ['categories', '"name"'],
+    ]);
+    // Nonclustered index keys must stay under 1,700 bytes: no nvarchar(max) in any index.
+    for (const m of script.matchAll(/create (?:unique )?index "\w+" on "(\w+)" \(([^)]*)\)/g)) {
+      const cols = Object.fromEntries(columns(m[1]));
+      for (const c of m[2].split(', ').map((s) => s.replace(/"/g, ''))) expect({ index: m[0], c, type: cols[c] }).not.toEqual(expect.objectContaining({ type: expect.stringMatching(/max/) }));
+    }
+  });
+});
