@@ -1,0 +1,149 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { rawRequest, spawnServer, waitForExit, waitForListening, waitForOutput, type RunningServer } from '../support/server-process';
+
+/**
+ * The iisnode contract: the built entry point started exactly as iisnode starts it
+ * (IISNODE_VERSION set, PORT a pipe path, production mode), spoken to over that pipe
+ * with the X-iisnode-* headers iisnode appends after the client's own.
+ */
+describe('the built app under iisnode', () => {
+  let server: RunningServer;
+  let pipeDir: string;
+  let socketPath: string;
+  const where = () => ({ socketPath });
+
+  beforeAll(async () => {
+    pipeDir = mkdtempSync(path.join(os.tmpdir(), 'deskside-pipe-'));
+    socketPath = path.join(pipeDir, 'iisnode-pipe.sock');
+    server = spawnServer({
+      IISNODE_VERSION: '0.2.26',
+      PORT: socketPath,
+      NODE_ENV: 'production',
+      DESKSIDE_AGENTS: 'CORP\\carol',
+      DESKSIDE_ADMINS: 'corp\\erin',
+    });
+    await waitForListening(server, where());
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    rmSync(pipeDir, { recursive: true, force: true });
+  });
+
+  // What iisnode appends for an anonymous request: the promoted variables, empty.
+  const anonymousVars: [string, string][] = [
+    ['X-iisnode-LOGON_USER', ''],
+    ['X-iisnode-AUTH_USER', ''],
+    ['X-iisnode-AUTH_TYPE', ''],
+  ];
+  const signedIn = (login: string, type = 'Negotiate'): [string, string][] => [
+    ['X-iisnode-LOGON_USER', login],
+    ['X-iisnode-AUTH_USER', login],
+    ['X-iisnode-AUTH_TYPE', type],
+  ];
+
+  test('when an anonymous visitor asks for the home page over the pipe, then it is served to a guest', async () => {
+    const res = await rawRequest(where(), { path: '/', headers: [['Host', 'helpdesk.corp.example'], ...anonymousVars] });
+    expect(res.status).toBe(200);
+    expect(res.body).toContain('Browsing as a guest');
+    expect(res.header('x-ua-compatible')).toBe('IE=edge');
+    expect(res.header('x-powered-by')).toBeUndefined();
+  });
+
+  test('when a guest asks to sign in, then IIS is asked to challenge with Negotiate and NTLM', async () => {
+    const res = await rawRequest(where(), { path: '/sign-in?returnTo=%2Ftickets', headers: [['Host', 'helpdesk.corp.example'], ['Accept', 'text/html'], ...anonymousVars] });
+    expect(res.status).toBe(401);
+    expect(res.all('www-authenticate')).toEqual(['Negotiate', 'NTLM']);
+    expect(res.body).toContain('Local intranet');
+  });
+
+  test('when IIS has authenticated the person, then they are signed in, stay signed in by cookie, and their roles apply', async () => {
+    const first = await rawRequest(where(), {
+      path: '/sign-in?returnTo=%2Fme',
+      headers: [['Host', 'helpdesk.corp.example'], ['Authorization', 'Negotiate YIIFzQYGKwYBBQUCoIIFwTCCBb2gMDAuBgkqhkiC9xIBAgIGCSqGSIb3EgECAgYKKwYBBAGCNwICHgYKKwYBBAGCNwICCqKCBYcEggWDYII='], ...signedIn('CORP\\Carol')],
+    });
+    expect(first.status).toBe(303);
+    expect(first.header('location')).toBe('/me');
+    const cookie = first.all('set-cookie').find((c) => c.startsWith('deskside_session='));
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Lax/);
+    // A later request arrives anonymous from IIS, as on an anonymous-allowed site.
+    const me = await rawRequest(where(), { path: '/me', headers: [['Host', 'helpdesk.corp.example'], ['Accept', 'application/json'], ['Cookie', cookie!.split(';')[0]], ...anonymousVars] });
+    expect(me.status).toBe(200);
+    const body = JSON.parse(me.body);
+    expect(body).toMatchObject({ anonymous: false, login: 'CORP\\Carol', source: 'iisnode', authType: 'Kerberos (via Negotiate)' });
+    expect(body.roles).toEqual(['requester', 'agent']);
+  });
+
+  test('when the login differs only in case, then it is the same person with the same roles', async () => {
+    const res = await rawRequest(where(), { path: '/me', headers: [['Host', 'h'], ['Accept', 'application/json'], ...signedIn('CORP\\ERIN', 'NTLM')] });
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toMatchObject({ login: 'CORP\\ERIN', roles: ['requester', 'agent', 'admin'], authType: 'NTLM' });
+  });
+
+  test('when a client sends its own X-iisnode-LOGON_USER before the real one, then the request is refused with 400 and logged', async () => {
+    const res = await rawRequest(where(), {
+      path: '/me',
+      headers: [['Host', 'h'], ['Accept', 'application/json'], ['x-iisnode-logon_user', 'CORP\\erin'], ...anonymousVars],
+    });
+    expect(res.status).toBe(400);
+    expect(res.body).not.toContain('erin');
+    await waitForOutput(server, /"event":"identity-refused","reason":"x-iisnode-logon_user sent 2 times"/);
+  });
+
+  test('when AUTH_USER disagrees with LOGON_USER, then the request is refused', async () => {
+    const res = await rawRequest(where(), {
+      path: '/me',
+      headers: [['Host', 'h'], ['X-iisnode-LOGON_USER', 'CORP\\alice'], ['X-iisnode-AUTH_USER', 'CORP\\erin'], ['X-iisnode-AUTH_TYPE', 'Negotiate']],
+    });
+    expect(res.status).toBe(400);
+  });
+
+  test.each([
+    ['no domain', 'alice'],
+    ['path traversal', 'CORP\\..\\admin'],
+    ['two backslashes', 'CORP\\\\alice'],
+    ['an oversized value', `CORP\\${'a'.repeat(400)}`],
+    ['characters Windows forbids', 'CORP\\al*ce'],
+  ])('when LOGON_USER has %s, then the request is refused with a page and no stack trace', async (_what, value) => {
+    const res = await rawRequest(where(), { path: '/', headers: [['Host', 'h'], ['Accept', 'text/html'], ...signedIn(value)] });
+    expect(res.status).toBe(400);
+    expect(res.body).toContain('cannot be genuine');
+    expect(res.body).not.toMatch(/at .*\.js:\d+/);
+  });
+
+  test('when LOGON_USER has a control character, then node refuses the request before any identity is read', async () => {
+    const res = await rawRequest(where(), { path: '/me', headers: [['Host', 'h'], ['Accept', 'application/json'], ...signedIn('CORP\\ali\u0007ce')] });
+    expect(res.status).toBe(400);
+    expect(res.body).not.toContain('alice');
+  });
+
+  test('when a page does not exist in production, then the 404 page shows no stack', async () => {
+    const res = await rawRequest(where(), { path: '/no/such/page', headers: [['Host', 'h'], ['Accept', 'text/html'], ...anonymousVars] });
+    expect(res.status).toBe(404);
+    expect(res.body).toContain('Page not found');
+    expect(res.header('content-security-policy')).toContain("default-src 'self'");
+  });
+});
+
+describe('starting the built app', () => {
+  test('when iisnode starts it with the dev identity, then it refuses to start and names the setting', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'deskside-pipe-'));
+    const server = spawnServer({ IISNODE_VERSION: '0.2.26', PORT: path.join(dir, 'p.sock'), DESKSIDE_IDENTITY: 'dev' });
+    const code = await waitForExit(server);
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+    expect(code).toBe(1);
+    expect(server.output()).toContain('DESKSIDE_IDENTITY=dev is refused under iisnode');
+  });
+
+  test('when production has no identity setting, then it refuses to start and lists the accepted values', async () => {
+    const server = spawnServer({ NODE_ENV: 'production', PORT: '0' });
+    const code = await waitForExit(server);
+    await server.stop();
+    expect(code).toBe(1);
+    expect(server.output()).toMatch(/DESKSIDE_IDENTITY is required when NODE_ENV=production; accepted values: iisnode, proxy/);
+  });
+});
