@@ -117,7 +117,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(categoryAdminRoutes({ database: deps.database, policy }));
   app.use(adminDirectoryRoutes({ config, policy, directory: deps.directory }));
   if (config.identity === 'dev') {
-    app.use(actAsRoutes({ config, database: deps.database, keys: deps.keys, people: deps.demoPeople ?? [] }));
+    app.use(actAsRoutes({ ...deps, people: deps.demoPeople ?? [] }));
   }
 
   app.use((_req, _res, next) => next(notFound()));

@@ -78,7 +78,7 @@ export function identify(deps: IdentifyDeps) {
         for (const [name, value] of Object.entries(result.responseHeaders ?? {})) res.setHeader(name, value);
       }
       if (result.kind === 'person' && !wantsGuest && (!session || session.login_key !== result.identity.key)) {
-        session = await beginSession(deps, req, res, result.identity, session);
+        session = await beginSession(deps, req, res, result.identity, session?.id);
       }
 
       if (!session) {
@@ -108,7 +108,7 @@ export function refuseRejectedCredentials(req: Request, res: Response, next: Nex
  * password form has just recognised, replacing any session the browser had; clears the
  * "stay a guest" cookie. Returns the new session row.
  */
-export async function beginSession(deps: IdentifyDeps, req: Request, res: Response, who: Identity, previous: SessionRow | null): Promise<SessionRow | null> {
+export async function beginSession(deps: IdentifyDeps, req: Request, res: Response, who: Identity, previousSessionId: string | undefined): Promise<SessionRow | null> {
   const { config, keys, directory, logger } = deps;
   const db = deps.database.db;
   const secure = isSecureRequest(req, config);
@@ -122,7 +122,7 @@ export async function beginSession(deps: IdentifyDeps, req: Request, res: Respon
     department: p?.department,
     title: p?.title,
   });
-  if (previous) await endSession(db, previous.id);
+  if (previousSessionId) await endSession(db, previousSessionId);
   const started = await startSession(db, keys.session, {
     personId: person.id,
     authType: who.authType,

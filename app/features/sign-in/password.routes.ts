@@ -99,7 +99,7 @@ export function passwordSignInRoutes(deps: IdentifyDeps & { directory: Directory
       }
       await attempts.succeeded(ids, accountSubject);
       const l = found!.login;
-      await beginSession(deps, req, res, { login: l.login, domain: l.domain, account: l.account, key: l.key, authType: 'Password (LDAP bind)', source: 'password' }, null);
+      await beginSession(deps, req, res, { login: l.login, domain: l.domain, account: l.account, key: l.key, authType: 'Password (LDAP bind)', source: 'password' }, undefined);
       res.redirect(303, returnTo);
     } catch (err) {
       if (err instanceof HttpError) throw err;
