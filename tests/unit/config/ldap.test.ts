@@ -2,17 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { splitRoleEntries } from '../../../app/config/ldap';
-import { ConfigError, parseConfig } from '../../../app/config/schema';
+import { parseConfig } from '../../../app/config/schema';
+import { configProblems } from '../../support/config';
 
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    parseConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-}
 
 const BASE = { DESKSIDE_LDAP_URL: 'ldaps://dc1.corp.example', DESKSIDE_LDAP_BIND_DN: 'CN=svc-deskside,OU=Service,DC=corp,DC=example', DESKSIDE_LDAP_BIND_PASSWORD: 'S3cret!pass' };
 
@@ -49,13 +41,13 @@ describe('LDAP settings', () => {
   });
 
   test('when the service account is missing, then both keys are named and the password never appears', () => {
-    const problems = problemsOf({ DESKSIDE_LDAP_URL: 'ldaps://dc1', DESKSIDE_LDAP_BIND_PASSWORD: '' });
+    const problems = configProblems({ DESKSIDE_LDAP_URL: 'ldaps://dc1', DESKSIDE_LDAP_BIND_PASSWORD: '' });
     expect(problems.join('\n')).toMatch(/DESKSIDE_LDAP_BIND_DN is required/);
     expect(problems.join('\n')).toMatch(/DESKSIDE_LDAP_BIND_PASSWORD is required/);
   });
 
   test('when any LDAP key is wrong, then every problem is listed with the key and the password is never printed', () => {
-    const problems = problemsOf({
+    const problems = configProblems({
       ...BASE,
       DESKSIDE_LDAP_URL: 'https://dc1.corp.example',
       DESKSIDE_LDAP_BASE_DN: 'corp.example',
@@ -77,14 +69,14 @@ describe('LDAP settings', () => {
   test('when the CA file is not PEM, then startup says how to export it', () => {
     const file = path.join(dir, 'ca.cer');
     writeFileSync(file, Buffer.from([0x30, 0x82, 0x01, 0x0a]));
-    expect(problemsOf({ ...BASE, DESKSIDE_LDAP_CA_FILE: file }).join()).toMatch(/holds no PEM certificate .*Base-64/);
+    expect(configProblems({ ...BASE, DESKSIDE_LDAP_CA_FILE: file }).join()).toMatch(/holds no PEM certificate .*Base-64/);
     const pem = path.join(dir, 'ca.pem');
     writeFileSync(pem, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
     expect(parseConfig({ ...BASE, DESKSIDE_LDAP_CA_FILE: pem }).ldap!.caFile).toBe(pem);
   });
 
   test('when LDAP keys are set without a URL, then startup refuses instead of silently running without a directory', () => {
-    expect(problemsOf({ DESKSIDE_LDAP_BIND_DN: 'x', DESKSIDE_LDAP_BIND_PASSWORD: 'hunter2' })).toEqual([
+    expect(configProblems({ DESKSIDE_LDAP_BIND_DN: 'x', DESKSIDE_LDAP_BIND_PASSWORD: 'hunter2' })).toEqual([
       expect.stringMatching(/^DESKSIDE_LDAP_BIND_DN, DESKSIDE_LDAP_BIND_PASSWORD are set but DESKSIDE_LDAP_URL is not/),
     ]);
   });
@@ -94,7 +86,7 @@ describe('LDAP settings', () => {
   });
 
   test('when max-stale is shorter than the cache lifetime, then it is refused', () => {
-    expect(problemsOf({ ...BASE, DESKSIDE_LDAP_CACHE_SECONDS: '600', DESKSIDE_LDAP_MAX_STALE_SECONDS: '60' }).join()).toMatch(/MAX_STALE_SECONDS \(60\) must be at least DESKSIDE_LDAP_CACHE_SECONDS \(600\)/);
+    expect(configProblems({ ...BASE, DESKSIDE_LDAP_CACHE_SECONDS: '600', DESKSIDE_LDAP_MAX_STALE_SECONDS: '60' }).join()).toMatch(/MAX_STALE_SECONDS \(60\) must be at least DESKSIDE_LDAP_CACHE_SECONDS \(600\)/);
   });
 
   test('when fractional seconds are given, then they are accepted (tests use short lifetimes)', () => {

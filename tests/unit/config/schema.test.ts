@@ -1,16 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, KEY_DOCS, parseConfig } from '../../../app/config/schema';
+import { KEY_DOCS, parseConfig } from '../../../app/config/schema';
+import { configProblems } from '../../support/config';
 
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    parseConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-}
 
 describe('parseConfig', () => {
   test('when nothing is set outside production, then the demo identity and browse mode apply', () => {
@@ -24,12 +16,12 @@ describe('parseConfig', () => {
   });
 
   test('when production has no identity, then startup fails naming the key and the accepted values', () => {
-    expect(problemsOf({ NODE_ENV: 'production' })).toEqual([expect.stringMatching(/^DESKSIDE_IDENTITY is required .* accepted values: iisnode, proxy/)]);
+    expect(configProblems({ NODE_ENV: 'production' })).toEqual([expect.stringMatching(/^DESKSIDE_IDENTITY is required .* accepted values: iisnode, proxy/)]);
   });
 
   test('when dev is chosen in production or under iisnode, then it is refused', () => {
-    expect(problemsOf({ NODE_ENV: 'production', DESKSIDE_IDENTITY: 'dev' }).join()).toMatch(/DESKSIDE_IDENTITY=dev is refused when NODE_ENV=production/);
-    expect(problemsOf({ IISNODE_VERSION: '1', DESKSIDE_IDENTITY: 'dev' }).join()).toMatch(/refused under iisnode/);
+    expect(configProblems({ NODE_ENV: 'production', DESKSIDE_IDENTITY: 'dev' }).join()).toMatch(/DESKSIDE_IDENTITY=dev is refused when NODE_ENV=production/);
+    expect(configProblems({ IISNODE_VERSION: '1', DESKSIDE_IDENTITY: 'dev' }).join()).toMatch(/refused under iisnode/);
   });
 
   test('when PORT is a pipe name, then it is kept as a string and never parsed as a number', () => {
@@ -38,7 +30,7 @@ describe('parseConfig', () => {
   });
 
   test('when several keys are wrong, then every problem is reported at once', () => {
-    const problems = problemsOf({ DESKSIDE_IDENTITY: 'kerberos', DESKSIDE_ANONYMOUS: 'maybe', DESKSIDE_SECRET: 'short', DESKSIDE_LOG_LEVEL: 'loud' });
+    const problems = configProblems({ DESKSIDE_IDENTITY: 'kerberos', DESKSIDE_ANONYMOUS: 'maybe', DESKSIDE_SECRET: 'short', DESKSIDE_LOG_LEVEL: 'loud' });
     expect(problems).toHaveLength(4);
     expect(problems[0]).toMatch(/DESKSIDE_IDENTITY="kerberos" is not valid; accepted values: iisnode, proxy, negotiate, dev/);
     expect(problems.join('\n')).toMatch(/DESKSIDE_ANONYMOUS="maybe" is not valid; accepted values: browse, none/);
@@ -46,17 +38,17 @@ describe('parseConfig', () => {
   });
 
   test('when the proxy identity has no trusted proxies or a bad CIDR, then startup fails', () => {
-    expect(problemsOf({ DESKSIDE_IDENTITY: 'proxy' }).join()).toMatch(/DESKSIDE_TRUSTED_PROXIES is required/);
-    expect(problemsOf({ DESKSIDE_IDENTITY: 'proxy', DESKSIDE_TRUSTED_PROXIES: '10.0.0.0/33' }).join()).toMatch(/"10.0.0.0\/33" is not an IP address or CIDR/);
+    expect(configProblems({ DESKSIDE_IDENTITY: 'proxy' }).join()).toMatch(/DESKSIDE_TRUSTED_PROXIES is required/);
+    expect(configProblems({ DESKSIDE_IDENTITY: 'proxy', DESKSIDE_TRUSTED_PROXIES: '10.0.0.0/33' }).join()).toMatch(/"10.0.0.0\/33" is not an IP address or CIDR/);
     expect(parseConfig({ DESKSIDE_IDENTITY: 'proxy', DESKSIDE_TRUSTED_PROXIES: '10.0.0.0/24, ::1' }).trustedProxies).toEqual(['10.0.0.0/24', '::1']);
   });
 
   test('when the proxy header names an iisnode or reserved header, then it is refused', () => {
-    expect(problemsOf({ DESKSIDE_IDENTITY: 'proxy', DESKSIDE_TRUSTED_PROXIES: '127.0.0.1', DESKSIDE_PROXY_HEADER: 'X-iisnode-LOGON_USER' }).join()).toMatch(/reserved/);
+    expect(configProblems({ DESKSIDE_IDENTITY: 'proxy', DESKSIDE_TRUSTED_PROXIES: '127.0.0.1', DESKSIDE_PROXY_HEADER: 'X-iisnode-LOGON_USER' }).join()).toMatch(/reserved/);
   });
 
   test('when the secret is printed in an error, then its value never appears', () => {
-    const problems = problemsOf({ DESKSIDE_SECRET: 'hunter2-secret' });
+    const problems = configProblems({ DESKSIDE_SECRET: 'hunter2-secret' });
     expect(problems.join()).not.toContain('hunter2');
   });
 

@@ -1,17 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, parseConfig } from '../../../app/config/schema';
+import { parseConfig } from '../../../app/config/schema';
+import { configProblems } from '../../support/config';
 
-function problemsOf(env: Record<string, string>, platform: NodeJS.Platform = 'linux'): string[] {
-  try {
-    parseConfig(env, platform);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-}
 
 describe('single sign-on settings', () => {
   let dir: string;
@@ -42,25 +34,25 @@ describe('single sign-on settings', () => {
   });
 
   test('when negotiate misses its keys, then both are named', () => {
-    const p = problemsOf({ DESKSIDE_IDENTITY: 'negotiate' }).join('\n');
+    const p = configProblems({ DESKSIDE_IDENTITY: 'negotiate' }).join('\n');
     expect(p).toMatch(/DESKSIDE_KERBEROS_KEYTAB is required with DESKSIDE_IDENTITY=negotiate/);
     expect(p).toMatch(/DESKSIDE_KERBEROS_SERVICE is required with DESKSIDE_IDENTITY=negotiate, e.g. HTTP@helpdesk.corp.example/);
   });
 
   test('when the keytab cannot be read or the service is written as an SPN, then each is refused with the fix', () => {
-    const p = problemsOf({ DESKSIDE_IDENTITY: 'negotiate', DESKSIDE_KERBEROS_KEYTAB: path.join(dir, 'missing.keytab'), DESKSIDE_KERBEROS_SERVICE: 'HTTP/helpdesk.corp.example@CORP.EXAMPLE' });
+    const p = configProblems({ DESKSIDE_IDENTITY: 'negotiate', DESKSIDE_KERBEROS_KEYTAB: path.join(dir, 'missing.keytab'), DESKSIDE_KERBEROS_SERVICE: 'HTTP/helpdesk.corp.example@CORP.EXAMPLE' });
     expect(p).toEqual([expect.stringMatching(/DESKSIDE_KERBEROS_KEYTAB=".*missing.keytab" cannot be read \(ENOENT\)/), expect.stringMatching(/is an SPN; write it as a service name: HTTP@helpdesk.corp.example$/)]);
-    expect(problemsOf({ DESKSIDE_IDENTITY: 'negotiate', DESKSIDE_KERBEROS_KEYTAB: keytab, DESKSIDE_KERBEROS_SERVICE: 'helpdesk' })).toEqual([expect.stringMatching(/not a service name like HTTP@/)]);
+    expect(configProblems({ DESKSIDE_IDENTITY: 'negotiate', DESKSIDE_KERBEROS_KEYTAB: keytab, DESKSIDE_KERBEROS_SERVICE: 'helpdesk' })).toEqual([expect.stringMatching(/not a service name like HTTP@/)]);
   });
 
   test('when negotiate is chosen on Windows, then it is refused pointing to IIS', () => {
-    expect(problemsOf({ DESKSIDE_IDENTITY: 'negotiate', DESKSIDE_KERBEROS_KEYTAB: keytab, DESKSIDE_KERBEROS_SERVICE: 'HTTP@helpdesk.corp.example' }, 'win32')).toEqual([
+    expect(configProblems({ DESKSIDE_IDENTITY: 'negotiate', DESKSIDE_KERBEROS_KEYTAB: keytab, DESKSIDE_KERBEROS_SERVICE: 'HTTP@helpdesk.corp.example' }, 'win32')).toEqual([
       expect.stringMatching(/negotiate is not available on Windows.*Windows Authentication.*DESKSIDE_IDENTITY=iisnode/),
     ]);
   });
 
   test('when Kerberos keys are set for another identity, then they are refused as stray', () => {
-    expect(problemsOf({ DESKSIDE_IDENTITY: 'proxy', DESKSIDE_TRUSTED_PROXIES: '10.0.0.1', DESKSIDE_KERBEROS_KEYTAB: keytab })).toEqual([
+    expect(configProblems({ DESKSIDE_IDENTITY: 'proxy', DESKSIDE_TRUSTED_PROXIES: '10.0.0.1', DESKSIDE_KERBEROS_KEYTAB: keytab })).toEqual([
       expect.stringMatching(/DESKSIDE_KERBEROS_KEYTAB is set but DESKSIDE_IDENTITY is not negotiate/),
     ]);
   });
@@ -72,12 +64,12 @@ describe('single sign-on settings', () => {
   });
 
   test('when password sign-in has no directory or plain LDAP, then start is refused naming the keys', () => {
-    expect(problemsOf({ DESKSIDE_IDENTITY: 'proxy', DESKSIDE_TRUSTED_PROXIES: '10.0.0.1', DESKSIDE_PASSWORD_SIGNIN: 'true' })).toEqual([expect.stringMatching(/DESKSIDE_PASSWORD_SIGNIN=true needs Active Directory: set DESKSIDE_LDAP_URL/)]);
-    expect(problemsOf({ DESKSIDE_IDENTITY: 'proxy', DESKSIDE_TRUSTED_PROXIES: '10.0.0.1', DESKSIDE_PASSWORD_SIGNIN: 'true', ...ldap({ DESKSIDE_LDAP_STARTTLS: 'false' }) })).toEqual([
+    expect(configProblems({ DESKSIDE_IDENTITY: 'proxy', DESKSIDE_TRUSTED_PROXIES: '10.0.0.1', DESKSIDE_PASSWORD_SIGNIN: 'true' })).toEqual([expect.stringMatching(/DESKSIDE_PASSWORD_SIGNIN=true needs Active Directory: set DESKSIDE_LDAP_URL/)]);
+    expect(configProblems({ DESKSIDE_IDENTITY: 'proxy', DESKSIDE_TRUSTED_PROXIES: '10.0.0.1', DESKSIDE_PASSWORD_SIGNIN: 'true', ...ldap({ DESKSIDE_LDAP_STARTTLS: 'false' }) })).toEqual([
       expect.stringMatching(/refuses to send people's passwords over plain LDAP: ldap:\/\/dc1.corp.example with DESKSIDE_LDAP_STARTTLS=false. Use ldaps:\/\/ in DESKSIDE_LDAP_URL or set DESKSIDE_LDAP_STARTTLS=true/),
     ]);
-    expect(problemsOf({ DESKSIDE_PASSWORD_SIGNIN: 'true', ...ldap() })).toEqual([expect.stringMatching(/refused with DESKSIDE_IDENTITY=dev/)]);
-    expect(problemsOf({ DESKSIDE_PASSWORD_SIGNIN: 'maybe', DESKSIDE_PASSWORD_WINDOW_MINUTES: '0' })).toEqual([
+    expect(configProblems({ DESKSIDE_PASSWORD_SIGNIN: 'true', ...ldap() })).toEqual([expect.stringMatching(/refused with DESKSIDE_IDENTITY=dev/)]);
+    expect(configProblems({ DESKSIDE_PASSWORD_SIGNIN: 'maybe', DESKSIDE_PASSWORD_WINDOW_MINUTES: '0' })).toEqual([
       expect.stringMatching(/DESKSIDE_PASSWORD_SIGNIN="maybe" is not a boolean/),
       expect.stringMatching(/DESKSIDE_PASSWORD_WINDOW_MINUTES="0" must be a whole number from 1 to 1440/),
     ]);
