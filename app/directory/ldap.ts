@@ -2,6 +2,7 @@ import { AndFilter, Client, EqualityFilter, OrFilter, type Entry, type Filter } 
 import type { ConnectionOptions } from 'node:tls';
 import type { Login } from '../identity/login';
 import { describeLdapError, domainDnOf, dnsDomainOf, sameDn, sidToString, type LdapErrorKind } from './ldap-values';
+import { withDeadline } from '../deadline';
 import {
   DirectoryUnavailableError,
   type Directory,
@@ -203,12 +204,13 @@ export class LdapDirectory implements Directory {
       if (!secure && !this.opts.startTls) return 'unavailable';
       const client = new Client({ url, connectTimeout: this.opts.connectTimeoutMs, timeout: this.opts.timeoutMs, ...(secure ? { tlsOptions: this.tlsOptions(host) } : {}), strictDN: false });
       try {
-        await deadline(
+        await withDeadline(
           (async () => {
             if (!secure) await client.startTLS(this.tlsOptions(host));
             await client.bind(dn, password);
           })(),
           this.opts.connectTimeoutMs + 2 * this.opts.timeoutMs,
+          'Connection timeout (no TLS handshake or bind answer)',
         );
         return 'ok';
       } catch (err) {
@@ -401,12 +403,13 @@ export class LdapDirectory implements Directory {
       try {
         // ldapts times out the TCP connect and each operation, not the StartTLS handshake:
         // one deadline over the whole sequence keeps a half-alive DC from hanging requests.
-        await deadline(
+        await withDeadline(
           (async () => {
             if (this.opts.startTls && !secure) await client.startTLS(this.tlsOptions(host));
             await client.bind(this.opts.bindDn, this.opts.bindPassword);
           })(),
           this.opts.connectTimeoutMs + 2 * this.opts.timeoutMs,
+          'Connection timeout (no TLS handshake or bind answer)',
         );
         const session = { client, url, lastUsed: this.now() };
         this.session = session;
@@ -481,17 +484,6 @@ async function release(client: Client): Promise<void> {
   clearTimeout(timer);
 }
 
-async function deadline<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('Connection timeout (no TLS handshake or bind answer)')), ms);
-  });
-  try {
-    return await Promise.race([p, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 export function createLdapDirectory(opts: LdapDirectoryOptions): LdapDirectory {
   return new LdapDirectory(opts);

@@ -31,8 +31,11 @@ export function csrf(opts: { key: Buffer; config: Config; logger: Logger }) {
     return id;
   }
 
+  /** The token format, in one place: browser id and session, signed with the CSRF key. */
+  const tokenOf = (browser: string, res: Response) => hmac(key, `${browser}|${viewerOf(res).sessionId ?? 'guest'}`);
+
   function tokenFor(req: Request, res: Response): string {
-    return hmac(key, `${browserId(req, res)}|${viewerOf(res).sessionId ?? 'guest'}`);
+    return tokenOf(browserId(req, res), res);
   }
 
   function originAllowed(req: Request): boolean {
@@ -59,7 +62,7 @@ export function csrf(opts: { key: Buffer; config: Config; logger: Logger }) {
     const sent = (typeof body?.[CSRF_FIELD] === 'string' ? body[CSRF_FIELD] : undefined) ?? req.get('x-csrf-token');
     const cookies = res.locals.cookies as Map<string, string> | undefined;
     const id = cookies?.get(CSRF_COOKIE);
-    const expected = id ? hmac(key, `${id}|${viewerOf(res).sessionId ?? 'guest'}`) : undefined;
+    const expected = id ? tokenOf(id, res) : undefined;
     if (typeof sent !== 'string' || !expected || !safeEqual(sent, expected)) {
       logger.warn({ security: true, event: 'csrf-token', reqId: res.locals.reqId, hasToken: typeof sent === 'string' }, 'refused a post with a missing or wrong form token');
       return next(

@@ -1,19 +1,9 @@
 import { Router } from 'express';
+import { withDeadline } from '../../deadline';
 import type { Config } from '../../config/schema';
 import type { Database } from '../../db/database';
 import type { DirectoryCache } from '../../directory/cache';
 
-async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** GET /healthz: 200 while the database answers, 503 when it does not; each dependency's state. */
 export function healthRoutes(deps: { config: Config; database: Database; directory: DirectoryCache; startedAt: Date }): Router {
@@ -22,7 +12,7 @@ export function healthRoutes(deps: { config: Config; database: Database; directo
     let database: 'ok' | 'unreachable' = 'ok';
     let databaseError: string | undefined;
     try {
-      await withTimeout(deps.database.ping(), 800);
+      await withDeadline(deps.database.ping(), 800, 'no answer within 800 ms');
     } catch (err) {
       database = 'unreachable';
       databaseError = err instanceof Error ? err.message : String(err);
