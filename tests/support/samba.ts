@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Attribute, Change, Client } from 'ldapts';
 
-export const SAMBA_INSTALL = 'apt-get install -y samba winbind krb5-user ldap-utils';
+export const SAMBA_INSTALL = 'apt-get install -y samba samba-ad-dc samba-ad-provision winbind krb5-user ldap-utils';
 
 const SAMBA = '/usr/sbin/samba';
 
