@@ -5,8 +5,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { KEY_DOCS } from '../config/schema';
+import { APP_ROOT } from '../paths';
 
-const file = path.resolve(__dirname, '..', '..', 'README.md');
+const file = path.join(APP_ROOT, 'README.md');
 const start = '<!-- config-table:start -->';
 const end = '<!-- config-table:end -->';
 const readme = readFileSync(file, 'utf8');

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { APP_ROOT } from '../paths';
 import { DatabaseConfigError, parseDatabaseUrl } from '../db/connection-string';
 import { LDAP_KEY_DOCS, parseLdapConfig, splitRoleEntries, type LdapConfig } from './ldap';
 import { parseKerberosConfig, parsePasswordSigninConfig, SSO_KEY_DOCS, type KerberosConfig, type PasswordSigninConfig } from './sso';
@@ -266,7 +267,7 @@ export function parseConfig(env: Env, platform: NodeJS.Platform = process.platfo
   const host = env.DESKSIDE_HOST?.trim() || undefined;
   if (host !== undefined && !isIP(host) && host !== 'localhost') problems.push(`DESKSIDE_HOST="${host}" is not an IP address`);
 
-  const appRoot = path.resolve(__dirname, '..', '..');
+  const appRoot = APP_ROOT;
   const ldap = parseLdapConfig(env, problems, appRoot);
   const kerberos = parseKerberosConfig(env, problems, { identity, platform, appRoot });
   const passwordSignin = parsePasswordSigninConfig(env, problems, { identity, ldap, ldapKeysSet: Boolean(env.DESKSIDE_LDAP_URL?.trim()) });

@@ -60,11 +60,3 @@ export function parseLogin(raw: string): Login | null {
   }
   return null;
 }
-
-/** Case-insensitive equality of two logins as strings (either may be unparseable). */
-export function sameLogin(a: string, b: string): boolean {
-  const pa = parseLogin(a);
-  const pb = parseLogin(b);
-  if (pa && pb) return pa.key === pb.key;
-  return a.toLowerCase() === b.toLowerCase();
-}
