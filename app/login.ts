@@ -37,7 +37,7 @@ export function parseLogin(raw: string): Login | null {
   if (value.length === 0 || value.length > MAX_LOGIN_LENGTH) return null;
   if (value !== value.trim()) return null;
   // Control characters, and path tricks such as `..`, never belong in a login.
-  // eslint-disable-next-line no-control-regex
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what a login must not hold
   if (/[\u0000-\u001f\u007f-\u009f]/.test(value) || value.includes('..')) return null;
 
   const slash = value.indexOf('\\');

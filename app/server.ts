@@ -7,10 +7,10 @@ import { start } from './compose';
 import { NegotiateStartError } from './identity/negotiate';
 
 start()
-  .then(({ close, logger }) => {
+  .then((running) => {
     const stop = (signal: string) => {
-      logger.info({ signal }, 'shutting down');
-      close().then(
+      running.logger.info({ signal }, 'shutting down');
+      running.close().then(
         () => process.exit(0),
         () => process.exit(1),
       );

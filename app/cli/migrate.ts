@@ -8,7 +8,7 @@ import { ConfigError, parseDatabaseConfig } from '../config/schema';
 import { parseDatabaseUrl } from '../db/connection-string';
 import { loadSettingsFiles } from '../compose';
 import { openDatabase } from '../db/database';
-import type { DialectName } from '../db/dialect';
+import { DIALECT_NAMES, isDialectName, type DialectName } from '../db/dialect';
 import { migrateToLatest, migrationScript, pendingMigrations } from '../db/migrate';
 
 const USAGE = 'usage: npm run migrate [-- --print [--dialect mssql|sqlite] [--after NAME] | --status]';
@@ -32,7 +32,7 @@ export function parseMigrateArgs(argv: string[]): MigrateArgs {
     else if (a === '--status') args.mode = 'status';
     else if (a === '--dialect' || a.startsWith('--dialect=')) {
       const d = value().toLowerCase();
-      if (d !== 'mssql' && d !== 'sqlite') throw new Error(`--dialect must be mssql or sqlite; ${USAGE}`);
+      if (!isDialectName(d)) throw new Error(`--dialect must be ${DIALECT_NAMES.join(' or ')}; ${USAGE}`);
       args.dialect = d;
     } else if (a === '--after' || a.startsWith('--after=')) args.after = value();
     else if (a === '--help' || a === '-h') throw new Error(USAGE);

@@ -74,7 +74,7 @@ function first(v: Entry[string] | undefined): string | undefined {
 
 function all(v: Entry[string] | undefined): (string | Buffer)[] {
   if (v === undefined) return [];
-  return (Array.isArray(v) ? v : [v]) as (string | Buffer)[];
+  return (Array.isArray(v) ? v : [v]);
 }
 
 function buf(v: Entry[string] | undefined): Buffer | undefined {

@@ -4,6 +4,7 @@ import type { Config } from '../config/schema';
 import type { Logger } from '../logging';
 import { isSecureRequest, readCookies, serialiseCookie } from '../session/cookies';
 import { hmac, safeEqual } from '../signing';
+import { formOf } from './form';
 import { HttpError } from './http-error';
 import { viewerOf } from './viewer';
 
@@ -57,8 +58,8 @@ export function csrf(opts: { key: Buffer; config: Config; logger: Logger }) {
       logger.warn({ security: true, event: 'csrf-origin', origin: req.headers.origin, reqId: res.locals.reqId }, 'refused a cross-site form post');
       return next(new HttpError(403, 'cross-site post refused', 'This form was sent from another site, so it was refused. Nothing was changed.'));
     }
-    const body = req.body as Record<string, unknown> | undefined;
-    const sent = (typeof body?.[CSRF_FIELD] === 'string' ? body[CSRF_FIELD] : undefined) ?? req.get('x-csrf-token');
+    const field = formOf(req)[CSRF_FIELD];
+    const sent = (typeof field === 'string' ? field : undefined) ?? req.get('x-csrf-token');
     const id = readCookies(req).get(CSRF_COOKIE);
     const expected = id ? tokenOf(id, res) : undefined;
     if (typeof sent !== 'string' || !expected || !safeEqual(sent, expected)) {

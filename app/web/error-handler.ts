@@ -57,7 +57,7 @@ export function errorHandler(deps: { config: Config; logger: Logger; challenges:
     res.status(status);
     res.setHeader('Cache-Control', 'no-store');
     if (wantsJson(req)) {
-      res.json({ error: { status, message: httpErr.publicMessage, requestId: res.locals.reqId } });
+      res.json({ error: { status, message: httpErr.publicMessage, requestId: res.locals.reqId as string | undefined } });
       return;
     }
     const view = httpErr instanceof SignInRequired ? 'sign-in/challenge' : 'errors/error';

@@ -81,7 +81,7 @@ export function csrfFrom(html: string): string {
  */
 export function client(app: Express, login?: string, header = 'X-Remote-User') {
   const agent = request.agent(app);
-  const withId = <T extends request.Test>(t: T): T => (login ? (t.set(header, login) as T) : t);
+  const withId = <T extends request.Test>(t: T): T => (login ? (t.set(header, login)) : t);
   return {
     agent,
     get: (url: string) => withId(agent.get(url)),

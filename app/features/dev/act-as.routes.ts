@@ -3,6 +3,7 @@ import type { StaticUser } from '../../directory/static';
 import { parseLogin } from '../../login';
 import { beginSession, endSession, type SessionDeps } from '../../session/session';
 import { safeReturnTo } from '../../web/guards';
+import { formOf } from '../../web/form';
 import { badRequest } from '../../web/http-error';
 import { viewerOf } from '../../web/viewer';
 
@@ -14,7 +15,7 @@ import { viewerOf } from '../../web/viewer';
 export function actAsRoutes(deps: SessionDeps & { people: StaticUser[] }): Router {
   const router = Router();
   router.post('/dev/act-as', async (req, res) => {
-    const body = req.body as Record<string, unknown>;
+    const body = formOf(req);
     const returnTo = safeReturnTo(body.returnTo);
     const wanted = typeof body.login === 'string' ? body.login : '';
     const viewer = viewerOf(res);

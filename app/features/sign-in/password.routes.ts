@@ -1,6 +1,7 @@
 import { Router, type Request } from 'express';
 import type { PasswordSigninConfig } from '../../config/sso';
 import { beginSession } from '../../session/session';
+import { formOf } from '../../web/form';
 import { safeReturnTo } from '../../web/guards';
 import { HttpError, ServiceUnavailable, SignInRequired } from '../../web/http-error';
 import { clientAddressOf, type IdentifyDeps } from '../../web/identify';
@@ -11,7 +12,7 @@ import { signInWithPassword, type PasswordSignInDeps } from './password.service'
 export { WRONG_PASSWORD_MESSAGE } from './password.service';
 
 function field(req: Request, name: string): unknown {
-  return (req.body as Record<string, unknown> | undefined)?.[name];
+  return formOf(req)[name];
 }
 
 /**

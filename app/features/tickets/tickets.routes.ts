@@ -1,6 +1,7 @@
 import { Router, type Request, type Response } from 'express';
-import type { Policy, TicketFacts, TicketStatus } from '../../access/policy';
+import type { Policy, TicketFacts } from '../../access/policy';
 import type { Database } from '../../db/database';
+import { formOf } from '../../web/form';
 import { assertCan } from '../../web/guards';
 import { badRequest, notFound, SignInRequired } from '../../web/http-error';
 import { isAgent, viewerOf, type RequestViewer } from '../../web/viewer';
@@ -26,7 +27,7 @@ export function ticketRoutes(deps: { database: Database; policy: Policy; cache?:
   const db = database.db;
   const router = Router();
 
-  const facts = (t: TicketRow): TicketFacts => ({ requesterId: t.requester_id, status: t.status as TicketStatus });
+  const facts = (t: TicketRow): TicketFacts => ({ requesterId: t.requester_id, status: t.status });
 
   async function loadTicket(req: Request): Promise<TicketRow> {
     const raw = String(req.params.id);
@@ -40,7 +41,7 @@ export function ticketRoutes(deps: { database: Database; policy: Policy; cache?:
     assertCan(policy, req, res, 'tickets.list');
     const v = viewerOf(res);
     const agent = isAgent(v);
-    const result = await listTicketsFor(database, cache, { anonymous: v.anonymous, personId: v.personId, agent, seesAll: policy.can(v, 'tickets.list-all') }, req.query as Record<string, unknown>);
+    const result = await listTicketsFor(database, cache, { anonymous: v.anonymous, personId: v.personId, agent, seesAll: policy.can(v, 'tickets.list-all') }, req.query);
     if (result.kind === 'sign-in') throw new SignInRequired(req.originalUrl);
     if (result.kind === 'invalid') throw badRequest(result.message);
     const { params, defaults } = result;
@@ -82,7 +83,7 @@ export function ticketRoutes(deps: { database: Database; policy: Policy; cache?:
   router.post('/tickets', async (req, res) => {
     assertCan(policy, req, res, 'ticket.create');
     const v = viewerOf(res);
-    const { form, errors, values } = await validateNewTicket(database, req.body ?? {});
+    const { form, errors, values } = await validateNewTicket(database, formOf(req));
     if (!values) {
       res.status(400).render('tickets/new', {
         title: 'Error: New ticket',
@@ -154,7 +155,7 @@ export function ticketRoutes(deps: { database: Database; policy: Policy; cache?:
   router.post('/tickets/:id', async (req, res) => {
     const t = await loadTicket(req);
     const v = viewerOf(res);
-    const body = (req.body ?? {}) as Record<string, unknown>;
+    const body = formOf(req);
     assertCan(policy, req, res, 'ticket.view', facts(t), 'This ticket belongs to someone else.');
     const actor = { personId: v.personId!, isAgent: isAgent(v) };
     if (body.action === 'close' || body.action === 'reopen') {
@@ -193,7 +194,7 @@ export function ticketRoutes(deps: { database: Database; policy: Policy; cache?:
   router.post('/tickets/:id/comments', async (req, res) => {
     const t = await loadTicket(req);
     const v: RequestViewer = viewerOf(res);
-    const body = (req.body ?? {}) as Record<string, unknown>;
+    const body = formOf(req);
     const internal = body.internal === 'on' || body.internal === 'true';
     assertCan(policy, req, res, internal ? 'ticket.note' : 'ticket.comment', facts(t), 'You can only reply to your own tickets.');
     const result = await addComment(database, { personId: v.personId!, isAgent: isAgent(v) }, t.id, { body: body.body, internal: body.internal });

@@ -232,7 +232,7 @@ export interface EditForm {
 }
 
 export async function parseEdit(database: Database, body: Record<string, unknown>, currentAssigneeId: number | null): Promise<{ form: EditForm; errors: FieldErrors; request?: EditRequest }> {
-  const pick = (k: string) => (typeof body[k] === 'string' ? (body[k] as string).trim() : undefined);
+  const pick = (k: string) => (typeof body[k] === 'string' ? (body[k]).trim() : undefined);
   const form: EditForm = { version: pick('version') ?? '', status: pick('status'), priority: pick('priority'), category: pick('category'), assignee: pick('assignee') };
   const errors: FieldErrors = {};
   const request: EditRequest = { version: 0 };

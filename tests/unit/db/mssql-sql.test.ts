@@ -216,7 +216,7 @@ describe('the SQL Server text of every query', () => {
     for (const q of queries) q.parameters.forEach((v, i) => bindParameter(req, mod as never, i, v));
     expect(new Set(types)).toEqual(new Set(['nvarchar(4000)', 'int']));
     const bound: string[] = [];
-    const r2 = { input: (_n: string, type: unknown, v: unknown) => void bound.push(`${type}=${v instanceof Date ? 'date' : v}`) };
+    const r2 = { input: (_n: string, type: unknown, v: unknown) => void bound.push(`${String(type)}=${v instanceof Date ? 'date' : String(v)}`) };
     bindParameter(r2, mod as never, 0, 'x'.repeat(4001));
     bindParameter(r2, mod as never, 1, 2 ** 40);
     bindParameter(r2, mod as never, 2, 1.5);
