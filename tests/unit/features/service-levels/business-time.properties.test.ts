@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { addBusinessTime, businessMinutesBetween, readClock, type Pause } from '../../../../app/features/service-levels/business-time';
 import { calendarOf } from '../../../../app/features/service-levels/calendar';
+import { explainClock, formatExplanation } from '../../../../app/features/service-levels/explain';
 import { DAY, hoursOn, instantArb, MINUTE, MON_FRI, openByWall, scenarioArb, targetArb, wallAt, ZONES } from './arbitraries';
 
 const add = (s: { calendar: Parameters<typeof addBusinessTime>[0] }, from: Date | number, minutes: number) => addBusinessTime(s.calendar, new Date(from), minutes);
@@ -135,6 +136,22 @@ describe('a clock that pauses, for any calendar, zone and start', () => {
         expect(readAt(s, m, pauses, early).elapsedMinutes).toBeLessThanOrEqual(readAt(s, m, pauses, late).elapsedMinutes);
         const due = readAt(s, m, pauses, s.start).due;
         if (due) expect(readAt(s, m, pauses, due)).toMatchObject({ elapsedMinutes: m, remainingMinutes: 0 });
+      }),
+    );
+  });
+
+  test('when a due time is explained, then the steps run in order, count the target and end at the same due instant', () => {
+    fc.assert(
+      fc.property(withPauses, ({ s, m, pauses }) => {
+        const steps = explainClock(s.calendar, { start: s.start, targetMinutes: m, pauses });
+        const reading = readAt(s, m, pauses, s.start);
+        const counted = steps.reduce((sum, step) => sum + (step.kind === 'counted' ? step.minutes : 0), 0);
+        const last = steps[steps.length - 1];
+        expect(last).toEqual(reading.due ? expect.objectContaining({ kind: 'due', at: expect.objectContaining({ at: reading.due }) }) : expect.objectContaining({ kind: 'waiting' }));
+        expect(counted + (last.kind === 'waiting' ? last.remainingMinutes : 0)).toBeCloseTo(m, 6);
+        const times = steps.flatMap((step) => ('from' in step ? [step.from.at.getTime(), ...(step.to ? [step.to.at.getTime()] : [])] : []));
+        expect(times).toEqual([...times].sort((a, b) => a - b));
+        expect(formatExplanation(steps)).toMatch(/^Raised .*; (due|.* left when the clock resumes)/);
       }),
     );
   });
