@@ -100,4 +100,17 @@ describe('counts, caches and paging on the ticket list', () => {
     await other.close();
     expect((await agent.get('/tickets')).text).toContain('Agent Two');
   });
+
+  test('when "unassigned" and "anyone" are counted from the cache, then each keeps its own figure', async () => {
+    // JSON writes null and undefined alike; the cache key once did, and "Open and unassigned" showed every open ticket.
+    await seeded(30);
+    await t.database.db.updateTable('tickets').set({ assignee_id: null }).where('id', '<=', 4).execute();
+    const unassigned = Number((await t.database.db.selectFrom('tickets').select((eb) => eb.fn.countAll<number>().as('n')).where('assignee_id', 'is', null).executeTakeFirstOrThrow()).n);
+    expect(unassigned).toBeLessThan(30);
+    const agent = client(t.app, 'TEST\\agent1');
+    await agent.get('/tickets');
+    const home = await agent.get('/');
+    expect(home.text).toMatch(new RegExp(`<span class="stat">${unassigned}</span><span class="stat-label">Open and unassigned`));
+    expect(home.text).toMatch(/<span class="stat">30<\/span><span class="stat-label">Open in the queue/);
+  });
 });

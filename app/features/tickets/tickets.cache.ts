@@ -64,7 +64,8 @@ export class TicketReadCache {
   }
 
   async count(q: TicketQuery): Promise<TicketCount> {
-    const key = JSON.stringify([q.status, q.priority, q.categoryId, q.assigneeId, q.requesterId, q.words]);
+    // "Unassigned" (null) and "anyone" (undefined) must not share a key: JSON writes both as null.
+    const key = JSON.stringify([q.status, q.priority, q.categoryId, q.assigneeId === null ? 'none' : q.assigneeId, q.requesterId, q.words]);
     const stamp = this.stamp();
     const hit = this.counts.get(key);
     const now = this.now();
