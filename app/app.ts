@@ -13,6 +13,9 @@ import { actAsRoutes } from './features/dev/act-as.routes';
 import { healthRoutes } from './features/health/health.routes';
 import { homeRoutes } from './features/home/home.routes';
 import { meRoutes } from './features/me/me.routes';
+import { peopleRoutes } from './features/people/people.routes';
+import { responseRoutes } from './features/responses/responses.routes';
+import { savedViewRoutes } from './features/saved-views/saved-views.routes';
 import { passwordSignInRoutes } from './features/sign-in/password.routes';
 import { signInRoutes } from './features/sign-in/sign-in.routes';
 import { TicketReadCache } from './features/tickets/tickets.cache';
@@ -111,7 +114,10 @@ export function createApp(deps: AppDeps): Express {
   // One per process, shared by the pages that count tickets.
   const ticketCache = deps.ticketCache ?? new TicketReadCache(deps.database);
   app.use(homeRoutes({ database: deps.database, cache: ticketCache }));
-  app.use(ticketRoutes({ database: deps.database, policy, cache: ticketCache }));
+  app.use(ticketRoutes({ database: deps.database, policy, cache: ticketCache, directory: deps.directory }));
+  app.use(savedViewRoutes({ database: deps.database, policy }));
+  app.use(responseRoutes({ database: deps.database, policy }));
+  app.use(peopleRoutes({ database: deps.database, policy, directory: deps.directory }));
   app.use(signInRoutes({ config, database: deps.database, logger }));
   if (config.passwordSignin) app.use(passwordSignInRoutes({ ...deps, limits: config.passwordSignin }));
   app.use(meRoutes());

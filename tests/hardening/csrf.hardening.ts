@@ -37,7 +37,11 @@ describe('cross-site request forgery', () => {
     // Data for the ticket routes: ticket 1 belongs to alice.
     const alice = client(prod.app, 'TEST\\alice');
     expect((await alice.post('/tickets', { title: 'Target', description: 'x', category: '1', priority: 'low' })).status).toBe(303);
-    await client(prod.app, 'TEST\\admin1').get('/');
+    const admin = client(prod.app, 'TEST\\admin1');
+    await admin.get('/');
+    // Saved view 1 and canned reply 1, so deleting and changing them would change something.
+    expect((await admin.post('/views', { name: 'Target view', query: 'priority=urgent' })).status).toBe(303);
+    expect((await admin.post('/admin/responses', { title: 'Target reply', body: 'x', active: 'on' })).status).toBe(303);
   });
   afterAll(async () => {
     await prod.close();
@@ -51,6 +55,12 @@ describe('cross-site request forgery', () => {
     'POST /tickets': { who: 'TEST\\alice', body: { title: 'Forged', description: 'x', category: '1', priority: 'urgent' } },
     'POST /tickets/:id': { who: 'TEST\\admin1', body: { version: '1', status: 'closed' } },
     'POST /tickets/:id/comments': { who: 'TEST\\alice', body: { body: 'forged reply' } },
+    'POST /tickets/:id/edit': { who: 'TEST\\alice', body: { version: '1', title: 'Forged title', description: 'x' } },
+    'POST /tickets/bulk': { who: 'TEST\\admin1', body: { ticket: '1:1', status: 'closed' } },
+    'POST /views': { who: 'TEST\\admin1', body: { name: 'Forged view', query: '', shared: 'on' } },
+    'POST /views/:id/delete': { who: 'TEST\\admin1', body: {} },
+    'POST /admin/responses': { who: 'TEST\\admin1', body: { title: 'Forged', body: 'x', active: 'on' } },
+    'POST /admin/responses/:id': { who: 'TEST\\admin1', body: { title: 'Forged', body: 'x', active: 'on' } },
     'POST /sign-out': { who: 'TEST\\alice', body: {} },
     'POST /admin/categories': { who: 'TEST\\admin1', body: { name: 'Forged category' } },
     'POST /admin/categories/:id': { who: 'TEST\\admin1', body: { name: 'Renamed', sortOrder: '1' } },

@@ -1,7 +1,7 @@
 import { openDatabase } from '../../app/db/database';
 import { seedTickets } from '../../app/features/demo/generator';
 import { TicketReadCache } from '../../app/features/tickets/tickets.cache';
-import { client, makeApp, type TestApp } from '../support/app';
+import { client, listCountText, listedTicketIds, makeApp, type TestApp } from '../support/app';
 
 /**
  * Counts and lists that the queue reuses between requests (see tickets.cache.ts): a page
@@ -13,8 +13,8 @@ describe('counts, caches and paging on the ticket list', () => {
   let clock = 1_000_000;
   afterEach(() => t.close());
 
-  const ids = (html: string) => [...html.matchAll(/class="title" href="\/tickets\/(\d+)"/g)].map((m) => Number(m[1]));
-  const countText = (html: string) => /<span id="list-count">(.*?)<\/span>/.exec(html)?.[1].replace(/<[^>]+>/g, '');
+  const ids = listedTicketIds;
+  const countText = listCountText;
 
   async function seeded(n: number, cache?: (db: TestApp['database']) => TicketReadCache) {
     t = await makeApp({ ticketCache: cache });

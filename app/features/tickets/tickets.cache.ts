@@ -1,6 +1,7 @@
 import type { Database } from '../../db/database';
 import { listAgents, type AgentRow } from '../../people/people.queries';
 import { listCategories, type CategoryRow } from '../categories/categories.queries';
+import { listResponses, type ResponseRow } from '../responses/responses.queries';
 import { countTickets, type TicketQuery } from './tickets.queries';
 
 /** A count as shown on a page: exact, or a recent figure labelled "about". */
@@ -27,9 +28,9 @@ export interface TicketReadCacheOptions {
 }
 
 /**
- * Per-process answers to the questions every list page asks: how many tickets match
+ * Per-process answers to the questions every list and ticket page asks: how many tickets match
  * (an exact COUNT reads every matching index entry: 270,000 of them for the open queue
- * at a million tickets), and the category and agent lists.
+ * at a million tickets), and the category, agent and canned-reply lists.
  *
  * Correctness rests on the database's change stamp (SQLite: data_version, which moves
  * when another process commits, plus total_changes for this connection's own writes):
@@ -37,7 +38,7 @@ export interface TicketReadCacheOptions {
  * - after a change, a cheap count (under `cheapMs`, i.e. a small list or database) is
  *   recounted; an expensive one younger than `approximateForMs` is shown labelled
  *   "about", and an older one is recounted, so the label is the only thing that lags;
- * - categories and agents are only reused at the same stamp, never approximately.
+ * - categories, agents and canned replies are only reused at the same stamp, never approximately.
  * Without a stamp (a database that cannot tell), counts are always "about" once cached
  * and lists are never cached.
  */
@@ -99,5 +100,10 @@ export class TicketReadCache {
 
   agents(): Promise<AgentRow[]> {
     return this.list('agents', () => listAgents(this.database.db));
+  }
+
+  /** The canned replies agents are offered, by title. */
+  cannedResponses(): Promise<ResponseRow[]> {
+    return this.list('responses', () => listResponses(this.database.db, { activeOnly: true }));
   }
 }
