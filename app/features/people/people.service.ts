@@ -1,6 +1,7 @@
 import type { Database } from '../../db/database';
 import type { DirectoryCache } from '../../directory/cache';
 import { searchTerms, type DirectoryPerson } from '../../directory/types';
+import { canonicalLogin } from '../../identity/canonical';
 import { parseLogin } from '../../login';
 import { ensurePerson, findPersonByKey, searchKnownPeople, type PersonRow } from '../../people/people.queries';
 
@@ -75,10 +76,11 @@ export async function resolvePerson(database: Database, directory: DirectoryCach
     const known = await findPersonByKey(database.db, login.key);
     if (known) return { kind: 'one', person: known };
     if (directory.enabled) {
-      const found = await directory.get(login);
+      // As at sign-in: a UPN the directory knows becomes DOMAIN\account, the person IIS will name.
+      const found = await canonicalLogin(directory, login);
       if (found.person && !found.person.disabled) {
         const p = found.person;
-        return { kind: 'one', person: await ensurePerson(database.db, login.login, login.key, { displayName: p.displayName, email: p.email, department: p.department, title: p.title }) };
+        return { kind: 'one', person: await ensurePerson(database.db, found.login.login, found.login.key, { displayName: p.displayName, email: p.email, department: p.department, title: p.title }) };
       }
       if (found.state === 'unavailable') return { kind: 'none', message: `The directory cannot be reached to check ${login.login}; try again in a minute, or choose someone who has used Deskside before` };
     }
