@@ -31,18 +31,20 @@
     xhr.send();
   }
 
-  /** Insert text at the cursor (or replace the selection) in a textarea. */
+  /** Insert text at the cursor (or replace the selection) in a textarea, as its own paragraph. */
   function insertAtCursor(box, text) {
     var value = box.value;
     if (typeof box.selectionStart === 'number') {
       var start = box.selectionStart;
       var end = box.selectionEnd;
-      box.value = value.slice(0, start) + text + value.slice(end);
+      var before = value.slice(0, start);
+      if (before && !/\n\n$/.test(before)) text = (/\n$/.test(before) ? '\n' : '\n\n') + text;
+      box.value = before + text + value.slice(end);
       var caret = start + text.length;
       box.focus();
       box.setSelectionRange(caret, caret);
     } else {
-      box.value = value + text;
+      box.value = value ? value.replace(/\s+$/, '') + '\n\n' + text : text;
       box.focus();
     }
   }
