@@ -165,11 +165,50 @@
     }
 
     // ---- Keyboard shortcuts (never needed: every one is also a link or a field) --
-    var help = document.getElementById('keyboard-help');
-    if (!help) return;
+    var replyKeys = replyBox && document.getElementById('note');
+    var keys = rows.length
+      ? [['j', 'Next ticket'], ['k', 'Previous ticket'], ['Enter', 'Open the ticket'], ['x', 'Select or unselect the ticket']]
+      : replyKeys
+        ? [['r', 'Write a reply'], ['n', 'Write an internal note'], ['j', 'Next ticket in your list'], ['k', 'Previous ticket in your list']]
+        : null;
+    if (!keys) return;
+    keys.push(['?', 'Show or hide these keys']);
+    var help = null;
+    // The list of keys is only for people who can use them, so script draws it.
+    function buildHelp() {
+      help = document.createElement('div');
+      help.id = 'keyboard-help';
+      help.className = 'keyboard-help';
+      help.setAttribute('role', 'dialog');
+      help.setAttribute('aria-labelledby', 'keyboard-help-h');
+      var h = document.createElement('h2');
+      h.id = 'keyboard-help-h';
+      h.appendChild(document.createTextNode('Keyboard shortcuts'));
+      help.appendChild(h);
+      var dl = document.createElement('dl');
+      for (var k = 0; k < keys.length; k++) {
+        var dt = document.createElement('dt');
+        var kbd = document.createElement('kbd');
+        kbd.appendChild(document.createTextNode(keys[k][0]));
+        dt.appendChild(kbd);
+        var dd = document.createElement('dd');
+        dd.appendChild(document.createTextNode(keys[k][1]));
+        dl.appendChild(dt);
+        dl.appendChild(dd);
+      }
+      help.appendChild(dl);
+      var note = document.createElement('p');
+      note.className = 'small muted';
+      note.appendChild(document.createTextNode('Shortcuts work when you are not typing in a field. Press ? or Esc to close.'));
+      help.appendChild(note);
+      (document.getElementById('main') || document.body).appendChild(help);
+    }
     function toggleHelp(show) {
-      if (show) help.removeAttribute('hidden');
-      else help.setAttribute('hidden', '');
+      if (!help) {
+        if (!show) return;
+        buildHelp();
+      }
+      help.style.display = show ? '' : 'none';
     }
     document.addEventListener('keydown', function (ev) {
       if (ev.ctrlKey || ev.metaKey || ev.altKey || typing(ev.target)) return;
@@ -177,7 +216,7 @@
       if (key === 'Escape' || key === 'Esc') return toggleHelp(false);
       if (key === '?') {
         ev.preventDefault();
-        return toggleHelp(help.hasAttribute('hidden'));
+        return toggleHelp(!help || help.style.display === 'none');
       }
       if (rows.length) {
         if (key === 'j') {

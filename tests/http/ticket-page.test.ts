@@ -272,6 +272,10 @@ describe('the requester side panel', () => {
       expect(listed).toEqual([ids[6], ids[5], ids[4], ids[3], ids[2]]);
       // Requesters see their ticket without it.
       expect((await client(t.app, 'DEMO\\bob').get(`/tickets/${ids[0]}`)).text).not.toContain('side-requester');
+      // The list is kept per process only while nothing changes: a new ticket shows at once.
+      const newest = await raise(t, 'DEMO\\bob', { title: 'Bob problem 8' });
+      const again = await client(t.app, 'DEMO\\dan').get(`/tickets/${ids[0]}`);
+      expect([...again.text.slice(again.text.indexOf('class="card side-requester"')).matchAll(/<li><a href="\/tickets\/(\d+)">/g)].map((m) => Number(m[1]))[0]).toBe(newest);
     } finally {
       await t.close();
     }

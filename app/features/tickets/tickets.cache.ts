@@ -2,7 +2,7 @@ import type { Database } from '../../db/database';
 import { listAgents, type AgentRow } from '../../people/people.queries';
 import { listCategories, type CategoryRow } from '../categories/categories.queries';
 import { listResponses, type ResponseRow } from '../responses/responses.queries';
-import { countTickets, type TicketQuery } from './tickets.queries';
+import { countTickets, openTicketsOf, type OpenTicketRow, type TicketQuery } from './tickets.queries';
 
 /** A count as shown on a page: exact, or a recent figure labelled "about". */
 export interface TicketCount {
@@ -45,6 +45,7 @@ export interface TicketReadCacheOptions {
 export class TicketReadCache {
   private readonly counts = new Map<string, Entry<number>>();
   private lists = new Map<string, Entry<unknown>>();
+  private readonly openTickets = new Map<string, Entry<OpenTicketRow[]>>();
   private readonly approximateForMs: number;
   private readonly cheapMs: number;
   private readonly maxEntries: number;
@@ -100,6 +101,24 @@ export class TicketReadCache {
 
   agents(): Promise<AgentRow[]> {
     return this.list('agents', () => listAgents(this.database.db));
+  }
+
+  /**
+   * A requester's newest open tickets (at most `limit`), for the ticket page's side panel:
+   * reused only at the same stamp, like the lists above, so an agent reading several of
+   * one person's tickets asks once while nothing changes.
+   */
+  async openTicketsOf(requesterId: number, limit: number): Promise<OpenTicketRow[]> {
+    const stamp = this.stamp();
+    const key = `${requesterId}:${limit}`;
+    if (stamp === undefined) return openTicketsOf(this.database.db, this.database.dialect, requesterId, limit);
+    const hit = this.openTickets.get(key);
+    if (hit && hit.stamp === stamp) return hit.value;
+    const value = await openTicketsOf(this.database.db, this.database.dialect, requesterId, limit);
+    this.openTickets.delete(key);
+    this.openTickets.set(key, { value, stamp, at: this.now() });
+    if (this.openTickets.size > this.maxEntries) this.openTickets.delete(this.openTickets.keys().next().value as string);
+    return value;
   }
 
   /** The canned replies agents are offered, by title. */

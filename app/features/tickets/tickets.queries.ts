@@ -327,17 +327,24 @@ export async function neighbourTickets(db: Q, dialect: DialectName, q: TicketQue
   return { prev, next };
 }
 
-/** The requester's other open tickets, most recently updated first (the ticket page's side panel). */
-export async function otherOpenTickets(db: Q, dialect: DialectName, requesterId: number, exceptId: number, limit: number) {
+export interface OpenTicketRow {
+  id: number;
+  title: string;
+  status: TicketStatus;
+  priority: number;
+  updated_at: string | Date;
+}
+
+/** A requester's open tickets, most recently updated first (the ticket page's side panel). */
+export async function openTicketsOf(db: Q, dialect: DialectName, requesterId: number, limit: number): Promise<OpenTicketRow[]> {
   const qb = db
     .selectFrom('tickets')
     .select(['tickets.id', 'tickets.title', 'tickets.status', 'tickets.priority', 'tickets.updated_at'])
     .where('tickets.requester_id', '=', requesterId)
     .where('tickets.active', '=', 1)
-    .where('tickets.id', '<>', exceptId)
     .orderBy('tickets.updated_at', 'desc')
     .orderBy('tickets.id', 'desc');
-  return paged(qb, dialect, limit, 0).execute();
+  return (await paged(qb, dialect, limit, 0).execute()) as OpenTicketRow[];
 }
 
 /** Whether anyone but the requester has replied publicly (after which the requester's own text is fixed). */

@@ -17,7 +17,7 @@ import { BULK_MAX, bulkChange, parseBulk } from './bulk.service';
 import { LIMITS, PRIORITIES, priorityName, STATUS_HINTS, STATUS_LABELS, STATUSES } from './ticket-values';
 import { FIRST_DIRECTION, listQuery, listUrl, PER_PAGE, SORT_CHOICES, SORT_KEYS, parseSort, sortText, type ListParams } from './tickets.filters';
 import { TicketReadCache } from './tickets.cache';
-import { getTicket, hasOthersReply, listEvents, otherOpenTickets, type EventRow, type SortKey, type TicketRow } from './tickets.queries';
+import { getTicket, hasOthersReply, listEvents, type EventRow, type SortKey, type TicketRow } from './tickets.queries';
 import {
   addComment,
   anchorOf,
@@ -210,13 +210,14 @@ export function ticketRoutes(deps: { database: Database; policy: Policy; cache?:
     const position = extra.position ?? positionOf(v, t, req.query);
     const seesSide = policy.can(v, 'tickets.list-all');
     const login = parseLogin(t.requester_login);
-    const [categories, agents, names, responses, nav, others, person] = await Promise.all([
+    const [categories, agents, names, responses, nav, open, person] = await Promise.all([
       cache.categories(),
       canEdit ? cache.agents() : Promise.resolve([]),
       eventNames(events),
       policy.can(v, 'responses.use') ? cache.cannedResponses() : Promise.resolve([]),
       position ? neighboursFor(database, listViewer(v), position) : Promise.resolve(undefined),
-      seesSide ? otherOpenTickets(db, database.dialect, t.requester_id, t.id, 5) : Promise.resolve([]),
+      // Six, so that five remain once this ticket is left out.
+      seesSide ? cache.openTicketsOf(t.requester_id, 6) : Promise.resolve([]),
       seesSide && directory?.enabled && login ? directory.get(login).then((o) => o.person, () => null) : Promise.resolve(null as DirectoryPerson | null),
     ]);
     const q = req.query;
@@ -253,7 +254,7 @@ export function ticketRoutes(deps: { database: Database; policy: Policy; cache?:
       nav,
       position,
       positionFields: position ? { from: position.from, pos: positionText(position.anchor) } : null,
-      side: seesSide ? { others, person, directoryOn: Boolean(directory?.enabled) } : null,
+      side: seesSide ? { others: open.filter((o) => o.id !== t.id).slice(0, 5), person, directoryOn: Boolean(directory?.enabled) } : null,
       flash,
       limits: LIMITS,
     });

@@ -87,8 +87,8 @@ async function recordEverything(dialect: 'mssql' | 'sqlite') {
     await tickets.neighbourTickets(db, d, { status: 'all', requesterId: 4, words: ['vpn'], sort }, { id: 9, updatedAt: '2026-03-01T09:00:00.000Z', priority: 3 });
   }
   cover('neighbourTickets');
-  await tickets.otherOpenTickets(db, d, 1, 2, 5);
-  cover('otherOpenTickets');
+  await tickets.openTicketsOf(db, d, 1, 6);
+  cover('openTicketsOf');
   await tickets.hasOthersReply(db, d, 1, 2);
   cover('hasOthersReply');
   await savedViews.listViewsFor(db, 1);
