@@ -59,6 +59,7 @@ function copyInto(source: Readable, fh: FileHandle, check: (chunk: Buffer) => vo
       source.off('data', onData);
       source.off('end', onEnd);
       source.off('error', settle);
+      source.off('close', onClose);
       if (err === undefined) return resolve();
       // Keep reading (and dropping) whatever else arrives so the producer is not stuck.
       source.on('error', () => undefined);
@@ -78,9 +79,15 @@ function copyInto(source: Readable, fh: FileHandle, check: (chunk: Buffer) => vo
       }, settle);
     };
     const onEnd = () => void pending.then(() => settle(), settle);
+    // Destroyed before or while being read (a client that went away): no 'end' will come.
+    const onClose = () => {
+      if (!source.readableEnded) settle(source.errored ?? new Error('the source closed before its end'));
+    };
+    if (source.destroyed) return onClose();
     source.on('data', onData);
     source.once('end', onEnd);
     source.once('error', settle);
+    source.once('close', onClose);
     source.resume();
   });
 }

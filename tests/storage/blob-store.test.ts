@@ -133,6 +133,19 @@ describe.each(stores)('%s', (_name, make) => {
     expect(s.stagingFiles()).toEqual([]);
   });
 
+  test('when the source is destroyed midway or before it is read, then the put fails and nothing is kept', async () => {
+    const source = new Readable({ read() {} });
+    source.push(randomBytes(10_000));
+    const putting = s.store.put(source);
+    setTimeout(() => source.destroy(new Error('client went away')), 20);
+    await expect(putting).rejects.toThrow('client went away');
+    const gone = new Readable({ read() {} });
+    gone.on('error', () => undefined);
+    gone.destroy(new Error('already gone'));
+    await expect(s.store.put(gone)).rejects.toThrow('already gone');
+    expect(s.stagingFiles()).toEqual([]);
+  });
+
   test('when exactly maxBytes arrive, then the put succeeds', async () => {
     const bytes = randomBytes(4096);
     expect((await s.store.put(streamOf(bytes), { maxBytes: 4096 })).size).toBe(4096);
