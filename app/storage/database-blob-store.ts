@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import type { Kysely } from 'kysely';
 import { nowIso, toDate } from '../db/values';
 import { assertSha256, BlobNotFoundError, type BlobInfo, type BlobRef, type BlobStore, type ByteRange, type StagedBlob, type StageOptions } from './blob-store';
-import { stageToFile, sweepStagingDir, type StagedFile } from './staging';
+import { stagedBlob, stageToFile, sweepStagingDir, type StagedFile } from './staging';
 
 /**
  * The tables this store reads and writes (created by a migration of the attachments
@@ -54,16 +54,8 @@ export class DatabaseBlobStore implements BlobStore {
   }
 
   async stage(source: Readable, opts: StageOptions = {}): Promise<StagedBlob> {
-    const staged = await stageToFile(this.opts.stagingDir, source, opts);
-    let placed: Promise<BlobRef> | undefined;
-    return {
-      sha256: staged.sha256,
-      size: staged.size,
-      commit: () => (placed ??= this.place(staged).finally(() => rm(staged.path, { force: true }))),
-      discard: async () => {
-        if (!placed) await rm(staged.path, { force: true });
-      },
-    };
+    // The staged file is only the way in: once its chunks are in the database it goes.
+    return stagedBlob(await stageToFile(this.opts.stagingDir, source, opts), (staged) => this.place(staged).finally(() => rm(staged.path, { force: true })));
   }
 
   async put(source: Readable, opts: StageOptions = {}): Promise<BlobRef> {

@@ -3,7 +3,7 @@ import { mkdir, open, readdir, rename, rm, stat, utimes } from 'node:fs/promises
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { assertSha256, BlobNotFoundError, type BlobInfo, type BlobRef, type BlobStore, type ByteRange, type StagedBlob, type StageOptions } from './blob-store';
-import { stageToFile, sweepStagingDir, type StagedFile } from './staging';
+import { stagedBlob, stageToFile, sweepStagingDir, type StagedFile } from './staging';
 
 /** Where a store keeps staged uploads and bytes on their way out; on the same volume as the blobs, so rename is atomic. */
 const STAGING = '.staging';
@@ -41,16 +41,7 @@ export class FolderBlobStore implements BlobStore {
   }
 
   async stage(source: Readable, opts: StageOptions = {}): Promise<StagedBlob> {
-    const staged = await stageToFile(this.stagingDir, source, opts);
-    let placed: Promise<BlobRef> | undefined;
-    return {
-      sha256: staged.sha256,
-      size: staged.size,
-      commit: () => (placed ??= this.place(staged)),
-      discard: async () => {
-        if (!placed) await rm(staged.path, { force: true });
-      },
-    };
+    return stagedBlob(await stageToFile(this.stagingDir, source, opts), (staged) => this.place(staged));
   }
 
   async put(source: Readable, opts: StageOptions = {}): Promise<BlobRef> {

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { BlobHashMismatchError, BlobTooLargeError, type StageOptions } from './blob-store';
+import { BlobHashMismatchError, BlobTooLargeError, type BlobRef, type StagedBlob, type StageOptions } from './blob-store';
 
 /** Staged files end so; a sweep removes only names of this shape, never anything else in the folder. */
 export const STAGING_SUFFIX = '.part';
@@ -48,6 +48,23 @@ export async function stageToFile(dir: string, source: Readable, opts: StageOpti
   return { path: file, sha256, size };
 }
 
+/**
+ * A StagedBlob over a staged file: commit runs `place` once (later calls share its
+ * result); discard removes the file unless it has been committed. `place` owns the
+ * staged file from then on (renames or removes it).
+ */
+export function stagedBlob(staged: StagedFile, place: (staged: StagedFile) => Promise<BlobRef>): StagedBlob {
+  let placed: Promise<BlobRef> | undefined;
+  return {
+    sha256: staged.sha256,
+    size: staged.size,
+    commit: () => (placed ??= place(staged)),
+    discard: async () => {
+      if (!placed) await rm(staged.path, { force: true });
+    },
+  };
+}
+
 function copyInto(source: Readable, fh: FileHandle, check: (chunk: Buffer) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -64,7 +81,7 @@ function copyInto(source: Readable, fh: FileHandle, check: (chunk: Buffer) => vo
       // Keep reading (and dropping) whatever else arrives so the producer is not stuck.
       source.on('error', () => undefined);
       source.resume();
-      reject(err);
+      reject(err instanceof Error ? err : new Error('staging failed', { cause: err }));
     };
     const onData = (data: Buffer | string) => {
       const chunk = typeof data === 'string' ? Buffer.from(data) : data;

@@ -60,7 +60,7 @@ const stores: [string, () => Promise<Subject>][] = [
     async () => {
       const dir = mkdtempSync(path.join(os.tmpdir(), 'deskside-dbblobs-'));
       const database: Database = openDatabase(`sqlite:${path.join(dir, 'blobs.db')}`);
-      const db = database.db.withTables<BlobTables>() as unknown as Kysely<BlobTables>;
+      const db = database.db.withTables<BlobTables>();
       await createBlobTables(db);
       const stagingDir = path.join(dir, 'staging');
       return {
@@ -275,7 +275,7 @@ describe('FolderBlobStore specifics', () => {
 describe('DatabaseBlobStore SQL', () => {
   test('when it runs against SQL Server, then every statement compiles with parameters only and no LIMIT', async () => {
     const rec = compileOnly('mssql', (q) => (/^select/i.test(q.sql) ? (/"?data"?/.test(q.sql) && !/size/.test(q.sql) ? [{ data: Buffer.from('abc') }] : [{ sha256: 'a'.repeat(64), size: 3, created_at: new Date() }]) : undefined));
-    const store = new DatabaseBlobStore(rec.db.withTables<BlobTables>() as unknown as Kysely<BlobTables>, { stagingDir: mkdtempSync(path.join(os.tmpdir(), 'deskside-mssql-')) });
+    const store = new DatabaseBlobStore(rec.db.withTables<BlobTables>(), { stagingDir: mkdtempSync(path.join(os.tmpdir(), 'deskside-mssql-')) });
     const hash = 'a'.repeat(64);
     await store.stat(hash);
     await store.put(Readable.from([Buffer.from('abc')]));

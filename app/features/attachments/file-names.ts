@@ -18,7 +18,7 @@ export interface UploadName {
 }
 
 /** C0/C1 controls, line/paragraph separators, BOM, and every bidirectional embedding, override, isolate and mark. */
-const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/g;
+const INVISIBLE = /[\p{Cc}\u2028\u2029\ufeff\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/gu;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 /** Characters Windows refuses in names (":" would also open an NTFS alternate data stream). */
 const WINDOWS_FORBIDDEN = /[<>:"|?*]/g;
@@ -34,7 +34,7 @@ export function withoutLoneSurrogates(s: string): string {
 
 export function uploadName(sent: string | undefined | null): UploadName {
   const base = lastSegment(withoutLoneSurrogates(sent ?? ''));
-  const original = withoutLoneSurrogates(base.replace(/\u0000/g, '').slice(0, MAX_ORIGINAL_LENGTH));
+  const original = withoutLoneSurrogates(base.replaceAll('\u0000', '').slice(0, MAX_ORIGINAL_LENGTH));
   return { original, safe: safeFileName(base) };
 }
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { FALLBACK_NAME, MAX_NAME_BYTES, safeFileName, uploadName } from '../../../../app/features/attachments/file-names';
 
-const BIDI_OR_CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/;
+const BIDI_OR_CONTROL = /[\p{Cc}\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/u;
 const RESERVED_STEM = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)$/i;
 /** Survives a UTF-8 round trip: no half surrogate pairs. */
 const wellFormed = (s: string) => Buffer.from(s, 'utf8').toString('utf8') === s;
