@@ -11,7 +11,9 @@ import { categoryAdminRoutes } from './features/categories/categories.routes';
 import { adminDirectoryRoutes } from './features/admin/directory.routes';
 import { actAsRoutes } from './features/dev/act-as.routes';
 import { healthRoutes } from './features/health/health.routes';
+import { helpRoutes } from './features/help/help.routes';
 import { homeRoutes } from './features/home/home.routes';
+import { knownIssueRoutes } from './features/known-issues/known-issues.routes';
 import { meRoutes } from './features/me/me.routes';
 import { passwordSignInRoutes } from './features/sign-in/password.routes';
 import { signInRoutes } from './features/sign-in/sign-in.routes';
@@ -97,10 +99,11 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
   app.use('/public', express.static(path.join(APP_ROOT, 'public'), { maxAge: config.nodeEnv === 'production' ? '1d' : 0, index: false, fallthrough: true }));
-  app.use(healthRoutes({ config, database: deps.database, directory: deps.directory, startedAt: deps.startedAt ?? new Date() }));
 
   app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 200 }));
   app.use(identify(deps));
+  // After identify, so admins get the details; an anonymous probe costs no database read.
+  app.use(healthRoutes({ config, database: deps.database, directory: deps.directory, policy, logger, startedAt: deps.startedAt ?? new Date() }));
   const forms = csrf({ key: deps.keys.csrf, config, logger });
   app.use(forms.locals);
   // View locals before the token check, so a refused post gets a page in the site's look.
@@ -110,8 +113,10 @@ export function createApp(deps: AppDeps): Express {
   app.use(refuseRejectedCredentials);
   // One per process, shared by the pages that count tickets.
   const ticketCache = deps.ticketCache ?? new TicketReadCache(deps.database);
-  app.use(homeRoutes({ database: deps.database, cache: ticketCache }));
-  app.use(ticketRoutes({ database: deps.database, policy, cache: ticketCache }));
+  app.use(homeRoutes({ database: deps.database, policy, cache: ticketCache }));
+  app.use(helpRoutes());
+  app.use(knownIssueRoutes({ config, database: deps.database, policy }));
+  app.use(ticketRoutes({ config, database: deps.database, policy, cache: ticketCache }));
   app.use(signInRoutes({ config, database: deps.database, logger }));
   if (config.passwordSignin) app.use(passwordSignInRoutes({ ...deps, limits: config.passwordSignin }));
   app.use(meRoutes());

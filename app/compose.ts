@@ -194,14 +194,18 @@ export async function start(env: Env = process.env): Promise<Running> {
     app,
   );
 
+  // The demo identity lets anyone act as anyone: unless DESKSIDE_HOST says otherwise it
+  // answers this computer only, never the network.
+  const host = config.host ?? (config.identity === 'dev' ? '127.0.0.1' : undefined);
   freeSocketPath(config.port);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    if (typeof config.port === 'number') server.listen(config.port, config.host, resolve);
+    if (typeof config.port === 'number') server.listen(config.port, host, resolve);
     else server.listen(config.port, resolve);
   });
-  const where = typeof config.port === 'number' ? `http://${config.host ?? 'localhost'}:${(server.address() as { port: number }).port}` : config.port;
-  logger.info({ listen: where, identity: config.identity, database: database.describe, nodeEnv: config.nodeEnv, iisnode: config.underIisnode }, `Deskside is listening on ${where}`);
+  const where = typeof config.port === 'number' ? `http://${host ?? 'localhost'}:${(server.address() as { port: number }).port}` : config.port;
+  const what = config.identity === 'dev' ? 'The Deskside demo (anyone can act as anyone: for demos and development only)' : 'Deskside';
+  logger.info({ listen: where, identity: config.identity, database: database.describe, nodeEnv: config.nodeEnv, iisnode: config.underIisnode }, `${what} is listening on ${where}`);
 
   // Expired sign-ins are ignored by every query; clearing them keeps the table small.
   const sweep = () =>

@@ -17,7 +17,7 @@ export interface TicketFacts {
 }
 
 export type Action =
-  | 'tickets.list' // see a ticket list at all
+  | 'tickets.list' // see a ticket list at all (signed-in people only)
   | 'tickets.list-all' // see everyone's tickets, not just one's own
   | 'ticket.view'
   | 'ticket.view-internal' // internal notes
@@ -28,7 +28,11 @@ export type Action =
   | 'ticket.edit' // status, priority, category, assignee
   | 'ticket.close' // requester closing their own ticket
   | 'ticket.reopen'
+  | 'known-issues.view' // the known issues the desk publishes, and their public updates
+  | 'known-issues.manage' // publish, update, resolve known issues; link tickets to them
+  | 'known-issues.see-tickets' // which tickets are linked to a known issue
   | 'me.view'
+  | 'health.detail' // /healthz with process, identity and error details
   | 'admin.view';
 
 const TICKET_ACTIONS: ReadonlySet<Action> = new Set<Action>([
@@ -49,6 +53,11 @@ export interface Policy {
 /**
  * The one policy. Routes enforce it and views ask it, so a control is never shown that
  * the route would refuse, and never refused after being shown.
+ *
+ * Tickets are private to their requester and the agents: a guest never sees one, in any
+ * form, whatever DESKSIDE_ANONYMOUS says. What everybody may read is what the desk
+ * publishes: with `browse`, guests see the known issues and their public updates (and
+ * the home and help pages, which need no permission); with `none`, only those two pages.
  */
 export function createPolicy(opts: { anonymous: AnonymousMode }): Policy {
   const browse = opts.anonymous === 'browse';
@@ -62,10 +71,7 @@ export function createPolicy(opts: { anonymous: AnonymousMode }): Policy {
       switch (action) {
         case 'me.view':
           return true;
-        case 'tickets.list':
-        case 'tickets.list-all':
-          return browse;
-        case 'ticket.view':
+        case 'known-issues.view':
           return browse;
         default:
           return false;
@@ -76,8 +82,11 @@ export function createPolicy(opts: { anonymous: AnonymousMode }): Policy {
       case 'me.view':
       case 'tickets.list':
       case 'ticket.create':
+      case 'known-issues.view':
         return true;
       case 'tickets.list-all':
+      case 'known-issues.manage':
+      case 'known-issues.see-tickets':
         return agent;
       case 'ticket.view':
       case 'ticket.view-contact':
@@ -92,6 +101,7 @@ export function createPolicy(opts: { anonymous: AnonymousMode }): Policy {
       case 'ticket.reopen':
         return (agent || owns(viewer, t)) && (t.status === 'resolved' || t.status === 'closed');
       case 'admin.view':
+      case 'health.detail':
         return viewer.roles.has('admin');
     }
   }

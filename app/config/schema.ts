@@ -42,6 +42,8 @@ export interface Config {
   logLevel: string;
   sessionHours: number;
   trustedOrigins: string[];
+  /** DESKSIDE_COOKIE_SECURE: every cookie Secure, whatever the request says. */
+  cookieSecure: boolean;
   /** DESKSIDE_SETTINGS_FILE as given, if it was (compose.ts reads the file before parsing). */
   settingsFile: string | undefined;
   /** Active Directory over LDAP; null when DESKSIDE_LDAP_URL is not set (directory off). */
@@ -178,6 +180,7 @@ export function parseConfig(env: Env, platform: NodeJS.Platform = process.platfo
     logLevel: logging.DESKSIDE_LOG_LEVEL,
     sessionHours: g.DESKSIDE_SESSION_HOURS,
     trustedOrigins: g.DESKSIDE_TRUSTED_ORIGINS.map((o) => o.replace(/\/$/, '')),
+    cookieSecure: g.DESKSIDE_COOKIE_SECURE,
     settingsFile: g.DESKSIDE_SETTINGS_FILE,
     ldap,
     kerberos,

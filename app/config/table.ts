@@ -45,8 +45,8 @@ export const GENERAL_KEYS = {
   },
   DESKSIDE_HOST: {
     type: 'string',
-    docDefault: 'all interfaces',
-    doc: 'Address to bind when `PORT` is a number, e.g. `127.0.0.1` behind a reverse proxy.',
+    docDefault: 'all interfaces; `127.0.0.1` with the `dev` identity',
+    doc: 'Address to bind when `PORT` is a number, e.g. `127.0.0.1` behind a reverse proxy. The demo (`dev` identity) answers this computer only unless this says otherwise (e.g. `0.0.0.0` to show it to a colleague).',
     check: (v) => (isIP(v) || v === 'localhost' ? undefined : 'is not an IP address'),
   },
   DESKSIDE_SETTINGS_FILE: {
@@ -99,7 +99,7 @@ export const GENERAL_KEYS = {
     type: 'enum',
     values: ['browse', 'none'] as const,
     default: 'browse',
-    doc: '`browse`: guests may read the ticket list and public conversations (never internal notes or contact details). `none`: guests see the home and sign-in pages only.',
+    doc: 'What people who are not signed in may see. `browse`: the home page, the known issues and their public updates, the help page and sign-in. `none`: the home page with sign-in, and the help page. Either way a guest never sees any ticket: tickets belong to their requester and the agents, and a guest asking for one is asked to sign in.',
   },
   DESKSIDE_DATABASE: {
     type: 'string',
@@ -162,6 +162,11 @@ export const GENERAL_KEYS = {
     max: 720,
     unit: 'hours',
     doc: 'How long a sign-in lasts before the browser is asked again.',
+  },
+  DESKSIDE_COOKIE_SECURE: {
+    type: 'boolean',
+    default: false,
+    doc: 'Mark every cookie `Secure` (sent over HTTPS only), whatever the request looks like. Without it cookies are `Secure` when the request reached Deskside over HTTPS: directly, through IIS (its `HTTPS` variable), or from a trusted proxy that says `X-Forwarded-Proto: https`. Set it when the site is HTTPS-only.',
   },
   DESKSIDE_TRUSTED_ORIGINS: {
     type: 'list',

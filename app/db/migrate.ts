@@ -3,6 +3,7 @@ import { compileOnly, inlineParameters } from './compile-only';
 import type { DialectName } from './dialect';
 import * as m001 from './migrations/001_initial';
 import * as m002 from './migrations/002_sign_in_attempts';
+import * as m003 from './migrations/003_known_issues';
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: DialectName): Promise<void> };
 
@@ -15,6 +16,7 @@ type DialectMigration = { up(db: Kysely<unknown>, dialect: DialectName): Promise
 const MIGRATIONS: Record<string, DialectMigration> = {
   '001_initial': m001,
   '002_sign_in_attempts': m002,
+  '003_known_issues': m003,
 };
 
 export const MIGRATION_TABLE = 'deskside_migrations';

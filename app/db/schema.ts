@@ -76,6 +76,44 @@ export interface SignInAttemptsTable {
   attempted_at: Timestamp;
 }
 
+export type KnownIssueStatus = 'investigating' | 'identified' | 'monitoring' | 'resolved';
+
+export interface KnownIssuesTable {
+  id: Generated<number>;
+  title: string;
+  summary: string;
+  status: KnownIssueStatus;
+  /** 1 until resolved. */
+  active: number;
+  category_id: number | null;
+  created_by: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  resolved_at: Timestamp | null;
+  version: number;
+}
+
+export interface KnownIssueEventsTable {
+  id: Generated<number>;
+  known_issue_id: number;
+  actor_id: number | null;
+  /** published, status, edited, update (public); ticket-linked (agents only). */
+  kind: string;
+  body: string | null;
+  from_value: string | null;
+  to_value: string | null;
+  /** 1 when guests and requesters may read it. */
+  public: number;
+  created_at: Timestamp;
+}
+
+export interface KnownIssueTicketsTable {
+  known_issue_id: number;
+  ticket_id: number;
+  linked_by: number | null;
+  linked_at: Timestamp;
+}
+
 export interface DB {
   people: PeopleTable;
   sign_in_attempts: SignInAttemptsTable;
@@ -83,4 +121,7 @@ export interface DB {
   categories: CategoriesTable;
   tickets: TicketsTable;
   ticket_events: TicketEventsTable;
+  known_issues: KnownIssuesTable;
+  known_issue_events: KnownIssueEventsTable;
+  known_issue_tickets: KnownIssueTicketsTable;
 }

@@ -33,6 +33,8 @@ export function viewLocals(deps: { policy: Policy; config: Config; demoPeople?: 
   const { policy, config } = deps;
   return function locals(req: Request, res: Response, next: NextFunction): void {
     const viewer = viewerOf(res);
+    // A signed-in person's pages are theirs alone: no shared cache or back-button copy keeps them.
+    if (!viewer.anonymous) res.setHeader('Cache-Control', 'no-store');
     const locale = localeFrom(req.headers['accept-language']);
     const now = new Date();
     res.locals.can = (action: Action, ticket?: TicketFacts) => policy.can(viewer, action, ticket);

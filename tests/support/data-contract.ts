@@ -24,6 +24,8 @@ import {
 } from '../../app/features/tickets/tickets.queries';
 import { deleteExpiredSessions, deleteSession, findLiveSession, insertSession } from '../../app/session/sessions.queries';
 import { searchWords } from '../../app/db/portable';
+import { knownIssuesOfTicket, listKnownIssueEvents, listKnownIssues } from '../../app/features/known-issues/known-issues.queries';
+import { changeKnownIssue, linkTicket, meToo, postKnownIssueUpdate, publishKnownIssue } from '../../app/features/known-issues/known-issues.service';
 import type { TicketStatus } from '../../app/access/policy';
 import { isActive } from '../../app/features/tickets/ticket-values';
 
@@ -241,6 +243,36 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
       expect(await deleteExpiredSessions(database.db, new Date().toISOString())).toBe(1);
       await deleteSession(database.db, 'a'.repeat(64));
       expect(await findLiveSession(database.db, 'a'.repeat(64), new Date().toISOString())).toBeUndefined();
+    });
+
+    test('when a known issue is published, linked, updated and resolved, then every linked ticket hears of it and resolves with one event each', async () => {
+      const values = { title: 'E-mail is down in Building B', summary: 'Outlook cannot connect.', status: 'investigating' as const, categoryId: f.hardware };
+      const k = await publishKnownIssue(database, f.agent, values);
+      const a = await ticket({ title: 'Outlook offline', category: f.hardware, requester: f.requester, minute: 30 });
+      const b = await ticket({ title: 'No mail', category: f.hardware, requester: f.other, status: 'closed', minute: 31 });
+      expect(await linkTicket(database, f.agent, k, { ticket: String(a) })).toEqual({ kind: 'linked' });
+      expect(await linkTicket(database, f.agent, k, { ticket: String(b) })).toEqual({ kind: 'linked' });
+      expect(await linkTicket(database, f.agent, k, { ticket: String(a) })).toEqual({ kind: 'already' });
+      const mine = await meToo(database, f.other, k);
+      expect(mine.kind).toBe('created');
+      expect(await meToo(database, f.other, k)).toEqual({ kind: 'existing', ticketId: (mine as { ticketId: number }).ticketId });
+      expect(await postKnownIssueUpdate(database, f.agent, k, { body: 'Engineers are replacing the switch.' })).toEqual({ kind: 'ok', copiedTo: 3 });
+      const updates = (await listEvents(database.db, a, { includeInternal: false })).filter((e) => e.kind === 'issue-update');
+      expect(updates.map((e) => e.body)).toEqual(['Engineers are replacing the switch.']);
+      expect((await knownIssuesOfTicket(database.db, a)).map((x) => x.title)).toEqual(['E-mail is down in Building B']);
+      const stale = await changeKnownIssue(database, f.agent, k, { version: 99, values, resolveTickets: true });
+      expect(stale.kind).toBe('conflict');
+      const resolved = await changeKnownIssue(database, f.agent, k, { version: 1, values: { ...values, status: 'resolved' }, resolveTickets: true });
+      // The closed ticket stays closed; the two open ones resolve.
+      expect(resolved).toEqual({ kind: 'ok', resolvedTickets: 2 });
+      expect((await getTicket(database.db, a))!.status).toBe('resolved');
+      expect((await getTicket(database.db, b))!.status).toBe('closed');
+      const statusEvents = (await listEvents(database.db, a, { includeInternal: true })).filter((e) => e.kind === 'status');
+      expect(statusEvents.map((e) => [e.from_value, e.to_value])).toEqual([['new', 'resolved']]);
+      expect((await listKnownIssues(database.db, database.dialect, { activeOnly: true, limit: 10 })).map((x) => x.id)).not.toContain(k);
+      const history = await listKnownIssueEvents(database.db, k, { includePrivate: false });
+      expect(history.map((e) => e.kind)).toEqual(['published', 'update', 'status']);
+      expect((await listKnownIssueEvents(database.db, k, { includePrivate: true })).filter((e) => e.kind === 'ticket-linked')).toHaveLength(3);
     });
 
     test('when the seeder adds hundreds of tickets with their own ids, then the batches fit the parameter limit and every row lands', async () => {

@@ -16,6 +16,10 @@ export async function fingerprint(database: Database): Promise<string> {
       (select count(*) from people) as people,
       (select coalesce(sum(is_agent), 0) from people) as agents,
       (select count(*) from categories) as categories,
+      (select count(*) from known_issues) as known_issues,
+      (select coalesce(sum(version), 0) from known_issues) as known_issue_versions,
+      (select count(*) from known_issue_events) as known_issue_events,
+      (select count(*) from known_issue_tickets) as known_issue_links,
       (select group_concat(name || ':' || coalesce(description, '') || ':' || sort_order || ':' || active, '|') from categories) as category_text`.execute(db);
   return JSON.stringify(r.rows[0]);
 }

@@ -51,7 +51,8 @@ export function parseListParams(query: Record<string, unknown>, defaults: { stat
   const q = single(query, 'q');
   if (q.length > LIMITS.query) throw new FilterError(`search words must be ${LIMITS.query} characters or fewer`);
   const sort = single(query, 'sort') || 'updated';
-  if (!(sort in SORTS)) throw new FilterError(`sort must be one of ${Object.keys(SORTS).join(', ')}`);
+  // Own keys only: `constructor` and `__proto__` are "in" every object.
+  if (!Object.hasOwn(SORTS, sort)) throw new FilterError(`sort must be one of ${Object.keys(SORTS).join(', ')}`);
   const pageRaw = single(query, 'page') || '1';
   if (!/^\d{1,7}$/.test(pageRaw) || Number(pageRaw) < 1 || Number(pageRaw) > LIMITS.maxPage) {
     throw new FilterError(`page must be a whole number from 1 to ${LIMITS.maxPage.toLocaleString('en-GB')}`);

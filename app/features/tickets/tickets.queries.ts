@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { TicketStatus } from '../../access/policy';
 import type { DialectName } from '../../db/dialect';
-import { insertReturningId, paged, ticketTextMatch } from '../../db/portable';
+import { insertReturningId, MAX_PARAMETERS, paged, ticketTextMatch } from '../../db/portable';
 import type { DB } from '../../db/schema';
 import { isActive } from './ticket-values';
 
@@ -204,7 +204,8 @@ export async function insertTicket(trx: Transaction<DB> | Q, dialect: DialectNam
 export interface NewEvent {
   ticketId: number;
   actorId: number | null;
-  kind: 'created' | 'comment' | 'note' | 'status' | 'priority' | 'category' | 'assignee';
+  /** `issue-linked`: linked to a known issue (to = its id); `issue-update`: a known issue's public update (body). */
+  kind: 'created' | 'comment' | 'note' | 'status' | 'priority' | 'category' | 'assignee' | 'issue-linked' | 'issue-update';
   body?: string | null;
   from?: string | null;
   to?: string | null;
@@ -212,23 +213,26 @@ export interface NewEvent {
   at: string;
 }
 
+/** Insert events in as few statements as SQL Server's parameter limit allows (a known issue's update may reach thousands of tickets). */
 export async function insertEvents(trx: Transaction<DB> | Q, events: NewEvent[]): Promise<void> {
-  if (events.length === 0) return;
-  await trx
-    .insertInto('ticket_events')
-    .values(
-      events.map((e) => ({
-        ticket_id: e.ticketId,
-        actor_id: e.actorId,
-        kind: e.kind,
-        body: e.body ?? null,
-        from_value: e.from ?? null,
-        to_value: e.to ?? null,
-        ticket_version: e.ticketVersion,
-        created_at: e.at,
-      })),
-    )
-    .execute();
+  const perStatement = Math.floor(MAX_PARAMETERS / 8);
+  for (let i = 0; i < events.length; i += perStatement) {
+    await trx
+      .insertInto('ticket_events')
+      .values(
+        events.slice(i, i + perStatement).map((e) => ({
+          ticket_id: e.ticketId,
+          actor_id: e.actorId,
+          kind: e.kind,
+          body: e.body ?? null,
+          from_value: e.from ?? null,
+          to_value: e.to ?? null,
+          ticket_version: e.ticketVersion,
+          created_at: e.at,
+        })),
+      )
+      .execute();
+  }
 }
 
 export interface TicketFieldChanges {

@@ -1,17 +1,21 @@
 import { Router, type Request, type Response } from 'express';
 import type { Policy, TicketFacts } from '../../access/policy';
+import type { Config } from '../../config/schema';
 import type { Database } from '../../db/database';
+import { setFlash, takeFlash } from '../../web/flash';
 import { formOf } from '../../web/form';
 import { assertCan } from '../../web/guards';
 import { badRequest, notFound, SignInRequired } from '../../web/http-error';
 import { isAgent, viewerOf, type RequestViewer } from '../../web/viewer';
 import { listPeopleByIds } from '../../people/people.queries';
 import { listCategories } from '../categories/categories.queries';
+import { knownIssuesOfTicket } from '../known-issues/known-issues.queries';
+import { activeKnownIssues, KNOWN_ISSUE_STATUS_LABELS } from '../known-issues/known-issues.service';
 import { LIMITS, PRIORITIES, priorityName, STATUS_HINTS, STATUS_LABELS, STATUSES } from './ticket-values';
 import { listUrl, SORTS, type ListParams } from './tickets.filters';
 import { TicketReadCache } from './tickets.cache';
 import { getTicket, listEvents, type EventRow, type TicketRow } from './tickets.queries';
-import { addComment, createTicket, editTicket, listTicketsFor, parseEdit, setOwnStatus, validateNewTicket, type FieldErrors } from './tickets.service';
+import { addComment, createTicket, editTicket, listTicketsFor, parseEdit, setOwnStatus, validateNewTicket, type FieldErrors, type NewTicketForm } from './tickets.service';
 
 /**
  * GET  /tickets                 the list (agents: the queue; requesters: their own)
@@ -21,15 +25,28 @@ import { addComment, createTicket, editTicket, listTicketsFor, parseEdit, setOwn
  * POST /tickets/:id             agents: change fields (409 on a stale version); requesters: close/reopen
  * POST /tickets/:id/comments    reply, or (agents) internal note
  */
-export function ticketRoutes(deps: { database: Database; policy: Policy; cache?: TicketReadCache }): Router {
-  const { database, policy } = deps;
+/** What the ticket page says after a post redirected to it (web/flash.ts). */
+const FLASH_MESSAGES: Record<string, string | undefined> = Object.assign(Object.create(null) as Record<string, string>, {
+  created: 'Your ticket has been raised. You will see replies here.',
+  saved: 'Changes saved.',
+  commented: 'Added to the conversation.',
+  'me-too': 'Your ticket has been raised and linked to the known issue. Updates about it will appear here.',
+});
+
+export function ticketRoutes(deps: { config: Config; database: Database; policy: Policy; cache?: TicketReadCache }): Router {
+  const { config, database, policy } = deps;
   const cache = deps.cache ?? new TicketReadCache(database);
   const db = database.db;
   const router = Router();
 
   const facts = (t: TicketRow): TicketFacts => ({ requesterId: t.requester_id, status: t.status });
 
-  async function loadTicket(req: Request): Promise<TicketRow> {
+  /**
+   * The ticket the URL names. Guests are sent to sign in before anything is read, so the
+   * answer never tells them whether a ticket exists, let alone what it says.
+   */
+  async function loadTicket(req: Request, res: Response): Promise<TicketRow> {
+    assertCan(policy, req, res, 'tickets.list');
     const raw = String(req.params.id);
     if (!/^\d{1,9}$/.test(raw)) throw notFound('There is no ticket with that number.');
     const t = await getTicket(db, Number(raw));
@@ -68,16 +85,24 @@ export function ticketRoutes(deps: { database: Database; policy: Policy; cache?:
     });
   });
 
-  router.get('/tickets/new', async (req, res) => {
-    assertCan(policy, req, res, 'ticket.create');
-    res.render('tickets/new', {
-      title: 'New ticket',
-      form: { title: '', description: '', category: '', priority: 'normal' },
-      errors: {},
-      categories: await listCategories(db, { activeOnly: true }),
+  /** The new-ticket form, with the active known issues above it: one of them may be the person's problem. */
+  async function renderNew(res: Response, status: number, form: NewTicketForm, errors: FieldErrors): Promise<void> {
+    const [categories, knownIssues] = await Promise.all([listCategories(db, { activeOnly: true }), activeKnownIssues(database)]);
+    res.status(status).render('tickets/new', {
+      title: status >= 400 ? 'Error: New ticket' : 'New ticket',
+      form,
+      errors,
+      categories,
       priorities: PRIORITIES,
       limits: LIMITS,
+      knownIssues,
+      knownIssueStatusLabels: KNOWN_ISSUE_STATUS_LABELS,
     });
+  }
+
+  router.get('/tickets/new', async (req, res) => {
+    assertCan(policy, req, res, 'ticket.create');
+    await renderNew(res, 200, { title: '', description: '', category: '', priority: 'normal' }, {});
   });
 
   router.post('/tickets', async (req, res) => {
@@ -85,18 +110,12 @@ export function ticketRoutes(deps: { database: Database; policy: Policy; cache?:
     const v = viewerOf(res);
     const { form, errors, values } = await validateNewTicket(database, formOf(req));
     if (!values) {
-      res.status(400).render('tickets/new', {
-        title: 'Error: New ticket',
-        form,
-        errors,
-        categories: await listCategories(db, { activeOnly: true }),
-        priorities: PRIORITIES,
-        limits: LIMITS,
-      });
+      await renderNew(res, 400, form, errors);
       return;
     }
     const id = await createTicket(database, v.personId!, values);
-    res.redirect(303, `/tickets/${id}?created=1`);
+    setFlash(req, res, config, 'created', `/tickets/${id}`);
+    res.redirect(303, `/tickets/${id}`);
   });
 
   async function renderTicket(req: Request, res: Response, t: TicketRow, extra: { status?: number; editErrors?: FieldErrors; commentErrors?: FieldErrors; commentBody?: string; internalChecked?: boolean } = {}) {
@@ -105,8 +124,8 @@ export function ticketRoutes(deps: { database: Database; policy: Policy; cache?:
     const includeInternal = policy.can(v, 'ticket.view-internal', f);
     const events = await listEvents(db, t.id, { includeInternal });
     const canEdit = policy.can(v, 'ticket.edit', f);
-    const [categories, agents, names] = await Promise.all([cache.categories(), canEdit ? cache.agents() : Promise.resolve([]), eventNames(events)]);
-    const flash = req.query.created === '1' ? 'Your ticket has been raised. You will see replies here.' : req.query.saved === '1' ? 'Changes saved.' : req.query.commented === '1' ? 'Added to the conversation.' : undefined;
+    const [categories, agents, names, knownIssues] = await Promise.all([cache.categories(), canEdit ? cache.agents() : Promise.resolve([]), eventNames(events), knownIssuesOfTicket(db, t.id)]);
+    const flash = FLASH_MESSAGES[takeFlash(req, res, config, `/tickets/${t.id}`) ?? ''];
     res.status(extra.status ?? 200).render('tickets/show', {
       title: `${extra.status && extra.status >= 400 ? 'Error: ' : ''}#${t.id} ${t.title}`,
       t,
@@ -127,6 +146,8 @@ export function ticketRoutes(deps: { database: Database; policy: Policy; cache?:
       internalChecked: extra.internalChecked ?? false,
       flash,
       limits: LIMITS,
+      knownIssues,
+      knownIssueStatusLabels: KNOWN_ISSUE_STATUS_LABELS,
     });
   }
 
@@ -147,13 +168,13 @@ export function ticketRoutes(deps: { database: Database; policy: Policy; cache?:
   }
 
   router.get('/tickets/:id', async (req, res) => {
-    const t = await loadTicket(req);
+    const t = await loadTicket(req, res);
     assertCan(policy, req, res, 'ticket.view', facts(t), 'This ticket belongs to someone else. You can see your own tickets under “My tickets”.');
     await renderTicket(req, res, t);
   });
 
   router.post('/tickets/:id', async (req, res) => {
-    const t = await loadTicket(req);
+    const t = await loadTicket(req, res);
     const v = viewerOf(res);
     const body = formOf(req);
     assertCan(policy, req, res, 'ticket.view', facts(t), 'This ticket belongs to someone else.');
@@ -161,7 +182,8 @@ export function ticketRoutes(deps: { database: Database; policy: Policy; cache?:
     if (body.action === 'close' || body.action === 'reopen') {
       assertCan(policy, req, res, body.action === 'close' ? 'ticket.close' : 'ticket.reopen', facts(t));
       await setOwnStatus(database, actor, t.id, body.action);
-      return res.redirect(303, `/tickets/${t.id}?saved=1`);
+      setFlash(req, res, config, 'saved', `/tickets/${t.id}`);
+      return res.redirect(303, `/tickets/${t.id}`);
     }
     assertCan(policy, req, res, 'ticket.edit', facts(t), 'Only helpdesk agents can change a ticket’s status, priority, category or assignee.');
     const parsed = await parseEdit(database, body, t.assignee_id);
@@ -188,18 +210,20 @@ export function ticketRoutes(deps: { database: Database; policy: Policy; cache?:
         statusLabels: STATUS_LABELS,
       });
     }
-    res.redirect(303, `/tickets/${t.id}?saved=1`);
+    setFlash(req, res, config, 'saved', `/tickets/${t.id}`);
+    res.redirect(303, `/tickets/${t.id}`);
   });
 
   router.post('/tickets/:id/comments', async (req, res) => {
-    const t = await loadTicket(req);
+    const t = await loadTicket(req, res);
     const v: RequestViewer = viewerOf(res);
     const body = formOf(req);
     const internal = body.internal === 'on' || body.internal === 'true';
     assertCan(policy, req, res, internal ? 'ticket.note' : 'ticket.comment', facts(t), 'You can only reply to your own tickets.');
     const result = await addComment(database, { personId: v.personId!, isAgent: isAgent(v) }, t.id, { body: body.body, internal: body.internal });
     if (result.kind === 'invalid') return renderTicket(req, res, t, { status: 400, commentErrors: result.errors, commentBody: result.body, internalChecked: internal });
-    res.redirect(303, `/tickets/${t.id}?commented=1#latest`);
+    setFlash(req, res, config, 'commented', `/tickets/${t.id}`);
+    res.redirect(303, `/tickets/${t.id}#latest`);
   });
 
   return router;

@@ -1,5 +1,8 @@
 import type { TicketStatus } from '../../access/policy';
+import type { Transaction } from 'kysely';
 import type { Database } from '../../db/database';
+import type { DialectName } from '../../db/dialect';
+import type { DB } from '../../db/schema';
 import { nowIso, toDate } from '../../db/values';
 import { parseLogin } from '../../login';
 import { findPersonByKey, listAgents, type AgentRow } from '../../people/people.queries';
@@ -81,7 +84,8 @@ export async function listTicketsFor(database: Database, cache: TicketReadCache,
     const login = parseLogin(value);
     if (!login) return { kind: 'invalid', message: `The ${what} filter must be "me"${what === 'assignee' ? ', "none"' : ''} or a login such as CORP\\alice.` };
     const person = await findPersonByKey(database.db, login.key);
-    if (!person) notices.push(`Nobody with the login ${login.login} has used Deskside yet.`);
+    // Only agents learn whether a login exists; anyone else just finds no tickets.
+    if (!person && v.agent) notices.push(`Nobody with the login ${login.login} has used Deskside yet.`);
     return person ? person.id : -1;
   };
   let assigneeId: number | null | undefined;
@@ -160,22 +164,24 @@ export async function validateNewTicket(database: Database, body: Record<string,
 
 /** Create the ticket and its "created" event in one transaction; returns the new id. */
 export async function createTicket(database: Database, requesterId: number, v: NewTicketValues): Promise<number> {
-  return database.write(async (trx) => {
-    const at = nowIso();
-    const id = await insertTicket(trx, database.dialect, {
-      title: v.title,
-      description: v.description,
-      status: 'new',
-      active: 1,
-      priority: priorityCode(v.priority),
-      categoryId: v.categoryId,
-      requesterId,
-      assigneeId: null,
-      at,
-    });
-    await insertEvents(trx, [{ ticketId: id, actorId: requesterId, kind: 'created', ticketVersion: 1, at }]);
-    return id;
+  return database.write((trx) => insertNewTicket(trx, database.dialect, requesterId, v, nowIso()));
+}
+
+/** A new ticket and its "created" event, inside the caller's transaction (which may do more, e.g. link it). */
+export async function insertNewTicket(trx: Transaction<DB>, dialect: DialectName, requesterId: number, v: NewTicketValues, at: string): Promise<number> {
+  const id = await insertTicket(trx, dialect, {
+    title: v.title,
+    description: v.description,
+    status: 'new',
+    active: 1,
+    priority: priorityCode(v.priority),
+    categoryId: v.categoryId,
+    requesterId,
+    assigneeId: null,
+    at,
   });
+  await insertEvents(trx, [{ ticketId: id, actorId: requesterId, kind: 'created', ticketVersion: 1, at }]);
+  return id;
 }
 
 export type CommentResult = { kind: 'ok' } | { kind: 'invalid'; errors: FieldErrors; body: string };

@@ -6,7 +6,7 @@
  */
 import { parseDatabaseUrl, type MssqlTarget } from '../../../app/db/connection-string';
 import { openDatabase, openTarget } from '../../../app/db/database';
-import { migrateToLatest, MigrationError } from '../../../app/db/migrate';
+import { migrateToLatest, migrationNames, MigrationError } from '../../../app/db/migrate';
 import type { MssqlModule } from '../../../app/db/mssql-driver';
 import { isDeadlockVictim, retryDeadlocks, sqlServerErrorNumber } from '../../../app/db/retry';
 
@@ -151,7 +151,7 @@ describe('the SQL Server driver', () => {
   test('when migrating, then an exclusive application lock is held in its own transaction around the whole Migrator run', async () => {
     const { mod, log } = fakeMssql((text) => (/sp_getapplock/.test(text) ? { recordset: [{ status: 1 }], rowsAffected: [] } : { recordset: [], rowsAffected: [0] }));
     const database = openTarget(target, { mssqlModule: mod });
-    expect(await migrateToLatest(database.db, 'mssql', { lockTimeoutMs: 5000 })).toEqual(['001_initial', '002_sign_in_attempts']);
+    expect(await migrateToLatest(database.db, 'mssql', { lockTimeoutMs: 5000 })).toEqual(migrationNames());
     const lock = log.findIndex((l) => /^tx1: declare @status int;\nexec @status = sp_getapplock @Resource = 'deskside_migrations', @LockMode = 'Exclusive', @LockOwner = 'Transaction', @LockTimeout = 5000;\nselect @status as status$/.test(l));
     expect(lock).toBe(2);
     const createPeople = log.findIndex((l) => /^tx2: create table "people"/.test(l));
