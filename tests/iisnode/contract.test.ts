@@ -4,9 +4,10 @@ import path from 'node:path';
 import { rawRequest, spawnServer, waitForExit, waitForListening, waitForOutput, type RunningServer } from '../support/server-process';
 
 /**
- * The iisnode contract: the built entry point started exactly as iisnode starts it
- * (IISNODE_VERSION set, PORT a pipe path, production mode), spoken to over that pipe
- * with the X-iisnode-* headers iisnode appends after the client's own.
+ * The iisnode contract: the root server.js that web.config names, loaded exactly as
+ * iisnode loads it (through its interceptor, from the site folder, with IISNODE_VERSION
+ * set, PORT a pipe path, production mode), spoken to over that pipe with the
+ * X-iisnode-* headers iisnode appends after the client's own.
  */
 describe('the built app under iisnode', () => {
   let server: RunningServer;
@@ -23,7 +24,7 @@ describe('the built app under iisnode', () => {
       NODE_ENV: 'production',
       DESKSIDE_AGENTS: 'CORP\\carol',
       DESKSIDE_ADMINS: 'corp\\erin',
-    });
+    }, { via: 'iisnode' });
     await waitForListening(server, where());
   });
 
@@ -131,7 +132,7 @@ describe('the built app under iisnode', () => {
 describe('starting the built app', () => {
   test('when iisnode starts it with the dev identity, then it refuses to start and names the setting', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'deskside-pipe-'));
-    const server = spawnServer({ IISNODE_VERSION: '0.2.26', PORT: path.join(dir, 'p.sock'), DESKSIDE_IDENTITY: 'dev' });
+    const server = spawnServer({ IISNODE_VERSION: '0.2.26', PORT: path.join(dir, 'p.sock'), DESKSIDE_IDENTITY: 'dev' }, { via: 'iisnode' });
     const code = await waitForExit(server);
     await server.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -28,12 +28,15 @@ function parseIisnodeYml(text: string): Record<string, string> {
 const yml = parseIisnodeYml(readFileSync(path.join(root, 'iisnode.yml'), 'utf8'));
 
 describe('web.config', () => {
-  test('when IIS loads it, then the iisnode handler points at the compiled entry point', () => {
+  test('when IIS loads it, then the iisnode handler is the root entry, which loads the compiled app', () => {
     const handler = ws.handlers.add.find((h: { modules: string }) => h.modules === 'iisnode');
     expect(handler).toBeDefined();
-    expect(handler.path).toBe('dist/server.js');
+    // iisnode looks for iisnode.yml, the log folder and watchedFiles beside the handler's
+    // script (Azure/iisnode cmoduleconfiguration.cpp ApplyYamlConfigOverrides, interceptor.js).
+    expect(handler.path).toBe('server.js');
     const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
     expect(pkg.main).toBe(handler.path);
+    expect(readFileSync(path.join(root, 'server.js'), 'utf8')).toMatch(/^require\('\.\/dist\/server\.js'\);$/m);
   });
 
   test('when a request is rewritten, then client-sent X-iisnode headers are refused first', () => {
@@ -55,7 +58,7 @@ describe('web.config', () => {
     expect(statics.action.type).toBe('None');
     const last = rules[rules.length - 1];
     expect(last.match.url).toBe('.*');
-    expect(last.action).toMatchObject({ type: 'Rewrite', url: 'dist/server.js' });
+    expect(last.action).toMatchObject({ type: 'Rewrite', url: 'server.js' });
   });
 
   test('when a URL names node_modules, the iisnode logs or .git, then IIS hides it', () => {
