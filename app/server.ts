@@ -101,7 +101,12 @@ export async function start(): Promise<{ server: http.Server; config: Config; lo
 
   // Slow clients must not hold the server: a client gets 15 s to send its headers and
   // 60 s for the whole request, checked every 2 s (node's default check is every 30 s).
-  const server = http.createServer({ headersTimeout: 15_000, requestTimeout: 60_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 2_000 }, app);
+  // Under iisnode the only client is IIS, which keeps idle pipe connections pooled for
+  // reuse (up to maxNamedPipePooledConnectionAge, 30 s) and retries only when writing to
+  // one fails: a pipe node closes while it sits in that pool can fail the next request
+  // with 500.1011/500.1013. So there node never times an idle connection out (0 = off).
+  const keepAliveTimeout = config.underIisnode ? 0 : 5_000;
+  const server = http.createServer({ headersTimeout: 15_000, requestTimeout: 60_000, keepAliveTimeout, connectionsCheckingInterval: 2_000 }, app);
 
   freeSocketPath(config.port);
   await new Promise<void>((resolve, reject) => {

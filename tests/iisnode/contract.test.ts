@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { rawRequest, spawnServer, waitForExit, waitForListening, waitForOutput, type RunningServer } from '../support/server-process';
@@ -120,6 +122,34 @@ describe('the built app under iisnode', () => {
     expect(res.status).toBe(400);
     expect(res.body).not.toContain('alice');
   });
+
+  test("when IIS reuses a pooled pipe connection that sat idle past node's 5 s default, then it is still open and serves the request", async () => {
+    // iisnode keeps idle pipe connections pooled for up to maxNamedPipePooledConnectionAge
+    // (30 s by default) and takes them back for later requests (Azure/iisnode
+    // src/iisnode/cconnectionpool.cpp); one node closed in the meantime fails a request.
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const get = () =>
+      new Promise<{ status: number; reused: boolean; socket: Socket }>((resolve, reject) => {
+        const req = http.get({ socketPath, agent, path: '/healthz', headers: { Host: 'h', ...Object.fromEntries(anonymousVars) } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode!, reused: req.reusedSocket, socket: req.socket! }));
+        });
+        req.on('error', reject);
+      });
+    try {
+      const first = await get();
+      expect(first).toMatchObject({ status: 200, reused: false });
+      let closedWhileIdle = false;
+      first.socket.once('close', () => (closedWhileIdle = true));
+      await new Promise((r) => setTimeout(r, 6_000));
+      expect(closedWhileIdle).toBe(false);
+      const second = await get();
+      expect(second).toMatchObject({ status: 200, reused: true });
+      expect(second.socket).toBe(first.socket);
+    } finally {
+      agent.destroy();
+    }
+  }, 15_000);
 
   test('when a page does not exist in production, then the 404 page shows no stack', async () => {
     const res = await rawRequest(where(), { path: '/no/such/page', headers: [['Host', 'h'], ['Accept', 'text/html'], ...anonymousVars] });
