@@ -88,12 +88,13 @@ function stockIisProblems(xml: string, unlocked: string[]): string[] {
 
 /** The sections a text unlocks with appcmd, in any of the spellings appcmd accepts. */
 function unlockedIn(text: string): string[] {
-  return [...text.matchAll(/unlock config(?:\s+"[^"]*")?\s+[-/]section:([A-Za-z./]+)/g)].map((m) => m[1]);
+  return [...text.matchAll(/unlock['",\s]+config\b[^\n]*?[-/]section:([A-Za-z./]+)/g)].map((m) => m[1]);
 }
 
 const unlockSources: Record<string, string> = {
   'web.config': webConfigXml,
   'README.md': readFileSync(path.join(root, 'README.md'), 'utf8'),
+  'deploy/Install-Deskside.ps1': readFileSync(path.join(root, 'deploy', 'Install-Deskside.ps1'), 'utf8'),
 };
 
 const lockedSectionsUsed = (() => {
