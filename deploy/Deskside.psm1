@@ -225,8 +225,8 @@ function Set-DesksideSettings {
     if (Test-Path -LiteralPath $Path) {
         foreach ($line in [System.IO.File]::ReadAllLines($Path)) { $lines.Add($line) }
     } else {
-        $lines.Add('# Deskside settings for this site: KEY=value lines (README "Configuration").')
-        $lines.Add('# Updates never replace this file. Saving it restarts Deskside.')
+        $lines.Add('# Deskside settings for this site, one per line (README "Configuration").')
+        $lines.Add('# Updates never replace this file; saving it restarts Deskside.')
     }
     foreach ($key in $Settings.Keys) {
         $line = ConvertTo-SettingsLine -Key $key -Value $Settings[$key]

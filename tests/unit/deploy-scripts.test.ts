@@ -4,9 +4,10 @@ import { Language, Parser, type Node } from 'web-tree-sitter';
 
 /**
  * No PowerShell and no IIS run in our CI. What can be checked here is that the scripts an
- * administrator runs are well-formed PowerShell (parsed with tree-sitter's PowerShell
- * grammar, which reports what it cannot read as ERROR or MISSING nodes) and that they call
- * only functions the shared module defines and exports.
+ * administrator runs, and the PowerShell the README gives them to paste, are well-formed
+ * PowerShell (parsed with tree-sitter's PowerShell grammar, which reports what it cannot
+ * read as ERROR or MISSING nodes), and that the scripts call only functions the shared
+ * module defines and exports.
  */
 const root = path.resolve(__dirname, '..', '..');
 const deployDir = path.join(root, 'deploy');
@@ -106,5 +107,23 @@ describe('the deploy scripts', () => {
     expect(copy).toMatch(/'\/MIR'/);
     expect(copy).toMatch(/'\/XD', \(Join-Path \$SitePath 'App_Data'\), \(Join-Path \$SitePath 'iisnode'\)/);
     expect(copy).toMatch(/'\/XF', 'settings\.env', '\.env'/);
+  });
+});
+
+describe('the PowerShell in the README', () => {
+  const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+  // Fenced ```powershell blocks, also those indented inside list items.
+  const blocks = [...readme.matchAll(/^( *)```powershell\n([\s\S]*?)^\1```/gm)].map((m) => {
+    const line = readme.slice(0, m.index).split('\n').length;
+    const code = m[2].split('\n').map((l) => l.slice(m[1].length)).join('\n');
+    return [`the block at line ${line}`, code] as const;
+  });
+
+  test('when the README is read, then it gives the administrator PowerShell to paste', () => {
+    expect(blocks.length).toBeGreaterThanOrEqual(5);
+  });
+
+  test.each(blocks)('when PowerShell reads %s, then it parses without an error or a missing token', (_where, code) => {
+    expect(syntaxErrors(code)).toEqual([]);
   });
 });
