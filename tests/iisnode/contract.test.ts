@@ -35,16 +35,24 @@ describe('the built app under iisnode', () => {
     rmSync(pipeDir, { recursive: true, force: true });
   });
 
-  // What iisnode appends for an anonymous request: the promoted variables, empty.
+  // What iisnode appends after the client's headers: web.config's promoteServerVars
+  // (LOGON_USER,AUTH_USER,AUTH_TYPE,HTTPS,REMOTE_ADDR), last one first
+  // (Azure/iisnode src/iisnode/chttpprotocol.cpp); the identity ones empty when anonymous.
+  const connectionVars: [string, string][] = [
+    ['X-iisnode-REMOTE_ADDR', '10.1.2.3'],
+    ['X-iisnode-HTTPS', 'off'],
+  ];
   const anonymousVars: [string, string][] = [
-    ['X-iisnode-LOGON_USER', ''],
-    ['X-iisnode-AUTH_USER', ''],
+    ...connectionVars,
     ['X-iisnode-AUTH_TYPE', ''],
+    ['X-iisnode-AUTH_USER', ''],
+    ['X-iisnode-LOGON_USER', ''],
   ];
   const signedIn = (login: string, type = 'Negotiate'): [string, string][] => [
-    ['X-iisnode-LOGON_USER', login],
-    ['X-iisnode-AUTH_USER', login],
+    ...connectionVars,
     ['X-iisnode-AUTH_TYPE', type],
+    ['X-iisnode-AUTH_USER', login],
+    ['X-iisnode-LOGON_USER', login],
   ];
 
   test('when an anonymous visitor asks for the home page over the pipe, then it is served to a guest', async () => {
