@@ -10,6 +10,7 @@
  * Not part of `npm test`: figures depend on the machine; targets live here, never in tests.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -43,7 +44,7 @@ interface AcInstance {
   stop(): void;
 }
 type Autocannon = (opts: Record<string, unknown>, cb: (err: Error | null, result: AcResult) => void) => AcInstance;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- autocannon ships no types or ES module; AcInstance above types what we use
 const autocannon = require('autocannon') as Autocannon;
 
 // ---------------------------------------------------------------- arguments
@@ -160,8 +161,7 @@ interface SeedMeta {
  * either makes the cache stale, and the next run seeds again.
  */
 function seedSourceHash(): string {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { createHash } = require('node:crypto') as typeof import('node:crypto');
+  const { createHash } = crypto;
   const h = createHash('sha256');
   const dirs = [path.join(ROOT, 'app', 'db', 'migrations'), path.join(ROOT, 'app', 'features', 'demo')];
   for (const dir of dirs) for (const f of readdirSync(dir).sort()) h.update(f).update(readFileSync(path.join(dir, f)));
@@ -203,7 +203,7 @@ async function ensureSeeded(a: Args): Promise<SeedMeta> {
   if (r.status !== 0) throw new Error(`seeding failed (exit ${r.status})`);
 
   // Pick the people and tickets the scenarios use, once, and remember them with the file.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the native module loads only for this step, not for every bench run's start
   const Sqlite = require('better-sqlite3') as typeof import('better-sqlite3');
   const db = new Sqlite(tmp);
   db.pragma('wal_checkpoint(TRUNCATE)');
@@ -272,8 +272,8 @@ async function startServer(dbFile: string, dataDir: string, opts: { cpuProfDir?:
   const t0 = process.hrtime.bigint();
   const proc = spawn(process.execPath, [...nodeArgs, ENTRY], { cwd: ROOT, env: { ...baseEnv(dbFile, dataDir), PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(proc);
-  proc.stdout!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
-  proc.stderr!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
+  proc.stdout.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
+  proc.stderr.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
   // Process start to the first 200: poll /healthz (which reads the database) every 2 ms.
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -429,7 +429,7 @@ async function startCeiling(bodyFile: string, contentType: string): Promise<{ pr
   const proc = spawn(process.execPath, ['-e', CEILING_SERVER, bodyFile, contentType, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.add(proc);
   await new Promise<void>((resolve, reject) => {
-    proc.stdout!.once('data', () => resolve());
+    proc.stdout.once('data', () => resolve());
     proc.once('exit', (code) => reject(new Error(`ceiling server exited ${code}`)));
   });
   return { proc, port };
@@ -590,7 +590,7 @@ async function main(): Promise<void> {
     const running = server;
     // Two processes on one database file, as iisnode runs them (one per core): the
     // queue from one process at 8 connections, then from two at 4 connections each.
-    const compareTwoProcesses = async (): Promise<Record<string, unknown> | undefined> => {
+    const compareTwoProcesses = async () => {
       if (a.only && !a.only.includes('two-process')) return undefined;
       const server = running;
       const queueReq = [{ method: 'GET', path: '/tickets', headers: headersOf(personas.agent) }];
@@ -625,7 +625,7 @@ async function main(): Promise<void> {
       process.stderr.write(`  two processes: ${two.requestsPerSecond.toFixed(0)} req/s vs one ${one.requestsPerSecond.toFixed(0)} req/s (×${(two.requestsPerSecond / one.requestsPerSecond).toFixed(2)})\n`);
       return result;
     };
-    let twoProcess: Record<string, unknown> | undefined;
+    let twoProcess: Awaited<ReturnType<typeof compareTwoProcesses>> | undefined;
 
     const results: ScenarioResult[] = [];
     const generatorCpu: Record<string, number> = {};
@@ -682,7 +682,7 @@ async function main(): Promise<void> {
       targets: [] as TargetCheck[],
       wallSeconds: Math.round((Date.now() - started) / 1000),
     };
-    out.targets = checkTargets(out, twoProcess?.speedup as number | undefined);
+    out.targets = checkTargets(out, twoProcess?.speedup);
     mkdirSync(RESULTS, { recursive: true });
     const md = [
       `# Deskside benchmark: ${meta.tickets.toLocaleString('en-GB')} tickets`,

@@ -44,9 +44,6 @@ const TICKET_ACTIONS: ReadonlySet<Action> = new Set<Action>([
 
 export interface Policy {
   can(viewer: Viewer, action: Action, ticket?: TicketFacts): boolean;
-  /** Does the action need a signed-in person at all? Decides 401 versus 403. */
-  needsPerson(action: Action): boolean;
-  readonly anonymousMode: AnonymousMode;
 }
 
 /**
@@ -99,13 +96,5 @@ export function createPolicy(opts: { anonymous: AnonymousMode }): Policy {
     }
   }
 
-  return {
-    can,
-    anonymousMode: opts.anonymous,
-    needsPerson(action) {
-      const guest: Viewer = { anonymous: true, personId: null, roles: new Set() };
-      const anyTicket: TicketFacts = { requesterId: -1, status: 'open' };
-      return !can(guest, action, TICKET_ACTIONS.has(action) ? anyTicket : undefined);
-    },
-  };
+  return { can };
 }

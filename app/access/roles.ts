@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema';
 import { canonicalDn } from '../directory/ldap-values';
 import type { DirectoryGroup } from '../directory/types';
-import { parseLogin } from '../identity/login';
+import { parseLogin } from '../login';
 
 export type Role = 'requester' | 'agent' | 'admin';
 export const ROLE_ORDER: Role[] = ['requester', 'agent', 'admin'];

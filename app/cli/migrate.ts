@@ -4,12 +4,11 @@
  * instead, without connecting, for a DBA to review and run (DESKSIDE_MIGRATE_ON_START=false).
  * `npm run migrate -- --status`: list pending migrations without changing anything.
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { ConfigError, parseDatabaseConfig } from '../config/schema';
 import { parseDatabaseUrl } from '../db/connection-string';
-import { APP_ROOT, openDatabase } from '../db/database';
-import type { DialectName } from '../db/dialect';
+import { loadSettingsFiles } from '../compose';
+import { openDatabase } from '../db/database';
+import { DIALECT_NAMES, isDialectName, type DialectName } from '../db/dialect';
 import { migrateToLatest, migrationScript, pendingMigrations } from '../db/migrate';
 
 const USAGE = 'usage: npm run migrate [-- --print [--dialect mssql|sqlite] [--after NAME] | --status]';
@@ -33,7 +32,7 @@ export function parseMigrateArgs(argv: string[]): MigrateArgs {
     else if (a === '--status') args.mode = 'status';
     else if (a === '--dialect' || a.startsWith('--dialect=')) {
       const d = value().toLowerCase();
-      if (d !== 'mssql' && d !== 'sqlite') throw new Error(`--dialect must be mssql or sqlite; ${USAGE}`);
+      if (!isDialectName(d)) throw new Error(`--dialect must be ${DIALECT_NAMES.join(' or ')}; ${USAGE}`);
       args.dialect = d;
     } else if (a === '--after' || a.startsWith('--after=')) args.after = value();
     else if (a === '--help' || a === '-h') throw new Error(USAGE);
@@ -45,7 +44,7 @@ export function parseMigrateArgs(argv: string[]): MigrateArgs {
 
 async function main(): Promise<void> {
   const args = parseMigrateArgs(process.argv.slice(2));
-  if (existsSync(path.join(APP_ROOT, '.env'))) process.loadEnvFile(path.join(APP_ROOT, '.env'));
+  loadSettingsFiles();
   if (args.mode === 'print' && args.dialect) {
     process.stdout.write(await migrationScript(args.dialect, { after: args.after }));
     return;

@@ -3,10 +3,9 @@
  * with realistic people, tickets and conversations, in batched transactions, with a
  * progress bar on stderr.
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { parseConfig, ConfigError } from '../config/schema';
-import { APP_ROOT, openDatabase } from '../db/database';
+import { loadSettingsFiles } from '../compose';
+import { openDatabase } from '../db/database';
 import { migrateToLatest } from '../db/migrate';
 import { DEMO_DIRECTORY } from '../directory/static';
 import { seedTickets } from '../features/demo/generator';
@@ -41,7 +40,7 @@ export function progressBar(done: number, total: number, startedMs: number, widt
 
 async function main(): Promise<void> {
   const args = parseSeedArgs(process.argv.slice(2));
-  if (existsSync(path.join(APP_ROOT, '.env'))) process.loadEnvFile(path.join(APP_ROOT, '.env'));
+  loadSettingsFiles();
   const config = parseConfig(process.env);
   // A large page cache keeps the growing indexes in memory while a million rows go in.
   const database = openDatabase(config.database, { cacheMb: 512 });

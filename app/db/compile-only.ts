@@ -105,7 +105,7 @@ function literal(dialect: DialectName, v: unknown): string {
   if (v === null || v === undefined) return 'NULL';
   if (typeof v === 'number' || typeof v === 'bigint') return String(v);
   if (typeof v === 'boolean') return v ? '1' : '0';
-  const s = v instanceof Date ? v.toISOString() : String(v);
+  const s = v instanceof Date ? v.toISOString() : typeof v === 'string' ? v : JSON.stringify(v);
   return `${dialect === 'mssql' ? 'N' : ''}'${s.replace(/'/g, "''")}'`;
 }
 

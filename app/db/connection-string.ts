@@ -130,7 +130,7 @@ function parseServer(name: string, value: string): { server: string; port?: numb
   }
   if (['.', '(.)', '(local)', '(localdb)'].includes(v.toLowerCase())) v = 'localhost';
   if (!v) throw new DatabaseConfigError(`${name} has no host name`);
-  if (!/^[A-Za-z0-9_.:\-\[\]]+$/.test(v)) throw new DatabaseConfigError(`${name} is not a host name or address`);
+  if (!/^[A-Za-z0-9_.:[\]-]+$/.test(v)) throw new DatabaseConfigError(`${name} is not a host name or address`);
   return { server: v, port: port ?? (instanceName ? undefined : 1433), instanceName };
 }
 
@@ -159,7 +159,8 @@ interface Parts {
 function assemble(p: Parts, form: string): MssqlTarget {
   if (!p.server) throw new DatabaseConfigError(`${form} has no server (host name or address)`);
   if (!p.database) throw new DatabaseConfigError(`${form} has no database name (Deskside needs its own database, e.g. Database=Deskside)`);
-  if (!/^[^\u0000-\u001f\[\]]{1,128}$/.test(p.database)) throw new DatabaseConfigError(`${form}: the database name is not valid`);
+  // eslint-disable-next-line no-control-regex -- SQL Server database names may hold anything but control characters and brackets
+  if (!/^[^\u0000-\u001f[\]]{1,128}$/.test(p.database)) throw new DatabaseConfigError(`${form}: the database name is not valid`);
   let auth: MssqlAuth;
   if (p.trusted) {
     if (p.user || p.password) throw new DatabaseConfigError(`${form} has both Trusted_Connection and a user/password; choose one`);
@@ -219,7 +220,7 @@ function parseMssqlUrl(value: string): MssqlTarget {
         p.trusted = bool(name, v);
         break;
       case 'instancename':
-        p.server = { ...p.server!, instanceName: v, port: u.port ? p.server!.port : undefined };
+        p.server = { ...p.server, instanceName: v, port: u.port ? p.server.port : undefined };
         break;
       case 'applicationintent':
         p.readOnlyIntent = intent(name, v);

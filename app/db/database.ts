@@ -7,10 +7,10 @@ import { DesksideSqliteDialect, withStatementCache, type DialectName } from './d
 import { DesksideMssqlDialect, loadMssqlModule, mssqlPoolConfig, MssqlPoolDriver, type MssqlModule } from './mssql-driver';
 import { retryBusy, retryDeadlocks } from './retry';
 import type { DB } from './schema';
+import { APP_ROOT } from '../paths';
 
 export { DatabaseConfigError } from './connection-string';
 
-export const APP_ROOT = path.resolve(__dirname, '..', '..');
 
 export interface Database {
   db: Kysely<DB>;

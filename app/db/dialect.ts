@@ -16,7 +16,12 @@ import { retryBusy } from './retry';
  * Everything that differs between the engines lives in app/db/. Feature code asks for a
  * named operation (text search, paging, upsert) and never looks at the dialect itself.
  */
-export type DialectName = 'sqlite' | 'mssql';
+export const DIALECT_NAMES = ['mssql', 'sqlite'] as const;
+export type DialectName = (typeof DIALECT_NAMES)[number];
+
+export function isDialectName(value: string): value is DialectName {
+  return (DIALECT_NAMES as readonly string[]).includes(value);
+}
 
 /**
  * SQLite transactions start with BEGIN IMMEDIATE: a deferred transaction that reads and

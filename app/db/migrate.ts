@@ -39,7 +39,6 @@ class InCodeProvider implements MigrationProvider {
 
 export class MigrationError extends Error {}
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 function migrator(db: Kysely<any>, dialect: DialectName): Migrator {
   return new Migrator({ db, provider: new InCodeProvider(dialect), migrationTableName: MIGRATION_TABLE, migrationLockTableName: MIGRATION_LOCK_TABLE });
 }
@@ -53,13 +52,12 @@ function migrator(db: Kysely<any>, dialect: DialectName): Migrator {
  * on its own connection, return code checked) and the others wait for it, then find
  * nothing left to do. This needs no rights beyond those migrations need anyway.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function migrateToLatest(db: Kysely<any>, dialect: DialectName, opts: { lockTimeoutMs?: number } = {}): Promise<string[]> {
   const run = async () => {
     const result: MigrationResultSet = await migrator(db, dialect).migrateToLatest();
     if (result.error) {
       const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-      throw new MigrationError(`database migration ${failed} failed: ${(result.error as Error).message ?? String(result.error)}`);
+      throw new MigrationError(`database migration ${failed} failed: ${result.error instanceof Error ? result.error.message : JSON.stringify(result.error)}`);
     }
     return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
   };
@@ -77,7 +75,6 @@ select @status as status`.execute(lock);
 }
 
 /** Migrations the database has not run yet, in order. Reads only; creates nothing. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function pendingMigrations(db: Kysely<any>, dialect: DialectName): Promise<string[]> {
   const all = await migrator(db, dialect).getMigrations();
   return all.filter((m) => !m.executedAt).map((m) => m.name);
@@ -87,7 +84,6 @@ export async function pendingMigrations(db: Kysely<any>, dialect: DialectName): 
  * With DESKSIDE_MIGRATE_ON_START=false a DBA owns schema changes; starting against a
  * schema that is behind would fail later, on some request, in a confusing way.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function assertSchemaCurrent(db: Kysely<any>, dialect: DialectName): Promise<void> {
   const pending = await pendingMigrations(db, dialect);
   if (pending.length) {
@@ -117,12 +113,11 @@ export async function migrationScript(dialect: DialectName, opts: { after?: stri
     // The real Migrator against a database that answers "nothing here": exactly the
     // statements (and bookkeeping) a first start would run.
     const result = await migrator(rec.db, dialect).migrateToLatest();
-    if (result.error) throw result.error;
+    if (result.error) throw result.error instanceof Error ? result.error : new MigrationError(JSON.stringify(result.error));
   } else {
     for (const name of todo) {
       await MIGRATIONS[name].up(rec.db as Kysely<unknown>, dialect);
       await rec.db
-        // eslint-disable-next-line @typescript-eslint/no-explicit-any
         .insertInto(MIGRATION_TABLE as any)
         .values({ name, timestamp: (opts.now ?? new Date()).toISOString() } as never)
         .execute();

@@ -93,6 +93,7 @@ export interface MssqlModule extends MssqlTypes {
  * identity) for Trusted_Connection. The optional package is looked up only when asked for.
  */
 export function loadMssqlModule(target: MssqlTarget, resolve: (id: string) => string = require.resolve): MssqlModule {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- SQL Server's driver loads only when DESKSIDE_DATABASE names SQL Server
   if (target.auth.kind !== 'windows') return require('mssql') as MssqlModule;
   try {
     resolve('msnodesqlv8');
@@ -101,6 +102,7 @@ export function loadMssqlModule(target: MssqlTarget, resolve: (id: string) => st
       'Trusted_Connection=True needs the optional msnodesqlv8 package (Windows, with the Microsoft ODBC Driver 18 for SQL Server): run `npm install msnodesqlv8` in the app folder, or use a SQL login (User Id=…;Password=…)',
     );
   }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the optional ODBC flavour, present only where Trusted_Connection is used
   return require('mssql/msnodesqlv8') as MssqlModule;
 }
 
@@ -311,7 +313,6 @@ export class DesksideMssqlDialect implements Dialect {
   createAdapter(): DialectAdapter {
     return new DesksideMssqlAdapter();
   }
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   createIntrospector(db: Kysely<any>): DatabaseIntrospector {
     return new MssqlIntrospector(db);
   }

@@ -8,19 +8,16 @@ import type { DB } from './schema';
  */
 
 /** LIMIT/OFFSET in SQLite; OFFSET … FETCH NEXT in SQL Server (which needs the ORDER BY the caller gives). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function paged<QB extends SelectQueryBuilder<any, any, any>>(qb: QB, dialect: DialectName, limit: number, offset: number): QB {
   if (dialect === 'mssql') return qb.offset(offset).fetch(limit) as QB;
   return qb.limit(limit).offset(offset) as QB;
 }
 
 /** Insert one row and return its generated id: RETURNING in SQLite, OUTPUT inserted.id in SQL Server. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function insertReturningId(qb: InsertQueryBuilder<any, any, any>, dialect: DialectName): Promise<number> {
-  const row =
+  const row: unknown =
     dialect === 'mssql'
-      ? // eslint-disable-next-line @typescript-eslint/no-explicit-any
-        await (qb as any).output('inserted.id').executeTakeFirstOrThrow()
+      ? await (qb as unknown as { output(column: string): { executeTakeFirstOrThrow(): Promise<unknown> } }).output('inserted.id').executeTakeFirstOrThrow()
       : await qb.returning('id').executeTakeFirstOrThrow();
   return Number((row as { id: number | bigint }).id);
 }
@@ -53,13 +50,11 @@ export function ticketTextMatch(dialect: DialectName, words: string[]): Expressi
 }
 
 /** Which engine a Kysely instance talks to, for the helpers below that are given only `db`. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function dialectOf(db: Kysely<any>): DialectName {
   return db.getExecutor().adapter instanceof MssqlAdapter ? 'mssql' : 'sqlite';
 }
 
 /** At most one row: LIMIT 1 in SQLite, TOP (1) in SQL Server (which has no LIMIT). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function firstOnly<QB extends SelectQueryBuilder<any, any, any>>(qb: QB, dialect: DialectName): QB {
   return (dialect === 'mssql' ? qb.top(1) : qb.limit(1)) as QB;
 }
@@ -70,12 +65,12 @@ export function firstOnly<QB extends SelectQueryBuilder<any, any, any>>(qb: QB, 
  * SQL Server INSERT … SELECT … WHERE NOT EXISTS with UPDLOCK, HOLDLOCK, which locks the
  * key range so the second process waits and then finds the row.
  */
-export async function insertIfAbsent<T extends keyof DB & string>(db: Kysely<DB> | Transaction<DB>, table: T, row: Insertable<DB[T]>, key: keyof Insertable<DB[T]> & string): Promise<boolean> {
+export async function insertIfAbsent<T extends keyof DB>(db: Kysely<DB> | Transaction<DB>, table: T, row: Insertable<DB[T]>, key: keyof Insertable<DB[T]> & string): Promise<boolean> {
   const values = row as Record<string, unknown>;
   if (dialectOf(db) === 'sqlite') {
     const r = await db
       .insertInto(table)
-      .values(row as never)
+      .values(row)
       .onConflict((oc) => oc.column(key as never).doNothing())
       .executeTakeFirst();
     return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
@@ -94,9 +89,9 @@ export const MAX_PARAMETERS = 2000;
  * column only under SET IDENTITY_INSERT (that needs ALTER permission on the table, so
  * only seeding uses it, and only inside a transaction, which pins one connection).
  */
-export async function insertMany<T extends keyof DB & string>(trx: Transaction<DB>, table: T, rows: Insertable<DB[T]>[], opts: { explicitIds?: boolean } = {}): Promise<void> {
+export async function insertMany<T extends keyof DB>(trx: Transaction<DB>, table: T, rows: Insertable<DB[T]>[], opts: { explicitIds?: boolean } = {}): Promise<void> {
   if (rows.length === 0) return;
-  const columns = Object.keys(rows[0] as object).length;
+  const columns = Object.keys(rows[0]).length;
   const perStatement = Math.max(1, Math.floor(MAX_PARAMETERS / Math.max(1, columns)));
   const identityInsert = opts.explicitIds && dialectOf(trx) === 'mssql';
   if (identityInsert) await sql`set identity_insert ${sql.table(table)} on`.execute(trx);
@@ -104,7 +99,7 @@ export async function insertMany<T extends keyof DB & string>(trx: Transaction<D
     for (let i = 0; i < rows.length; i += perStatement) {
       await trx
         .insertInto(table)
-        .values(rows.slice(i, i + perStatement) as never)
+        .values(rows.slice(i, i + perStatement))
         .execute();
     }
   } finally {

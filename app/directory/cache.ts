@@ -1,4 +1,4 @@
-import type { Login } from '../identity/login';
+import type { Login } from '../login';
 import type { Directory, DirectoryPerson } from './types';
 
 /**

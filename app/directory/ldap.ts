@@ -1,6 +1,6 @@
 import { AndFilter, Client, EqualityFilter, OrFilter, type Entry, type Filter } from 'ldapts';
 import type { ConnectionOptions } from 'node:tls';
-import type { Login } from '../identity/login';
+import type { Login } from '../login';
 import { describeLdapError, domainDnOf, dnsDomainOf, sameDn, sidToString, type LdapErrorKind } from './ldap-values';
 import { withDeadline } from '../deadline';
 import {
@@ -10,6 +10,7 @@ import {
   type DirectoryPerson,
   type DirectoryStatus,
   type LookupTrace,
+  type PasswordChecker,
 } from './types';
 
 export interface LdapDirectoryOptions {
@@ -73,7 +74,7 @@ function first(v: Entry[string] | undefined): string | undefined {
 
 function all(v: Entry[string] | undefined): (string | Buffer)[] {
   if (v === undefined) return [];
-  return (Array.isArray(v) ? v : [v]) as (string | Buffer)[];
+  return (Array.isArray(v) ? v : [v]);
 }
 
 function buf(v: Entry[string] | undefined): Buffer | undefined {
@@ -96,9 +97,10 @@ function buf(v: Entry[string] | undefined): Buffer | undefined {
  * service account is refused, for `credentialRetryAfterMs`, so that a wrong password in
  * the settings can never lock the account out however many requests arrive.
  */
-export class LdapDirectory implements Directory {
+export class LdapDirectory implements Directory, PasswordChecker {
   readonly kind = 'ldap' as const;
   readonly describe: string;
+  readonly passwords: PasswordChecker = this;
   private session: Session | null = null;
   private connecting: Promise<Session> | null = null;
   private facts: DomainFacts | null = null;
@@ -482,9 +484,4 @@ async function release(client: Client): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([client.unbind().catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, 250)))]);
   clearTimeout(timer);
-}
-
-
-export function createLdapDirectory(opts: LdapDirectoryOptions): LdapDirectory {
-  return new LdapDirectory(opts);
 }

@@ -1,4 +1,4 @@
-import type { Login } from '../identity/login';
+import type { Login } from '../login';
 import type { Directory, DirectoryGroup, DirectoryPerson } from './types';
 
 export interface StaticUser {

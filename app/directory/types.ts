@@ -1,4 +1,4 @@
-import type { Login } from '../identity/login';
+import type { Login } from '../login';
 
 export interface DirectoryGroup {
   /** Common name / sAMAccountName, e.g. `Helpdesk Agents`. */
@@ -57,6 +57,17 @@ export interface DirectoryStatus {
   lastError?: string;
 }
 
+/**
+ * Checks a person's own password against the directory: the password sign-in form's
+ * only way to the directory. `refused` covers a wrong password and a locked or disabled
+ * account alike; `unavailable` means no DC could be asked.
+ */
+export interface PasswordChecker {
+  /** The domain's NetBIOS and DNS names, to complete a bare user name typed into the form. */
+  domainNames(): Promise<{ netbios: string; dnsDomain: string }>;
+  checkPassword(dn: string, password: string): Promise<'ok' | 'refused' | 'unavailable'>;
+}
+
 export interface Directory {
   readonly kind: 'static' | 'ldap';
   /** A short description for /healthz and the admin page (no passwords). */
@@ -69,6 +80,8 @@ export interface Directory {
   /** The trace of the most recent lookup of this login in this process, if any. */
   explain?(login: Login): LookupTrace | undefined;
   status?(): DirectoryStatus;
+  /** Present when the directory can check people's passwords (Active Directory can). */
+  readonly passwords?: PasswordChecker;
   close(): Promise<void>;
 }
 

@@ -1,6 +1,6 @@
 import type { DirectoryCache } from '../directory/cache';
 import type { DirectoryPerson } from '../directory/types';
-import { parseLogin, type Login } from './login';
+import { parseLogin, type Login } from '../login';
 
 /**
  * The login Deskside keeps for someone named by a Kerberos principal or typed into the

@@ -1,14 +1,20 @@
 import type { IncomingMessage } from 'node:http';
-import { parseLogin } from './login';
+import { isIP } from 'node:net';
+import { parseLogin } from '../login';
+import { normaliseAddress } from './proxy';
 import { rawHeaderValues } from './raw-headers';
 import type { IdentifyResult, IdentityProvider } from './types';
 
-/** The server variables web.config promotes; all of them bear identity. */
+/**
+ * The server variables web.config promotes that bear identity: who the person is, and
+ * the address their rate limits and log lines are kept under.
+ */
 export const IISNODE_IDENTITY_HEADERS = [
   'x-iisnode-logon_user',
   'x-iisnode-auth_user',
   'x-iisnode-auth_type',
   'x-iisnode-remote_user',
+  'x-iisnode-remote_addr',
 ] as const;
 
 const AUTH_TYPE_RE = /^[A-Za-z][A-Za-z0-9-]{0,31}$/;
@@ -35,10 +41,17 @@ export function createIisnodeProvider(opts: { underIisnode: boolean }): Identity
       const logonUser = seen.get('x-iisnode-logon_user') ?? '';
       const authUser = seen.get('x-iisnode-auth_user') ?? '';
       const authType = seen.get('x-iisnode-auth_type') ?? '';
+      const remoteAddr = seen.get('x-iisnode-remote_addr');
+      let address: string | undefined;
+      if (remoteAddr !== undefined) {
+        // IIS writes IPv6 link-local peers with their zone (fe80::1%12).
+        if (!isIP(remoteAddr.split('%')[0])) return { kind: 'refused', reason: 'REMOTE_ADDR is not an IP address' };
+        address = normaliseAddress(remoteAddr);
+      }
       if (logonUser === '') {
         // IIS sends empty values for anonymous requests; anything else alongside is forged.
         if (authUser !== '') return { kind: 'refused', reason: 'AUTH_USER without LOGON_USER' };
-        return { kind: 'anonymous' };
+        return { kind: 'anonymous', address };
       }
       const login = parseLogin(logonUser);
       if (!login) return { kind: 'refused', reason: 'LOGON_USER is not DOMAIN\\user or user@realm' };
@@ -57,6 +70,7 @@ export function createIisnodeProvider(opts: { underIisnode: boolean }): Identity
           authType: describeAuthType(authType, req.headers.authorization),
           source: 'iisnode',
         },
+        address,
       };
     },
     challenges: () => ['Negotiate', 'NTLM'],

@@ -42,6 +42,7 @@ export function createNegotiateProvider(opts: NegotiateOptions): IdentityProvide
   const load = (): KerberosModule => {
     if (kerberos) return kerberos;
     try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- an optional native package, loaded only when the negotiate identity starts
       kerberos = (opts.loadKerberos ?? (() => require('kerberos') as KerberosModule))();
     } catch (err) {
       throw new NegotiateStartError(`${KERBEROS_MISSING_MESSAGE} (${(err as Error).message.split('\n')[0]})`);

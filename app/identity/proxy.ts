@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { BlockList, isIP } from 'node:net';
-import { parseLogin } from './login';
+import { parseLogin } from '../login';
 import { rawHeaderValues } from './raw-headers';
 import type { IdentifyResult, IdentityProvider } from './types';
 

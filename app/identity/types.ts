@@ -15,10 +15,14 @@ export interface Identity {
   source: IdentitySource;
 }
 
+/**
+ * `address`: the client's address when the transport reports it (under iisnode, IIS's
+ * REMOTE_ADDR: the socket is a pipe and has none); otherwise the socket's is used.
+ */
 export type IdentifyResult =
-  | { kind: 'anonymous' }
+  | { kind: 'anonymous'; address?: string }
   /** `responseHeaders`: for the response, e.g. Kerberos' mutual-authentication token. */
-  | { kind: 'person'; identity: Identity; responseHeaders?: Record<string, string> }
+  | { kind: 'person'; identity: Identity; responseHeaders?: Record<string, string>; address?: string }
   /** The request carries identity data that cannot be genuine: answer 400, never guess. */
   | { kind: 'refused'; reason: string }
   /** The browser offered credentials that did not verify (bad, replayed, expired ticket): 401 and the help page. */

@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { Config } from '../config/schema';
 import type { Logger } from '../logging';
-import { hmac, safeEqual, serialiseCookie } from './cookies';
+import { isSecureRequest, readCookies, serialiseCookie } from '../session/cookies';
+import { hmac, safeEqual } from '../signing';
+import { formOf } from './form';
 import { HttpError } from './http-error';
-import { isSecureRequest } from './identify';
 import { viewerOf } from './viewer';
 
 export const CSRF_COOKIE = 'deskside_csrf';
@@ -21,8 +22,7 @@ export function csrf(opts: { key: Buffer; config: Config; logger: Logger }) {
   const { key, config, logger } = opts;
 
   function browserId(req: Request, res: Response): string {
-    const cookies = res.locals.cookies as Map<string, string> | undefined;
-    const existing = cookies?.get(CSRF_COOKIE);
+    const existing = readCookies(req).get(CSRF_COOKIE);
     if (existing && /^[A-Za-z0-9_-]{22,64}$/.test(existing)) return existing;
     if (res.locals.csrfBrowserId) return res.locals.csrfBrowserId as string;
     const id = randomBytes(18).toString('base64url');
@@ -58,10 +58,9 @@ export function csrf(opts: { key: Buffer; config: Config; logger: Logger }) {
       logger.warn({ security: true, event: 'csrf-origin', origin: req.headers.origin, reqId: res.locals.reqId }, 'refused a cross-site form post');
       return next(new HttpError(403, 'cross-site post refused', 'This form was sent from another site, so it was refused. Nothing was changed.'));
     }
-    const body = req.body as Record<string, unknown> | undefined;
-    const sent = (typeof body?.[CSRF_FIELD] === 'string' ? body[CSRF_FIELD] : undefined) ?? req.get('x-csrf-token');
-    const cookies = res.locals.cookies as Map<string, string> | undefined;
-    const id = cookies?.get(CSRF_COOKIE);
+    const field = formOf(req)[CSRF_FIELD];
+    const sent = (typeof field === 'string' ? field : undefined) ?? req.get('x-csrf-token');
+    const id = readCookies(req).get(CSRF_COOKIE);
     const expected = id ? tokenOf(id, res) : undefined;
     if (typeof sent !== 'string' || !expected || !safeEqual(sent, expected)) {
       logger.warn({ security: true, event: 'csrf-token', reqId: res.locals.reqId, hasToken: typeof sent === 'string' }, 'refused a post with a missing or wrong form token');

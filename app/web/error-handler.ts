@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Config } from '../config/schema';
+import { isDatabaseUnavailable } from '../db/errors';
 import type { Logger } from '../logging';
 import { HttpError, ServiceUnavailable, SignInRequired } from './http-error';
 import { GUEST } from './viewer';
@@ -28,10 +29,7 @@ export function toHttpError(err: unknown): HttpError {
   if (err instanceof HttpError) return err;
   const e = err as { status?: number; statusCode?: number; type?: string; expose?: boolean; message?: string };
   const status = e?.status ?? e?.statusCode;
-  const code = (err as { code?: unknown })?.code;
-  if (typeof code === 'string' && /^SQLITE_(BUSY|LOCKED|CANTOPEN|IOERR|FULL|READONLY|PROTOCOL|NOTADB|CORRUPT)/.test(code)) {
-    return new ServiceUnavailable();
-  }
+  if (isDatabaseUnavailable(err)) return new ServiceUnavailable();
   if (status === 413) return new HttpError(413, e.message ?? 'too large', 'What you sent is larger than Deskside accepts. Nothing was saved; please shorten it and try again.');
   if (status === 415) return new HttpError(415, e.message ?? 'unsupported', 'Deskside accepts ordinary form posts only.');
   if (status && status >= 400 && status < 500) return new HttpError(status, e.message ?? 'bad request', 'The request could not be read. Nothing was changed.');
@@ -59,10 +57,10 @@ export function errorHandler(deps: { config: Config; logger: Logger; challenges:
     res.status(status);
     res.setHeader('Cache-Control', 'no-store');
     if (wantsJson(req)) {
-      res.json({ error: { status, message: httpErr.publicMessage, requestId: res.locals.reqId } });
+      res.json({ error: { status, message: httpErr.publicMessage, requestId: res.locals.reqId as string | undefined } });
       return;
     }
-    const view = httpErr instanceof SignInRequired ? 'sign-in/challenge' : (httpErr.extra.view as string | undefined) ?? 'errors/error';
+    const view = httpErr instanceof SignInRequired ? 'sign-in/challenge' : 'errors/error';
     // Errors raised before the view locals exist (a refused identity header, an oversized
     // body) still get the site's page: a guest's chrome, no forms.
     const early =

@@ -7,7 +7,7 @@ import { viewerOf } from './viewer';
 export function safeReturnTo(value: unknown, fallback = '/'): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > 2000) return fallback;
   if (!value.startsWith('/') || value.startsWith('//') || value.includes('\\')) return fallback;
-  // eslint-disable-next-line no-control-regex
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what a return path must not hold
   if (/[\u0000-\u001f\u007f]/.test(value)) return fallback;
   return value;
 }

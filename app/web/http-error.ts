@@ -16,7 +16,6 @@ export class HttpError extends Error {
 }
 
 export const badRequest = (msg: string, extra?: Record<string, unknown>) => new HttpError(400, msg, msg, extra);
-export const forbidden = (msg = 'You do not have permission to do that.') => new HttpError(403, msg);
 export const notFound = (msg = 'We could not find that page.') => new HttpError(404, msg);
 
 /** The sign-in dance: rendered as the 401 help page with WWW-Authenticate challenges. */

@@ -1,37 +1,21 @@
 import type { NextFunction, Request, Response } from 'express';
 import { resolveRoles, type Role } from '../access/roles';
-import type { Config } from '../config/schema';
-import type { Database } from '../db/database';
-import type { DirectoryCache } from '../directory/cache';
-import { ensurePerson } from '../features/people/people.queries';
-import { parseLogin } from '../identity/login';
-import { endSession, readSession, SESSION_COOKIE, startSession } from '../identity/sessions';
-import type { SessionRow } from '../identity/sessions.queries';
-import { setAgentFlag } from '../features/tickets/tickets.queries';
-import type { Identity, IdentityProvider } from '../identity/types';
-import type { Keys } from '../secret';
-import type { Logger } from '../logging';
-import { readCookies, serialiseCookie } from './cookies';
+import { normaliseAddress } from '../identity/proxy';
+import type { IdentityProvider } from '../identity/types';
+import { parseLogin } from '../login';
+import { ensurePerson, setAgentFlag } from '../people/people.queries';
+import { beginSession, resumeSession, wantsToStayGuest, type SessionDeps, type SessionRow } from '../session/session';
 import { returnToFor } from './guards';
 import { HttpError, ServiceUnavailable, SignInRequired } from './http-error';
 import { GUEST, type RequestViewer } from './viewer';
 
-/** Set by "sign out": the transport's identity is ignored until the person signs in again. */
-export const GUEST_COOKIE = 'deskside_guest';
-
-export interface IdentifyDeps {
-  config: Config;
-  database: Database;
-  keys: Keys;
+export interface IdentifyDeps extends SessionDeps {
   identity: IdentityProvider;
-  directory: DirectoryCache;
-  logger: Logger;
 }
 
-export function isSecureRequest(req: Request, config: Config): boolean {
-  if ((req.socket as { encrypted?: boolean }).encrypted) return true;
-  if (config.underIisnode) return /^on$/i.test(String(req.headers['x-iisnode-https'] ?? ''));
-  return false;
+/** The client's address as this request established it (under iisnode, IIS's REMOTE_ADDR). */
+export function clientAddressOf(req: Request, res: Response): string {
+  return (res.locals.clientAddress as string | undefined) ?? normaliseAddress(req.socket.remoteAddress);
 }
 
 /**
@@ -39,15 +23,16 @@ export function isSecureRequest(req: Request, config: Config): boolean {
  * session; then their roles from the directory and config. Sets res.locals.viewer.
  */
 export function identify(deps: IdentifyDeps) {
-  const { config, database, keys, identity, logger } = deps;
-  const db = database.db;
+  const { identity, logger } = deps;
 
   return async function identifyMiddleware(req: Request, res: Response, next: NextFunction): Promise<void> {
     try {
       const result = await identity.identify(req);
+      if ((result.kind === 'anonymous' || result.kind === 'person') && result.address !== undefined) res.locals.clientAddress = result.address;
+      const remoteAddress = clientAddressOf(req, res);
       if (result.kind === 'rejected') {
         logger.warn(
-          { security: true, event: 'credentials-rejected', provider: identity.name, reason: result.reason, remoteAddress: req.socket.remoteAddress, reqId: res.locals.reqId, url: req.originalUrl.slice(0, 200) },
+          { security: true, event: 'credentials-rejected', provider: identity.name, reason: result.reason, remoteAddress, reqId: res.locals.reqId, url: req.originalUrl.slice(0, 200) },
           'the browser offered sign-in credentials that did not verify',
         );
         // Answered with the 401 help page once the page locals exist (refuseRejectedCredentials).
@@ -57,35 +42,22 @@ export function identify(deps: IdentifyDeps) {
       }
       if (result.kind === 'refused') {
         logger.warn(
-          { security: true, event: 'identity-refused', reason: result.reason, remoteAddress: req.socket.remoteAddress, reqId: res.locals.reqId, url: req.originalUrl.slice(0, 200) },
+          { security: true, event: 'identity-refused', reason: result.reason, remoteAddress, reqId: res.locals.reqId, url: req.originalUrl.slice(0, 200) },
           'refused a request carrying forged or malformed identity headers',
         );
         throw new HttpError(400, `identity refused: ${result.reason}`, 'This request carried sign-in information that cannot be genuine, so it was refused.');
       }
 
-      const cookies = readCookies(req);
-      res.locals.cookies = cookies;
-      const secure = isSecureRequest(req, config);
-      const setCookie = (c: string) => res.append('Set-Cookie', c);
-      const wantsGuest = cookies.get(GUEST_COOKIE) === '1' && req.path !== '/sign-in';
-
-      let session = await readSession(db, keys.session, cookies.get(SESSION_COOKIE));
-      if (!session && cookies.has(SESSION_COOKIE)) {
-        setCookie(serialiseCookie(SESSION_COOKIE, '', { secure, maxAgeSeconds: 0 }));
-      }
-
+      let session = await resumeSession(deps, req, res);
       if (result.kind === 'person') {
         for (const [name, value] of Object.entries(result.responseHeaders ?? {})) res.setHeader(name, value);
-      }
-      if (result.kind === 'person' && !wantsGuest && (!session || session.login_key !== result.identity.key)) {
-        session = await beginSession(deps, req, res, result.identity, session?.id);
+        const stayGuest = wantsToStayGuest(req) && req.path !== '/sign-in';
+        if (!stayGuest && (!session || session.login_key !== result.identity.key)) {
+          session = await beginSession(deps, req, res, result.identity, session?.id, res.locals.reqId as string | undefined);
+        }
       }
 
-      if (!session) {
-        res.locals.viewer = GUEST;
-        return next();
-      }
-      res.locals.viewer = await buildViewer(deps, session);
+      res.locals.viewer = session ? await buildViewer(deps, session) : GUEST;
       next();
     } catch (err) {
       if (err instanceof HttpError) return next(err);
@@ -103,42 +75,7 @@ export function refuseRejectedCredentials(req: Request, res: Response, next: Nex
   next();
 }
 
-/**
- * Start Deskside's own session for someone the transport (IIS, a proxy, Kerberos) or the
- * password form has just recognised, replacing any session the browser had; clears the
- * "stay a guest" cookie. Returns the new session row.
- */
-export async function beginSession(deps: IdentifyDeps, req: Request, res: Response, who: Identity, previousSessionId: string | undefined): Promise<SessionRow | null> {
-  const { config, keys, directory, logger } = deps;
-  const db = deps.database.db;
-  const secure = isSecureRequest(req, config);
-  const cookies = (res.locals.cookies as Map<string, string> | undefined) ?? readCookies(req);
-  const login = parseLogin(who.login)!;
-  const lookup = await directory.get(login);
-  const p = lookup.person;
-  const person = await ensurePerson(db, who.login, who.key, {
-    displayName: p?.displayName,
-    email: p?.email,
-    department: p?.department,
-    title: p?.title,
-  });
-  if (previousSessionId) await endSession(db, previousSessionId);
-  const started = await startSession(db, keys.session, {
-    personId: person.id,
-    authType: who.authType,
-    source: who.source,
-    hours: config.sessionHours,
-  });
-  res.append('Set-Cookie', serialiseCookie(SESSION_COOKIE, started.cookieValue, { secure, maxAgeSeconds: started.maxAgeSeconds }));
-  if (cookies.has(GUEST_COOKIE)) res.append('Set-Cookie', serialiseCookie(GUEST_COOKIE, '', { secure, maxAgeSeconds: 0 }));
-  logger.info({ event: 'sign-in', login: who.login, source: who.source, authType: who.authType, reqId: res.locals.reqId }, 'signed in');
-  return readSession(db, keys.session, started.cookieValue);
-}
-
-async function buildViewer(
-  deps: IdentifyDeps,
-  session: SessionRow,
-): Promise<RequestViewer> {
+async function buildViewer(deps: IdentifyDeps, session: SessionRow): Promise<RequestViewer> {
   const login = parseLogin(session.login);
   const lookup = login ? await deps.directory.get(login) : null;
   // With the directory unreachable and nothing recent known, only config logins count.

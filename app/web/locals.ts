@@ -41,7 +41,6 @@ export function viewLocals(deps: { policy: Policy; config: Config; demoPeople?: 
     res.locals.currentUrl = req.originalUrl;
     res.locals.identityKind = config.identity;
     res.locals.passwordSignin = Boolean(config.passwordSignin);
-    res.locals.anonymousMode = config.anonymous;
     res.locals.demoPeople = config.identity === 'dev' ? deps.demoPeople ?? [] : [];
     res.locals.locale = locale;
     res.locals.plural = plural;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from '../logging';
+import { clientAddressOf } from './identify';
 import { viewerOf } from './viewer';
 
 /** One log line per request, with an id that the error page also shows. */
@@ -22,6 +23,8 @@ export function requestLog(logger: Logger) {
           status: res.statusCode,
           ms: Math.round(ms * 10) / 10,
           user: v.anonymous ? undefined : v.login,
+          // Under iisnode the socket is a pipe: the address is the one IIS promoted.
+          remoteAddress: clientAddressOf(req, res) || undefined,
         },
         'request',
       );

@@ -27,7 +27,7 @@ export const GUEST: RequestViewer = Object.freeze({
   groups: [],
   directoryPerson: null,
   directory: null,
-}) as RequestViewer;
+});
 
 export function viewerOf(res: Response): RequestViewer {
   return (res.locals.viewer as RequestViewer | undefined) ?? GUEST;

@@ -16,7 +16,8 @@
       if (!isNaN(d.getTime()) && d.toLocaleString) {
         try {
           times[i].title = d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-        } catch (e) {
+        } catch (_ignored) {
+          // IE11 has no dateStyle option and throws: the plain form reads well enough.
           times[i].title = d.toLocaleString();
         }
       }

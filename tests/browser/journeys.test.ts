@@ -54,7 +54,7 @@ describeWithChromium(
 
     async function chooseCategory(page: Page, select: string, name: string): Promise<void> {
       const value = await page.locator(`${select} option`, { hasText: name }).first().getAttribute('value');
-      await page.locator(select).selectOption(value!);
+      await page.locator(select).selectOption(value);
     }
 
     const texts = (page: Page, selector: string) => page.locator(selector).allInnerTexts();
@@ -295,11 +295,11 @@ describeWithChromium(
       const page = await h.open(ALICE, true);
       await visit(page, '/tickets/new');
       const focused = async () =>
-        (await page.evaluate(`(() => {
+        page.evaluate<{ what: string; cls: string; outline: string; width: number; onScreen: boolean }>(`(() => {
           const el = document.activeElement, cs = getComputedStyle(el), box = el.getBoundingClientRect();
           return { what: el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + ' "' + (el.textContent || '').trim().slice(0, 30) + '"',
                    cls: el.className, outline: cs.outlineStyle, width: parseFloat(cs.outlineWidth), onScreen: box.right > 0 && box.bottom > 0 && box.width > 0 };
-        })()`)) as { what: string; cls: string; outline: string; width: number; onScreen: boolean };
+        })()`);
 
       await page.keyboard.press('Tab');
       const first = await focused();

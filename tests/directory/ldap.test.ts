@@ -8,7 +8,7 @@ import net from 'node:net';
 import { resolveRoles } from '../../app/access/roles';
 import { LdapDirectory, type LdapDirectoryOptions } from '../../app/directory/ldap';
 import { DirectoryUnavailableError } from '../../app/directory/types';
-import { parseLogin, type Login } from '../../app/identity/login';
+import { parseLogin, type Login } from '../../app/login';
 import { client, makeApp, type TestApp } from '../support/app';
 import { describeWithSamba, startSambaDc, type SambaDc } from '../support/samba';
 import { seedDirectory, SERVICE_PASSWORD } from './fixtures';

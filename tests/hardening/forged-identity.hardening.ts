@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { freePort } from '../support/http-client';
 import os from 'node:os';
 import path from 'node:path';
-import { sign } from '../../app/web/cookies';
+import { sign } from '../../app/signing';
 import { deriveKeys } from '../../app/secret';
 import { rawRequest, spawnServer, waitForListening, type RawResponse, type RunningServer } from '../support/server-process';
 import { recordFigure } from './figures';

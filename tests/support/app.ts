@@ -3,19 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
 import type { Express } from 'express';
-import { createPolicy } from '../../app/access/policy';
 import { createApp } from '../../app/app';
+import { appDepsFor, openConfiguredDatabase } from '../../app/compose';
 import { parseConfig, type Config } from '../../app/config/schema';
-import { openDatabase, type Database } from '../../app/db/database';
-import { migrateToLatest } from '../../app/db/migrate';
-import { DirectoryCache } from '../../app/directory/cache';
+import type { Database } from '../../app/db/database';
+import type { DirectoryCache } from '../../app/directory/cache';
 import type { Directory } from '../../app/directory/types';
-import { createStaticDirectory } from '../../app/directory/static';
-import { ldapDirectoryFromConfig } from '../../app/directory/from-config';
-import { createIdentityProvider } from '../../app/identity';
 import { TicketReadCache } from '../../app/features/tickets/tickets.cache';
 import { createLogger } from '../../app/logging';
-import { deriveKeys } from '../../app/secret';
 
 export const TEST_SECRET = 'test-secret-0123456789abcdefghijklmnopqrstuvwxyz';
 
@@ -49,26 +44,18 @@ export async function makeApp(
   });
   const logs = opts.logs;
   const logger = createLogger(logs ? 'info' : 'silent', logs ? { write: (s: string) => void logs.push(s) } : undefined);
-  const database = openDatabase(config.database);
-  await migrateToLatest(database.db, database.dialect);
-  const directory = new DirectoryCache(opts.directory === undefined ? (config.ldap ? ldapDirectoryFromConfig(config.ldap) : config.identity === 'dev' ? createStaticDirectory() : null) : opts.directory, {
-    ttlMs: 300_000,
-    maxStaleMs: 86_400_000,
-  });
-  const staticUsers = config.identity === 'dev' ? createStaticDirectory().users : undefined;
-  const app = createApp({
-    config,
+  const database = await openConfiguredDatabase(config, logger);
+  const deps = appDepsFor(config, {
     database,
-    keys: deriveKeys(config.secret ?? TEST_SECRET),
     logger,
-    identity: createIdentityProvider(config, (address) => logger.warn({ security: true, event: 'untrusted-proxy-header', remoteAddress: address }, 'untrusted proxy header')),
-    directory,
-    policy: createPolicy({ anonymous: config.anonymous }),
-    demoPeople: staticUsers,
+    secret: config.secret ?? TEST_SECRET,
+    directory: opts.directory,
     // Counts are always exact here, whatever the machine's speed: the "about N" label
     // depends on how long a count took, and has its own tests (ticket-counts.test.ts).
     ticketCache: opts.ticketCache ? opts.ticketCache(database) : new TicketReadCache(database, { cheapMs: Number.POSITIVE_INFINITY }),
   });
+  const app = createApp(deps);
+  const directory = deps.directory;
   return {
     app,
     config,
@@ -94,7 +81,7 @@ export function csrfFrom(html: string): string {
  */
 export function client(app: Express, login?: string, header = 'X-Remote-User') {
   const agent = request.agent(app);
-  const withId = <T extends request.Test>(t: T): T => (login ? (t.set(header, login) as T) : t);
+  const withId = <T extends request.Test>(t: T): T => (login ? (t.set(header, login)) : t);
   return {
     agent,
     get: (url: string) => withId(agent.get(url)),

@@ -8,23 +8,21 @@ import type { Database } from '../../app/db/database';
 import { migrateToLatest, pendingMigrations } from '../../app/db/migrate';
 import { toDate } from '../../app/db/values';
 import { seedTickets } from '../../app/features/demo/generator';
-import { ensurePerson, findPersonByKey, listPeopleByIds } from '../../app/features/people/people.queries';
+import { listCategories } from '../../app/features/categories/categories.queries';
+import { ensurePerson, findPersonByKey, listAgents, listPeopleByIds, setAgentFlag } from '../../app/people/people.queries';
 import { addComment, editTicket, setOwnStatus } from '../../app/features/tickets/tickets.service';
 import {
   countTickets,
   getTicket,
   insertEvents,
   insertTicket,
-  listAgents,
-  listCategories,
   listEvents,
   listTickets,
   queueSummary,
-  setAgentFlag,
   type TicketQuery,
   type TicketSort,
 } from '../../app/features/tickets/tickets.queries';
-import { deleteExpiredSessions, deleteSession, findLiveSession, insertSession } from '../../app/identity/sessions.queries';
+import { deleteExpiredSessions, deleteSession, findLiveSession, insertSession } from '../../app/session/sessions.queries';
 import { searchWords } from '../../app/db/portable';
 import type { TicketStatus } from '../../app/access/policy';
 import { isActive } from '../../app/features/tickets/ticket-values';

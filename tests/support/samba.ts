@@ -365,7 +365,7 @@ export async function startSambaDc(opts: { realm?: string; netbios?: string } = 
           ),
         );
       },
-      running: () => child !== null && (child as ChildProcess).exitCode === null,
+      running: () => child !== null && (child).exitCode === null,
       async stop() {
         await stopChild();
       },

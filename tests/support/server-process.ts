@@ -34,8 +34,8 @@ export function spawnServer(env: Record<string, string>, opts: { dir?: string; v
     env: { PATH: process.env.PATH ?? '', DESKSIDE_DATA_DIR: dir, DESKSIDE_DATABASE: `sqlite:${path.join(dir, 'deskside.db')}`, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
   return {
     proc,
     dir,

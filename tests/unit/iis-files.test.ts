@@ -12,7 +12,7 @@ import { parseIisnodeYml } from '../support/iis-facts';
 const root = path.resolve(__dirname, '..', '..');
 const webConfigXml = readFileSync(path.join(root, 'web.config'), 'utf8');
 const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => ['add', 'rule', 'remove'].includes(name) });
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- web.config as parsed XML has no type; the tests check its shape
 const cfg: any = parser.parse(webConfigXml).configuration;
 const ws = cfg['system.webServer'];
 
@@ -85,7 +85,7 @@ describe('web.config', () => {
   });
 
   test('when appSettings become environment variables, then they hold only what every site shares', () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded inside the test so a config import error fails this test alone
     const { KEY_DOCS } = require('../../app/config/schema') as typeof import('../../app/config/schema');
     const known = new Set(KEY_DOCS.map((k) => k.key));
     const settings = cfg.appSettings.add as { key: string; value: string }[];

@@ -15,7 +15,7 @@ interface Packager {
   releaseName(pkg: { name: string; version: string }, runtime: Pick<Runtime, 'platform' | 'arch' | 'abi'>): string;
   buildRelease(opts: { out: string; target?: string; install?: (dir: string) => void }): { dest: string; manifest: Record<string, unknown> };
 }
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the packager is plain CommonJS that node runs directly, so it has no types to import
 const packager = require('../../deploy/package-release.js') as Packager;
 
 /**
@@ -65,7 +65,7 @@ describe('npm run package', () => {
   test("when the release is built, then it holds what IIS runs and release.json states this machine's platform, CPU and ABI", () => {
     requireBuild();
     const { dest, manifest } = packager.buildRelease({ out, target: here, install: putDriver(realDriver) });
-    expect(path.basename(dest)).toBe(`deskside-${manifest.version}-${here}-node-abi${process.versions.modules}`);
+    expect(path.basename(dest)).toBe(`deskside-${String(manifest.version)}-${here}-node-abi${process.versions.modules}`);
     expect(manifest).toMatchObject({ platform: process.platform, arch: process.arch, nodeAbi: process.versions.modules, nodeVersion: process.versions.node });
     expect(JSON.parse(readFileSync(path.join(dest, 'release.json'), 'utf8'))).toEqual(manifest);
     for (const file of ['server.js', 'web.config', 'iisnode.yml', 'dist/server.js', 'views', 'public', 'deploy/Install-Deskside.ps1', 'deploy/Update-Deskside.ps1']) {

@@ -3,7 +3,7 @@ import { resolveRoles, type Role, type RoleGrant } from '../../access/roles';
 import type { Config } from '../../config/schema';
 import type { DirectoryCache, LookupOutcome } from '../../directory/cache';
 import type { DirectoryGroup, DirectoryPerson, DirectoryStatus, LookupTrace } from '../../directory/types';
-import { MAX_LOGIN_LENGTH, parseLogin, type Login } from '../../identity/login';
+import { MAX_LOGIN_LENGTH, parseLogin, type Login } from '../../login';
 
 export interface DirectoryOverview {
   state: 'off' | 'ok' | 'degraded';

@@ -2,8 +2,8 @@ import type { Insertable } from 'kysely';
 import type { Database } from '../../db/database';
 import { insertMany } from '../../db/portable';
 import type { TicketEventsTable, TicketsTable } from '../../db/schema';
-import { ensurePerson } from '../people/people.queries';
-import { listCategories, setAgentFlag } from '../tickets/tickets.queries';
+import { ensurePerson, setAgentFlag } from '../../people/people.queries';
+import { listCategories } from '../categories/categories.queries';
 import { isActive, STATUSES } from '../tickets/ticket-values';
 import type { TicketStatus } from '../../access/policy';
 

@@ -1,12 +1,10 @@
 import { Router } from 'express';
 import type { Config } from '../../config/schema';
 import type { Database } from '../../db/database';
-import { endSession, SESSION_COOKIE } from '../../identity/sessions';
 import type { Logger } from '../../logging';
-import { serialiseCookie } from '../../web/cookies';
-import { SignInRequired } from '../../web/http-error';
-import { GUEST_COOKIE, isSecureRequest } from '../../web/identify';
+import { endSession } from '../../session/session';
 import { safeReturnTo } from '../../web/guards';
+import { SignInRequired } from '../../web/http-error';
 import { viewerOf } from '../../web/viewer';
 
 /**
@@ -25,15 +23,8 @@ export function signInRoutes(deps: { config: Config; database: Database; logger:
 
   router.post('/sign-out', async (req, res) => {
     const viewer = viewerOf(res);
-    const secure = isSecureRequest(req, deps.config);
-    if (viewer.sessionId) {
-      await endSession(deps.database.db, viewer.sessionId);
-      deps.logger.info({ event: 'sign-out', login: viewer.login, reqId: res.locals.reqId }, 'signed out');
-    }
-    res.append('Set-Cookie', serialiseCookie(SESSION_COOKIE, '', { secure, maxAgeSeconds: 0 }));
-    // IIS keeps NTLM connections authenticated; without this the next request would
-    // sign the person straight back in.
-    res.append('Set-Cookie', serialiseCookie(GUEST_COOKIE, '1', { secure, maxAgeSeconds: deps.config.sessionHours * 3600 }));
+    await endSession(deps, req, res, viewer.sessionId, { stayGuest: true });
+    if (viewer.sessionId) deps.logger.info({ event: 'sign-out', login: viewer.login, reqId: res.locals.reqId }, 'signed out');
     res.redirect(303, '/');
   });
 

@@ -1,5 +1,7 @@
 import type { Database } from '../../db/database';
-import { countTickets, listAgents, listCategories, type AgentRow, type CategoryRow, type TicketQuery } from './tickets.queries';
+import { listAgents, type AgentRow } from '../../people/people.queries';
+import { listCategories, type CategoryRow } from '../categories/categories.queries';
+import { countTickets, type TicketQuery } from './tickets.queries';
 
 /** A count as shown on a page: exact, or a recent figure labelled "about". */
 export interface TicketCount {

@@ -57,7 +57,7 @@ export function parseListParams(query: Record<string, unknown>, defaults: { stat
     throw new FilterError(`page must be a whole number from 1 to ${LIMITS.maxPage.toLocaleString('en-GB')}`);
   }
   return {
-    status: status as ListParams['status'],
+    status: status,
     priority: (priority || '') as PriorityName | '',
     category,
     assignee,

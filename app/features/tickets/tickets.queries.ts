@@ -264,33 +264,6 @@ export async function getTicketForUpdate(trx: Transaction<DB>, id: number) {
     .executeTakeFirst();
 }
 
-export interface CategoryRow {
-  id: number;
-  name: string;
-  description: string | null;
-  active: number;
-}
-
-export async function listCategories(db: Q, opts: { activeOnly: boolean }): Promise<CategoryRow[]> {
-  let qb = db.selectFrom('categories').select(['id', 'name', 'description', 'active']);
-  if (opts.activeOnly) qb = qb.where('active', '=', 1);
-  return qb.orderBy('sort_order').orderBy('name').execute();
-}
-
-export interface AgentRow {
-  id: number;
-  login: string;
-  display_name: string | null;
-}
-
-export async function listAgents(db: Q): Promise<AgentRow[]> {
-  return db.selectFrom('people').select(['id', 'login', 'display_name']).where('is_agent', '=', 1).orderBy('display_name').orderBy('login').execute();
-}
-
-export async function setAgentFlag(db: Q, personId: number, isAgent: boolean): Promise<void> {
-  await db.updateTable('people').set({ is_agent: isAgent ? 1 : 0 }).where('id', '=', personId).execute();
-}
-
 /**
  * The queue's headline numbers for the agent home page: exact counts, or whatever
  * `count` answers (the home page passes its per-process cache, which may say "about").

@@ -1,16 +1,17 @@
 import { Router, type Request, type Response } from 'express';
-import type { Policy, TicketFacts, TicketStatus } from '../../access/policy';
+import type { Policy, TicketFacts } from '../../access/policy';
 import type { Database } from '../../db/database';
-import { parseLogin } from '../../identity/login';
+import { formOf } from '../../web/form';
 import { assertCan } from '../../web/guards';
-import { badRequest, notFound, SignInRequired, HttpError } from '../../web/http-error';
+import { badRequest, notFound, SignInRequired } from '../../web/http-error';
 import { isAgent, viewerOf, type RequestViewer } from '../../web/viewer';
-import { findPersonByKey, listPeopleByIds } from '../people/people.queries';
+import { listPeopleByIds } from '../../people/people.queries';
+import { listCategories } from '../categories/categories.queries';
 import { LIMITS, PRIORITIES, priorityName, STATUS_HINTS, STATUS_LABELS, STATUSES } from './ticket-values';
-import { FilterError, listUrl, parseListParams, SORTS, toQuery, type ListParams } from './tickets.filters';
+import { listUrl, SORTS, type ListParams } from './tickets.filters';
 import { TicketReadCache } from './tickets.cache';
-import { getTicket, listCategories, listEvents, listTickets, type EventRow, type TicketRow } from './tickets.queries';
-import { addComment, createTicket, editTicket, parseEdit, setOwnStatus, validateNewTicket, type FieldErrors } from './tickets.service';
+import { getTicket, listEvents, type EventRow, type TicketRow } from './tickets.queries';
+import { addComment, createTicket, editTicket, listTicketsFor, parseEdit, setOwnStatus, validateNewTicket, type FieldErrors } from './tickets.service';
 
 /**
  * GET  /tickets                 the list (agents: the queue; requesters: their own)
@@ -26,7 +27,7 @@ export function ticketRoutes(deps: { database: Database; policy: Policy; cache?:
   const db = database.db;
   const router = Router();
 
-  const facts = (t: TicketRow): TicketFacts => ({ requesterId: t.requester_id, status: t.status as TicketStatus });
+  const facts = (t: TicketRow): TicketFacts => ({ requesterId: t.requester_id, status: t.status });
 
   async function loadTicket(req: Request): Promise<TicketRow> {
     const raw = String(req.params.id);
@@ -39,77 +40,30 @@ export function ticketRoutes(deps: { database: Database; policy: Policy; cache?:
   router.get('/tickets', async (req, res) => {
     assertCan(policy, req, res, 'tickets.list');
     const v = viewerOf(res);
-    const seesAll = policy.can(v, 'tickets.list-all');
     const agent = isAgent(v);
-    const defaults = { status: (agent ? 'active' : 'all') as ListParams['status'] };
-    let params: ListParams;
-    try {
-      params = parseListParams(req.query as Record<string, unknown>, defaults);
-    } catch (err) {
-      if (err instanceof FilterError) throw badRequest(`This ticket list address is not valid: ${err.message}.`);
-      throw err;
-    }
-    const notices: string[] = [];
-    const needPerson = (what: string) => {
-      if (v.anonymous) throw new SignInRequired(req.originalUrl);
-      return what;
-    };
-    const personFilter = async (value: string, what: string): Promise<number | undefined> => {
-      if (value === 'me') {
-        needPerson(what);
-        return v.personId!;
-      }
-      const login = parseLogin(value);
-      if (!login) throw badRequest(`The ${what} filter must be "me"${what === 'assignee' ? ', "none"' : ''} or a login such as CORP\\alice.`);
-      const person = await findPersonByKey(db, login.key);
-      if (!person) notices.push(`Nobody with the login ${login.login} has used Deskside yet.`);
-      return person ? person.id : -1;
-    };
-    let assigneeId: number | null | undefined;
-    if (params.assignee === 'none') assigneeId = null;
-    else if (params.assignee) assigneeId = await personFilter(params.assignee, 'assignee');
-    let requesterId: number | undefined;
-    if (!seesAll && !v.anonymous) requesterId = v.personId!; // requesters only ever see their own
-    else if (params.requester) {
-      if (v.anonymous) throw new SignInRequired(req.originalUrl);
-      requesterId = await personFilter(params.requester, 'requester');
-    }
-    const query = toQuery(params, { assigneeId, requesterId });
-    const offset = (params.page - 1) * LIMITS.pageSize;
-    const [rows, count, categories, agents] = await Promise.all([
-      listTickets(db, database.dialect, query, LIMITS.pageSize, offset),
-      cache.count(query),
-      cache.categories(),
-      agent ? cache.agents() : Promise.resolve([]),
-    ]);
-    // A stale count is labelled "about"; the page itself may know better for free.
-    let total = count.n;
-    let totalExact = count.exact;
-    if (!totalExact && rows.length < LIMITS.pageSize && (rows.length > 0 || offset === 0)) {
-      total = offset + rows.length; // the list ends on this page
-      totalExact = true;
-    } else if (total < offset + rows.length) total = offset + rows.length;
-    if (params.q && (!query.words || query.words.length === 0)) notices.push('Search needs at least one letter or digit; showing every ticket instead.');
-    const pages = Math.max(1, Math.ceil(total / LIMITS.pageSize));
+    const result = await listTicketsFor(database, cache, { anonymous: v.anonymous, personId: v.personId, agent, seesAll: policy.can(v, 'tickets.list-all') }, req.query);
+    if (result.kind === 'sign-in') throw new SignInRequired(req.originalUrl);
+    if (result.kind === 'invalid') throw badRequest(result.message);
+    const { params, defaults } = result;
     res.render('tickets/index', {
       title: agent ? 'Ticket queue' : v.anonymous ? 'Tickets' : 'My tickets',
       params,
       defaults,
-      rows,
-      total,
-      totalExact,
-      pages,
-      offset,
-      categories,
-      agents,
+      rows: result.rows,
+      total: result.total,
+      totalExact: result.totalExact,
+      pages: result.pages,
+      offset: result.offset,
+      categories: result.categories,
+      agents: result.agents,
       sorts: SORTS,
       statuses: STATUSES,
       statusLabels: STATUS_LABELS,
       priorities: PRIORITIES,
       priorityName,
-      seesAll,
+      seesAll: policy.can(v, 'tickets.list-all'),
       isAgentView: agent,
-      listNotices: notices,
+      listNotices: result.notices,
       url: (change: Partial<ListParams>) => listUrl(params, change, defaults),
     });
   });
@@ -129,7 +83,7 @@ export function ticketRoutes(deps: { database: Database; policy: Policy; cache?:
   router.post('/tickets', async (req, res) => {
     assertCan(policy, req, res, 'ticket.create');
     const v = viewerOf(res);
-    const { form, errors, values } = await validateNewTicket(database, req.body ?? {});
+    const { form, errors, values } = await validateNewTicket(database, formOf(req));
     if (!values) {
       res.status(400).render('tickets/new', {
         title: 'Error: New ticket',
@@ -201,7 +155,7 @@ export function ticketRoutes(deps: { database: Database; policy: Policy; cache?:
   router.post('/tickets/:id', async (req, res) => {
     const t = await loadTicket(req);
     const v = viewerOf(res);
-    const body = (req.body ?? {}) as Record<string, unknown>;
+    const body = formOf(req);
     assertCan(policy, req, res, 'ticket.view', facts(t), 'This ticket belongs to someone else.');
     const actor = { personId: v.personId!, isAgent: isAgent(v) };
     if (body.action === 'close' || body.action === 'reopen') {
@@ -221,8 +175,11 @@ export function ticketRoutes(deps: { database: Database; policy: Policy; cache?:
         eventNames(result.theirEvents),
         getTicket(db, t.id),
       ]);
-      throw new HttpError(409, `version conflict on ticket ${t.id}`, 'Someone else changed this ticket after you opened it.', {
-        view: 'tickets/conflict',
+      res.status(409).setHeader('Cache-Control', 'no-store');
+      return res.render('tickets/conflict', {
+        title: 'Someone else changed this first',
+        status: 409,
+        message: 'Someone else changed this ticket after you opened it.',
         t: fresh ?? t,
         conflict: result,
         categories,
@@ -237,7 +194,7 @@ export function ticketRoutes(deps: { database: Database; policy: Policy; cache?:
   router.post('/tickets/:id/comments', async (req, res) => {
     const t = await loadTicket(req);
     const v: RequestViewer = viewerOf(res);
-    const body = (req.body ?? {}) as Record<string, unknown>;
+    const body = formOf(req);
     const internal = body.internal === 'on' || body.internal === 'true';
     assertCan(policy, req, res, internal ? 'ticket.note' : 'ticket.comment', facts(t), 'You can only reply to your own tickets.');
     const result = await addComment(database, { personId: v.personId!, isAgent: isAgent(v) }, t.id, { body: body.body, internal: body.internal });

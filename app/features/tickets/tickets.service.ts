@@ -1,41 +1,122 @@
 import type { TicketStatus } from '../../access/policy';
 import type { Database } from '../../db/database';
 import { nowIso, toDate } from '../../db/values';
+import { parseLogin } from '../../login';
+import { findPersonByKey, listAgents, type AgentRow } from '../../people/people.queries';
+import { listCategories, type CategoryRow } from '../categories/categories.queries';
+import { cleanText, oneLine, text, type FieldErrors } from '../shared/form-values';
 import { isActive, isPriority, isStatus, LIMITS, priorityCode, priorityName, type PriorityName } from './ticket-values';
+import type { TicketReadCache } from './tickets.cache';
+import { FilterError, parseListParams, toQuery, type ListParams } from './tickets.filters';
 import {
   getTicketForUpdate,
   insertEvents,
   insertTicket,
-  listAgents,
-  listCategories,
   listEvents,
+  listTickets,
   touchTicket,
   updateTicketAtVersion,
   type EventRow,
   type NewEvent,
   type TicketFieldChanges,
+  type TicketListRow,
 } from './tickets.queries';
 
-/** Field name -> message, in form order; empty when the input is good. */
-export type FieldErrors = Record<string, string>;
+export type { FieldErrors } from '../shared/form-values';
 
 export interface Actor {
   personId: number;
   isAgent: boolean;
 }
 
-function text(v: unknown): string {
-  return typeof v === 'string' ? v : '';
+/** Who is asking for a ticket list, as far as the list cares. */
+export interface ListViewer {
+  anonymous: boolean;
+  personId: number | null;
+  /** Agents and admins: the queue's defaults (open tickets) and the assignee list. */
+  agent: boolean;
+  /** May see everyone's tickets (policy `tickets.list-all`); otherwise only their own. */
+  seesAll: boolean;
 }
 
-/** Normalise what a person typed: Windows line endings, no NULs, trimmed ends. */
-export function cleanText(v: unknown): string {
-  // eslint-disable-next-line no-control-regex
-  return text(v).replace(/\r\n?/g, '\n').replace(/\u0000/g, '').trim();
+export interface TicketListPage {
+  params: ListParams;
+  defaults: { status: ListParams['status'] };
+  rows: TicketListRow[];
+  /** Exact, or a recent figure to be labelled "about". */
+  total: number;
+  totalExact: boolean;
+  pages: number;
+  offset: number;
+  categories: CategoryRow[];
+  agents: AgentRow[];
+  /** Things the person should know about their filters (an unknown login, an empty search). */
+  notices: string[];
 }
 
-function oneLine(v: unknown): string {
-  return cleanText(v).replace(/\s+/g, ' ');
+export type TicketListResult =
+  | ({ kind: 'ok' } & TicketListPage)
+  /** The address's filters are not valid; `message` says which and what is accepted. */
+  | { kind: 'invalid'; message: string }
+  /** A filter names "me" (or another person) and the viewer is a guest. */
+  | { kind: 'sign-in' };
+
+/**
+ * One page of the ticket list for this viewer, from the list URL's query: the filters
+ * checked, "me" and logins resolved to people, requesters held to their own tickets,
+ * and the total (possibly approximate at scale, see TicketReadCache).
+ */
+export async function listTicketsFor(database: Database, cache: TicketReadCache, v: ListViewer, query: Record<string, unknown>): Promise<TicketListResult> {
+  const defaults = { status: (v.agent ? 'active' : 'all') as ListParams['status'] };
+  let params: ListParams;
+  try {
+    params = parseListParams(query, defaults);
+  } catch (err) {
+    if (err instanceof FilterError) return { kind: 'invalid', message: `This ticket list address is not valid: ${err.message}.` };
+    throw err;
+  }
+  const notices: string[] = [];
+  const personFilter = async (value: string, what: 'assignee' | 'requester'): Promise<number | TicketListResult> => {
+    if (value === 'me') return v.anonymous ? { kind: 'sign-in' } : v.personId!;
+    const login = parseLogin(value);
+    if (!login) return { kind: 'invalid', message: `The ${what} filter must be "me"${what === 'assignee' ? ', "none"' : ''} or a login such as CORP\\alice.` };
+    const person = await findPersonByKey(database.db, login.key);
+    if (!person) notices.push(`Nobody with the login ${login.login} has used Deskside yet.`);
+    return person ? person.id : -1;
+  };
+  let assigneeId: number | null | undefined;
+  if (params.assignee === 'none') assigneeId = null;
+  else if (params.assignee) {
+    const r = await personFilter(params.assignee, 'assignee');
+    if (typeof r !== 'number') return r;
+    assigneeId = r;
+  }
+  let requesterId: number | undefined;
+  if (!v.seesAll && !v.anonymous) requesterId = v.personId!; // requesters only ever see their own
+  else if (params.requester) {
+    if (v.anonymous) return { kind: 'sign-in' };
+    const r = await personFilter(params.requester, 'requester');
+    if (typeof r !== 'number') return r;
+    requesterId = r;
+  }
+  const q = toQuery(params, { assigneeId, requesterId });
+  const offset = (params.page - 1) * LIMITS.pageSize;
+  const [rows, count, categories, agents] = await Promise.all([
+    listTickets(database.db, database.dialect, q, LIMITS.pageSize, offset),
+    cache.count(q),
+    cache.categories(),
+    v.agent ? cache.agents() : Promise.resolve([]),
+  ]);
+  // A stale count is labelled "about"; the page itself may know better for free.
+  let total = count.n;
+  let totalExact = count.exact;
+  if (!totalExact && rows.length < LIMITS.pageSize && (rows.length > 0 || offset === 0)) {
+    total = offset + rows.length; // the list ends on this page
+    totalExact = true;
+  } else if (total < offset + rows.length) total = offset + rows.length;
+  if (params.q && (!q.words || q.words.length === 0)) notices.push('Search needs at least one letter or digit; showing every ticket instead.');
+  const pages = Math.max(1, Math.ceil(total / LIMITS.pageSize));
+  return { kind: 'ok', params, defaults, rows, total, totalExact, pages, offset, categories, agents, notices };
 }
 
 export interface NewTicketValues {
@@ -151,7 +232,7 @@ export interface EditForm {
 }
 
 export async function parseEdit(database: Database, body: Record<string, unknown>, currentAssigneeId: number | null): Promise<{ form: EditForm; errors: FieldErrors; request?: EditRequest }> {
-  const pick = (k: string) => (typeof body[k] === 'string' ? (body[k] as string).trim() : undefined);
+  const pick = (k: string) => (typeof body[k] === 'string' ? (body[k]).trim() : undefined);
   const form: EditForm = { version: pick('version') ?? '', status: pick('status'), priority: pick('priority'), category: pick('category'), assignee: pick('assignee') };
   const errors: FieldErrors = {};
   const request: EditRequest = { version: 0 };

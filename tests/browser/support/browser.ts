@@ -157,7 +157,7 @@ export const auditLog: AuditRecord[] = [];
 async function runAxe(page: Page): Promise<Result[]> {
   // evaluate goes through the DevTools protocol, which our CSP does not restrict.
   await page.evaluate(AXE_SOURCE);
-  const results = (await page.evaluate("axe.run(document, { resultTypes: ['violations'] })")) as AxeResults;
+  const results = await page.evaluate<AxeResults>("axe.run(document, { resultTypes: ['violations'] })");
   return results.violations;
 }
 
@@ -186,7 +186,7 @@ export async function screenshots(page: Page, name: string): Promise<void> {
   const tooWide: string[] = [];
   for (const size of [...SIZES, { width: 320, height: 568 }]) {
     await page.setViewportSize(size);
-    const width = (await page.evaluate('document.documentElement.scrollWidth')) as number;
+    const width = await page.evaluate<number>('document.documentElement.scrollWidth');
     if (width > size.width) tooWide.push(`${width}px wide on a ${size.width}px screen`);
     if (size.width === 320) continue;
     await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-${size.width}.png`) });

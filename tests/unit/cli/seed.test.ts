@@ -16,7 +16,7 @@ describe('the seed command', () => {
   });
 
   test('when progress is drawn, then the bar fills in proportion', () => {
-    expect(progressBar(5, 10, Date.now(), 10)).toMatch(/^\[#####\.\.\.\.\.\]  50\.0%  5\/10 tickets/);
+    expect(progressBar(5, 10, Date.now(), 10)).toMatch(/^\[#####\.\.\.\.\.\] {2}50\.0% {2}5\/10 tickets/);
   });
 
   test('when run on a fresh database, then it migrates and fills it with tickets that each have a conversation', () => {

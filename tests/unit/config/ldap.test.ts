@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { splitRoleEntries } from '../../../app/config/ldap';
+import { splitRoleEntries } from '../../../app/config/role-entries';
 import { parseConfig } from '../../../app/config/schema';
 import { configProblems } from '../../support/config';
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { KEY_DOCS, parseConfig } from '../../../app/config/schema';
+import { KEY_DOCS, parseConfig, withConfigTable } from '../../../app/config/schema';
 import { configProblems } from '../../support/config';
 
 
@@ -55,5 +55,7 @@ describe('parseConfig', () => {
   test('when the README is read, then its configuration table lists every key', () => {
     const readme = readFileSync(path.resolve(__dirname, '../../../README.md'), 'utf8');
     for (const { key } of KEY_DOCS) expect({ key, listed: readme.includes(`| \`${key}\` |`) }).toEqual({ key, listed: true });
+    // The whole table is what the key table writes: `npm run docs:config` refreshes it.
+    expect(readme).toBe(withConfigTable(readme));
   });
 });

@@ -4,7 +4,6 @@
  * plumbing (where statements go, transactions, retries, the migration lock); the
  * behaviour of a real server is for tests/mssql.
  */
-import { sql } from 'kysely';
 import { parseDatabaseUrl, type MssqlTarget } from '../../../app/db/connection-string';
 import { openDatabase, openTarget } from '../../../app/db/database';
 import { migrateToLatest, MigrationError } from '../../../app/db/migrate';
@@ -25,7 +24,7 @@ function fakeMssql(answer: (sqlText: string, params: unknown[], where: string) =
       this.params.push(value);
     }
     async query(text: string) {
-      log.push(`${this.where}: ${text}${this.params.length ? ` [${this.params.map((p, i) => `${this.types[i]}:${String(p)}`).join(', ')}]` : ''}`);
+      log.push(`${this.where}: ${text}${this.params.length ? ` [${this.params.map((p, i) => `${String(this.types[i])}:${String(p)}`).join(', ')}]` : ''}`);
       const r = answer(text, this.params, this.where);
       if (r instanceof Error) throw r;
       return r;

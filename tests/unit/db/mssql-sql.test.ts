@@ -11,10 +11,11 @@ import { bindParameter } from '../../../app/db/mssql-driver';
 import { searchWords } from '../../../app/db/portable';
 import { seedDemoIfEmpty } from '../../../app/features/demo/demo-data';
 import { seedTickets } from '../../../app/features/demo/generator';
-import * as people from '../../../app/features/people/people.queries';
+import * as categories from '../../../app/features/categories/categories.queries';
+import * as people from '../../../app/people/people.queries';
 import * as tickets from '../../../app/features/tickets/tickets.queries';
 import * as service from '../../../app/features/tickets/tickets.service';
-import * as sessions from '../../../app/identity/sessions.queries';
+import * as sessions from '../../../app/session/sessions.queries';
 
 /** A row that satisfies every select the app makes (ticket, person, category, count). */
 const ROW = {
@@ -73,12 +74,12 @@ async function recordEverything(dialect: 'mssql' | 'sqlite') {
     await tickets.getTicketForUpdate(trx, 1);
   });
   for (const n of ['insertTicket', 'insertEvents', 'updateTicketAtVersion', 'touchTicket', 'getTicketForUpdate']) cover(n);
-  await tickets.listCategories(db, { activeOnly: true });
-  await tickets.listCategories(db, { activeOnly: false });
+  await categories.listCategories(db, { activeOnly: true });
+  await categories.listCategories(db, { activeOnly: false });
   cover('listCategories');
-  await tickets.listAgents(db);
+  await people.listAgents(db);
   cover('listAgents');
-  await tickets.setAgentFlag(db, 1, true);
+  await people.setAgentFlag(db, 1, true);
   cover('setAgentFlag');
   await tickets.queueSummary(db, d, 1);
   cover('queueSummary');
@@ -215,7 +216,7 @@ describe('the SQL Server text of every query', () => {
     for (const q of queries) q.parameters.forEach((v, i) => bindParameter(req, mod as never, i, v));
     expect(new Set(types)).toEqual(new Set(['nvarchar(4000)', 'int']));
     const bound: string[] = [];
-    const r2 = { input: (_n: string, type: unknown, v: unknown) => void bound.push(`${type}=${v instanceof Date ? 'date' : v}`) };
+    const r2 = { input: (_n: string, type: unknown, v: unknown) => void bound.push(`${String(type)}=${v instanceof Date ? 'date' : String(v)}`) };
     bindParameter(r2, mod as never, 0, 'x'.repeat(4001));
     bindParameter(r2, mod as never, 1, 2 ** 40);
     bindParameter(r2, mod as never, 2, 1.5);

@@ -1,17 +1,12 @@
-import type { Kysely } from 'kysely';
-import { insertIfAbsent } from '../../db/portable';
-import { nowIso } from '../../db/values';
-import type { DB } from '../../db/schema';
+import type { Kysely, Selectable } from 'kysely';
+import { insertIfAbsent } from '../db/portable';
+import type { DB, PeopleTable } from '../db/schema';
+import { nowIso } from '../db/values';
 
-export interface PersonRow {
-  id: number;
-  login: string;
-  login_key: string;
-  display_name: string | null;
-  email: string | null;
-  department: string | null;
-  title: string | null;
-}
+/** The person columns pages and services read: one list, so every query returns the same shape. */
+export const PERSON_COLUMNS = ['id', 'login', 'login_key', 'display_name', 'email', 'department', 'title'] as const;
+
+export type PersonRow = Pick<Selectable<PeopleTable>, (typeof PERSON_COLUMNS)[number]>;
 
 export interface PersonProfile {
   displayName?: string | null;
@@ -23,7 +18,7 @@ export interface PersonProfile {
 export async function findPersonByKey(db: Kysely<DB>, key: string): Promise<PersonRow | undefined> {
   return db
     .selectFrom('people')
-    .select(['id', 'login', 'login_key', 'display_name', 'email', 'department', 'title'])
+    .select(PERSON_COLUMNS)
     .where('login_key', '=', key)
     .executeTakeFirst();
 }
@@ -31,7 +26,7 @@ export async function findPersonByKey(db: Kysely<DB>, key: string): Promise<Pers
 export async function findPersonById(db: Kysely<DB>, id: number): Promise<PersonRow | undefined> {
   return db
     .selectFrom('people')
-    .select(['id', 'login', 'login_key', 'display_name', 'email', 'department', 'title'])
+    .select(PERSON_COLUMNS)
     .where('id', '=', id)
     .executeTakeFirst();
 }
@@ -84,7 +79,19 @@ export async function listPeopleByIds(db: Kysely<DB>, ids: number[]): Promise<Pe
   if (ids.length === 0) return [];
   return db
     .selectFrom('people')
-    .select(['id', 'login', 'login_key', 'display_name', 'email', 'department', 'title'])
+    .select(PERSON_COLUMNS)
     .where('id', 'in', ids)
     .execute();
+}
+
+/** Someone Deskside has seen with the agent role: the assignee list. */
+export type AgentRow = Pick<Selectable<PeopleTable>, 'id' | 'login' | 'display_name'>;
+
+export async function listAgents(db: Kysely<DB>): Promise<AgentRow[]> {
+  return db.selectFrom('people').select(['id', 'login', 'display_name']).where('is_agent', '=', 1).orderBy('display_name').orderBy('login').execute();
+}
+
+/** Keep the assignee list true to what the directory says about this person now. */
+export async function setAgentFlag(db: Kysely<DB>, personId: number, isAgent: boolean): Promise<void> {
+  await db.updateTable('people').set({ is_agent: isAgent ? 1 : 0 }).where('id', '=', personId).execute();
 }

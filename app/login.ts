@@ -37,7 +37,7 @@ export function parseLogin(raw: string): Login | null {
   if (value.length === 0 || value.length > MAX_LOGIN_LENGTH) return null;
   if (value !== value.trim()) return null;
   // Control characters, and path tricks such as `..`, never belong in a login.
-  // eslint-disable-next-line no-control-regex
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what a login must not hold
   if (/[\u0000-\u001f\u007f-\u009f]/.test(value) || value.includes('..')) return null;
 
   const slash = value.indexOf('\\');
@@ -59,12 +59,4 @@ export function parseLogin(raw: string): Login | null {
     return { login, domain: realm.toLowerCase(), account, form: 'upn', key: login.toLowerCase() };
   }
   return null;
-}
-
-/** Case-insensitive equality of two logins as strings (either may be unparseable). */
-export function sameLogin(a: string, b: string): boolean {
-  const pa = parseLogin(a);
-  const pb = parseLogin(b);
-  if (pa && pb) return pa.key === pb.key;
-  return a.toLowerCase() === b.toLowerCase();
 }

@@ -1,6 +1,6 @@
 import type { Database } from '../../db/database';
 import { nowIso } from '../../db/values';
-import { cleanText, type FieldErrors } from '../tickets/tickets.service';
+import { cleanText, type FieldErrors } from '../shared/form-values';
 import { findCategoryByName, insertCategory, maxSortOrder, updateCategory } from './categories.queries';
 
 export interface CategoryForm {

@@ -1,6 +1,20 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema';
 
+export interface CategoryRow {
+  id: number;
+  name: string;
+  description: string | null;
+  active: number;
+}
+
+/** Categories in display order; retired ones too unless `activeOnly` (old tickets still name them). */
+export async function listCategories(db: Kysely<DB>, opts: { activeOnly: boolean }): Promise<CategoryRow[]> {
+  let qb = db.selectFrom('categories').select(['id', 'name', 'description', 'active']);
+  if (opts.activeOnly) qb = qb.where('active', '=', 1);
+  return qb.orderBy('sort_order').orderBy('name').execute();
+}
+
 export interface CategoryAdminRow {
   id: number;
   name: string;

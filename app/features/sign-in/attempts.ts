@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
-import type { DB } from '../db/schema';
-import { dialectOf, insertReturningId } from '../db/portable';
-import { toDate } from '../db/values';
+import type { DB } from '../../db/schema';
+import { dialectOf, insertReturningId } from '../../db/portable';
+import { toDate } from '../../db/values';
 
 export interface AttemptLimit {
   /** `account:corp\alice`, `address:10.1.2.3` */

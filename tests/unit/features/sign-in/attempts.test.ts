@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openDatabase, type Database } from '../../../app/db/database';
-import { migrateToLatest } from '../../../app/db/migrate';
-import { SignInAttempts } from '../../../app/identity/attempts';
+import { openDatabase, type Database } from '../../../../app/db/database';
+import { migrateToLatest } from '../../../../app/db/migrate';
+import { SignInAttempts } from '../../../../app/features/sign-in/attempts';
 
 describe('password sign-in rate limits, kept in the database', () => {
   let dir: string;

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { Policy } from '../../access/policy';
 import type { Database } from '../../db/database';
+import { formOf } from '../../web/form';
 import { requireCan } from '../../web/guards';
 import { notFound } from '../../web/http-error';
 import { listCategoriesWithCounts } from './categories.queries';
@@ -34,7 +35,7 @@ export function categoryAdminRoutes(deps: { database: Database; policy: Policy }
   });
 
   router.post('/admin/categories', admins, async (req, res) => {
-    const form = readCategoryForm(req.body ?? {});
+    const form = readCategoryForm(formOf(req));
     const errors = await addCategory(database, form);
     if (Object.keys(errors).length) return render(res, 400, { newForm: form, newErrors: errors });
     res.redirect(303, '/admin/categories?saved=1');
@@ -44,7 +45,7 @@ export function categoryAdminRoutes(deps: { database: Database; policy: Policy }
     const raw = String(req.params.id);
     if (!/^\d{1,9}$/.test(raw)) throw notFound('There is no such category.');
     const id = Number(raw);
-    const form = readCategoryForm(req.body ?? {});
+    const form = readCategoryForm(formOf(req));
     const errors = await changeCategory(database, id, form);
     if (errors === null) throw notFound('There is no such category.');
     if (Object.keys(errors).length) {

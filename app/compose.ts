@@ -1,0 +1,226 @@
+/**
+ * The composition root: the one place that turns settings into running parts. server.ts
+ * (and so iisnode), the command-line tools and the test support all build Deskside
+ * through these functions, so a directory, a database or an identity provider is chosen
+ * the same way everywhere.
+ */
+import { existsSync, lstatSync, readFileSync, unlinkSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { parseEnv } from 'node:util';
+import { createPolicy } from './access/policy';
+import { createApp, type AppDeps } from './app';
+import { ldapStartupWarnings, type LdapConfig } from './config/ldap';
+import { ConfigError, parseConfig, type Config } from './config/schema';
+import { openDatabase, type Database, type OpenOptions } from './db/database';
+import { assertSchemaCurrent, migrateToLatest } from './db/migrate';
+import { DirectoryCache } from './directory/cache';
+import { LdapDirectory } from './directory/ldap';
+import { createStaticDirectory, type StaticUser } from './directory/static';
+import type { Directory } from './directory/types';
+import { seedDemoIfEmpty } from './features/demo/demo-data';
+import type { TicketReadCache } from './features/tickets/tickets.cache';
+import { createIdentityProvider } from './identity';
+import type { IdentityProvider } from './identity/types';
+import { createLogger, type Logger } from './logging';
+import { APP_ROOT } from './paths';
+import { deriveKeys, loadOrCreateSecret } from './secret';
+import { deleteExpiredSessions } from './session/sessions.queries';
+
+type Env = Record<string, string | undefined>;
+
+/** The site's own settings file, outside everything a release replaces (README "Deploying to IIS"). */
+export const DEFAULT_SETTINGS_FILE = path.join('App_Data', 'settings.env');
+
+/**
+ * Read the settings files into `env`, without overriding what is already there. Real
+ * environment variables (under IIS: web.config's appSettings, which iisnode passes on)
+ * win over the site's settings file (`App_Data/settings.env`, or DESKSIDE_SETTINGS_FILE),
+ * which wins over a `.env` in the app folder. Returns the files read. A settings file
+ * named by DESKSIDE_SETTINGS_FILE that cannot be read stops the start.
+ */
+export function loadSettingsFiles(env: Env = process.env, root: string = APP_ROOT): string[] {
+  const named = env.DESKSIDE_SETTINGS_FILE?.trim();
+  const settings = path.resolve(root, named || DEFAULT_SETTINGS_FILE);
+  if (named && !existsSync(settings)) throw new ConfigError([`DESKSIDE_SETTINGS_FILE="${named}" cannot be read (no such file: ${settings})`]);
+  const read: string[] = [];
+  for (const file of [settings, path.join(root, '.env')]) {
+    if (!existsSync(file)) continue;
+    let values: NodeJS.Dict<string>;
+    try {
+      values = parseEnv(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new ConfigError([`${file} cannot be read: ${(err as Error).message}`]);
+    }
+    for (const [key, value] of Object.entries(values)) if (env[key] === undefined && value !== undefined) env[key] = value;
+    read.push(file);
+  }
+  return read;
+}
+
+/** Settings files, then the whole configuration; throws ConfigError naming every bad key. */
+export function configFromEnvironment(env: Env = process.env): Config {
+  loadSettingsFiles(env);
+  return parseConfig(env);
+}
+
+/** The LDAP directory as the settings describe it; warns at start about risky choices. */
+export function ldapDirectory(ldap: LdapConfig, logger?: Logger): LdapDirectory {
+  for (const w of ldapStartupWarnings(ldap)) logger?.warn({ event: 'ldap-config' }, w);
+  const directory = new LdapDirectory({
+    urls: ldap.urls,
+    bindDn: ldap.bindDn,
+    bindPassword: ldap.bindPassword,
+    baseDn: ldap.baseDn,
+    startTls: ldap.startTls,
+    ca: ldap.caFile ? readFileSync(ldap.caFile) : undefined,
+    domain: ldap.domain,
+    connectTimeoutMs: ldap.connectTimeoutSeconds * 1000,
+    timeoutMs: ldap.timeoutSeconds * 1000,
+    retryAfterMs: ldap.retrySeconds * 1000,
+    credentialRetryAfterMs: Math.max(60_000, ldap.retrySeconds * 1000),
+  });
+  logger?.info({ event: 'ldap-config', directory: directory.describe, startTls: ldap.startTls, caFile: ldap.caFile ?? null }, 'directory: Active Directory over LDAP');
+  return directory;
+}
+
+/**
+ * Which directory answers for people: Active Directory when DESKSIDE_LDAP_URL is set;
+ * otherwise the demo directory for the dev identity, and behind a proxy when demo data is
+ * on (so DEMO\erin & co. keep their groups); otherwise none. `override` (tests) replaces
+ * the choice, keeping the cache settings.
+ */
+export function chooseDirectory(config: Config, logger?: Logger, override?: Directory | null): { directory: DirectoryCache; demoPeople?: StaticUser[] } {
+  const demo = !config.ldap && (config.identity === 'dev' || (config.identity === 'proxy' && config.demoData));
+  const staticDirectory = demo ? createStaticDirectory() : null;
+  const chosen = override !== undefined ? override : config.ldap ? ldapDirectory(config.ldap, logger) : staticDirectory;
+  const directory = new DirectoryCache(chosen, {
+    ttlMs: (config.ldap?.cacheSeconds ?? 300) * 1000,
+    maxStaleMs: (config.ldap?.maxStaleSeconds ?? 86_400) * 1000,
+  });
+  return { directory, demoPeople: staticDirectory?.users };
+}
+
+/** Open the configured database, check it answers, and bring its schema up to date (or insist it is). */
+export async function openConfiguredDatabase(config: Config, logger: Logger, opts: OpenOptions = {}): Promise<Database> {
+  const database = openDatabase(config.database, { poolSize: config.databasePoolSize, requestTimeoutMs: config.databaseRequestTimeoutMs, ...opts });
+  try {
+    await database.ping();
+  } catch (err) {
+    await database.close().catch(() => undefined);
+    throw new Error(`cannot reach the database ${database.describe}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (config.migrateOnStart) {
+    const applied = await migrateToLatest(database.db, database.dialect, { lockTimeoutMs: config.databaseRequestTimeoutMs - 1000 });
+    if (applied.length) logger.info({ migrations: applied }, 'database migrated');
+  } else {
+    await assertSchemaCurrent(database.db, database.dialect);
+  }
+  return database;
+}
+
+/** The identity provider the settings name, logging untrusted proxy headers as security events. */
+export function identityProviderFor(config: Config, logger: Logger, directory: DirectoryCache): IdentityProvider {
+  return createIdentityProvider(
+    config,
+    (address) =>
+      logger.warn({ security: true, event: 'untrusted-proxy-header', remoteAddress: address }, `ignored ${config.proxyHeader} from an address not in DESKSIDE_TRUSTED_PROXIES`),
+    directory,
+  );
+}
+
+/** Everything createApp needs, from the settings and an open database. */
+export function appDepsFor(
+  config: Config,
+  parts: { database: Database; logger: Logger; secret: string; directory?: Directory | null; ticketCache?: TicketReadCache },
+): AppDeps {
+  const { directory, demoPeople } = chooseDirectory(config, parts.logger, parts.directory);
+  return {
+    config,
+    database: parts.database,
+    keys: deriveKeys(parts.secret),
+    logger: parts.logger,
+    identity: identityProviderFor(config, parts.logger, directory),
+    directory,
+    policy: createPolicy({ anonymous: config.anonymous }),
+    demoPeople,
+    startedAt: new Date(),
+    ticketCache: parts.ticketCache,
+  };
+}
+
+export interface Running {
+  server: http.Server;
+  config: Config;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+function freeSocketPath(port: number | string): void {
+  if (typeof port !== 'string' || process.platform === 'win32') return;
+  try {
+    if (lstatSync(port).isSocket()) unlinkSync(port);
+  } catch {
+    /* nothing there */
+  }
+}
+
+/**
+ * Start Deskside: settings, database, directory, identity, then listen on PORT, which
+ * under iisnode is a named pipe (\\.\pipe\…) and is never parsed as a number. Throws
+ * ConfigError for bad settings (server.ts prints it and exits).
+ */
+export async function start(env: Env = process.env): Promise<Running> {
+  const config = configFromEnvironment(env);
+  const logger = createLogger(config.logLevel);
+  const secret = config.secret ?? loadOrCreateSecret(path.resolve(APP_ROOT, config.dataDir));
+  const database = await openConfiguredDatabase(config, logger);
+  const deps = appDepsFor(config, { database, logger, secret });
+  for (const w of deps.identity.startupWarnings()) logger.warn(w);
+  await deps.identity.start?.();
+  if (config.demoData) {
+    const seeded = await seedDemoIfEmpty(database, deps.demoPeople ?? []);
+    if (seeded) logger.info({ tickets: seeded }, 'seeded demo data into an empty database');
+  }
+  const app = createApp(deps);
+
+  // Slow clients must not hold the server: a client gets 15 s to send its headers and
+  // 60 s for the whole request, checked every 2 s (node's default check is every 30 s).
+  // Under iisnode the pipe's other end is IIS, which pools connections and reuses them
+  // after any idle time: if node closed an idle one, the request IIS sends on it next
+  // fails (500.1011/500.1013), so node never closes them itself there.
+  const server = http.createServer(
+    { headersTimeout: 15_000, requestTimeout: 60_000, keepAliveTimeout: config.underIisnode ? 0 : 5_000, connectionsCheckingInterval: 2_000 },
+    app,
+  );
+
+  freeSocketPath(config.port);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    if (typeof config.port === 'number') server.listen(config.port, config.host, resolve);
+    else server.listen(config.port, resolve);
+  });
+  const where = typeof config.port === 'number' ? `http://${config.host ?? 'localhost'}:${(server.address() as { port: number }).port}` : config.port;
+  logger.info({ listen: where, identity: config.identity, database: database.describe, nodeEnv: config.nodeEnv, iisnode: config.underIisnode }, `Deskside is listening on ${where}`);
+
+  // Expired sign-ins are ignored by every query; clearing them keeps the table small.
+  const sweep = () =>
+    deleteExpiredSessions(database.db, new Date().toISOString()).then(
+      (n) => n && logger.info({ sessions: n }, 'removed expired sessions'),
+      (err: unknown) => logger.warn({ err }, 'could not remove expired sessions'),
+    );
+  void sweep();
+  const sweeper = setInterval(() => void sweep(), 3_600_000);
+  sweeper.unref();
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      clearInterval(sweeper);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await deps.directory.directory?.close();
+      await database.close();
+    })());
+  return { server, config, logger, close };
+}

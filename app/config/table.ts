@@ -1,0 +1,304 @@
+import { isIP } from 'node:net';
+import { DatabaseConfigError, parseDatabaseUrl } from '../db/connection-string';
+import type { KeySpec } from './keys';
+import { splitRoleEntries } from './role-entries';
+
+/**
+ * Every setting Deskside reads, in the order the README lists them. Types, bounds,
+ * accepted values and defaults here drive both parsing (config/keys.ts) and the README
+ * table (`npm run docs:config`); rules that tie keys together live in schema.ts,
+ * ldap.ts and sso.ts. Nothing else in the app reads process.env.
+ */
+
+function isCidrOrIp(entry: string): boolean {
+  const [addr, bits, extra] = entry.split('/');
+  if (extra !== undefined) return false;
+  const family = isIP(addr);
+  if (!family) return false;
+  if (bits === undefined) return true;
+  if (!/^\d{1,3}$/.test(bits)) return false;
+  const n = Number(bits);
+  return family === 4 ? n <= 32 : n <= 128;
+}
+
+function isOrigin(origin: string): boolean {
+  try {
+    const u = new URL(origin);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.origin === origin.replace(/\/$/, '');
+  } catch {
+    return false;
+  }
+}
+
+export const GENERAL_KEYS = {
+  NODE_ENV: {
+    type: 'enum',
+    values: ['production', 'development', 'test'] as const,
+    docDefault: '`development` (`npm start`); set `production` on servers',
+    doc: '`production` turns on view caching and hides error details. `production` refuses the `dev` identity.',
+  },
+  PORT: {
+    type: 'string',
+    default: '3000',
+    doc: 'TCP port, or a pipe/socket path (iisnode passes `\\\\.\\pipe\\…`; never parsed as a number).',
+    check: (v) => (/^\d+$/.test(v) && Number(v) > 65535 ? 'is out of range; use 0–65535 or a pipe/socket path' : undefined),
+  },
+  DESKSIDE_HOST: {
+    type: 'string',
+    docDefault: 'all interfaces',
+    doc: 'Address to bind when `PORT` is a number, e.g. `127.0.0.1` behind a reverse proxy.',
+    check: (v) => (isIP(v) || v === 'localhost' ? undefined : 'is not an IP address'),
+  },
+  DESKSIDE_SETTINGS_FILE: {
+    type: 'string',
+    docDefault: '`App_Data/settings.env`',
+    doc: 'A file of `KEY=value` lines holding this site\'s settings, read at start (relative paths are under the app folder). Real environment variables (and `web.config` appSettings) win over it, and it wins over a `.env` file in the app folder. A release never replaces it.',
+  },
+  DESKSIDE_IDENTITY: {
+    type: 'enum',
+    values: ['iisnode', 'proxy', 'negotiate', 'dev'] as const,
+    docDefault: '`iisnode` under iisnode, else `dev`; required when `NODE_ENV=production`',
+    doc: 'Who tells us the caller: `iisnode` (IIS Windows auth, `X-iisnode-LOGON_USER`), `proxy` (a header from a trusted reverse proxy), `negotiate` (Kerberos tickets checked by Deskside itself against a keytab, without IIS; not on Windows) or `dev` (demo "act as" switcher; refused in production and under iisnode).',
+  },
+  DESKSIDE_PROXY_HEADER: {
+    type: 'string',
+    default: 'X-Remote-User',
+    doc: 'With `proxy`: the header holding `DOMAIN\\user` or `user@realm`.',
+    check: (v) =>
+      !/^[A-Za-z0-9_-]{1,64}$/.test(v)
+        ? 'is not a valid header name (letters, digits and -)'
+        : /^x-iisnode-/i.test(v) || /^(cookie|authorization|host)$/i.test(v)
+          ? 'is reserved; use a header only your proxy sets, such as X-Remote-User'
+          : undefined,
+  },
+  DESKSIDE_TRUSTED_PROXIES: {
+    type: 'list',
+    docDefault: 'none; required for `proxy`',
+    doc: 'With `proxy`: comma-separated IPs or CIDRs allowed to send the header. From anywhere else it is ignored and logged.',
+    checkEntry: (e, key) => (isCidrOrIp(e) ? undefined : `${key}: "${e}" is not an IP address or CIDR (e.g. 10.0.0.5 or 10.0.0.0/24)`),
+  },
+  DESKSIDE_SIGNIN_CHALLENGE: {
+    type: 'list',
+    docDefault: '`Negotiate`',
+    doc: 'With `proxy`: the `WWW-Authenticate` scheme(s) sent with the sign-in 401, comma-separated (the proxy completes them).',
+    checkEntry: (e, key) => (/^[A-Za-z][A-Za-z0-9-]{0,31}$/.test(e) ? undefined : `${key}: "${e}" is not an authentication scheme name (e.g. Negotiate)`),
+  },
+  DESKSIDE_AGENTS: {
+    type: 'list',
+    split: splitRoleEntries,
+    docDefault: 'empty (`dev`: `DEMO\\Helpdesk Agents`)',
+    doc: 'Comma-separated logins (`CORP\\alice`) or directory groups (`Helpdesk Agents`, `CORP\\Helpdesk Agents`, or a DN) whose members are agents.',
+  },
+  DESKSIDE_ADMINS: {
+    type: 'list',
+    split: splitRoleEntries,
+    docDefault: 'empty (`dev`: `DEMO\\Deskside Admins`)',
+    doc: 'The same, for administrators. Admins can do everything agents can.',
+  },
+  DESKSIDE_ANONYMOUS: {
+    type: 'enum',
+    values: ['browse', 'none'] as const,
+    default: 'browse',
+    doc: '`browse`: guests may read the ticket list and public conversations (never internal notes or contact details). `none`: guests see the home and sign-in pages only.',
+  },
+  DESKSIDE_DATABASE: {
+    type: 'string',
+    // The connection string may hold a password: problems never repeat it.
+    secret: true,
+    docDefault: '`sqlite:App_Data/deskside.db`',
+    doc: 'Where tickets live. `sqlite:PATH` (relative paths are under the app folder), or SQL Server as `mssql://user:password@host:1433/Deskside?encrypt=true` or an ADO-style string (`Server=tcp:host,1433;Database=Deskside;User Id=…;Password=…;Encrypt=True` or `…;Trusted_Connection=True` for the app pool identity; `MultiSubnetFailover=True` for Always On listeners). See "SQL Server" below.',
+    check: (v) => {
+      try {
+        parseDatabaseUrl(v);
+        return undefined;
+      } catch (err) {
+        if (err instanceof DatabaseConfigError) return err.message;
+        throw err;
+      }
+    },
+  },
+  DESKSIDE_DATABASE_POOL_SIZE: {
+    type: 'integer',
+    default: 10,
+    min: 2,
+    max: 200,
+    unit: 'connections',
+    doc: 'SQL Server: most connections each node process keeps open. Multiply by iisnode processes and servers to size the SQL Server side.',
+  },
+  DESKSIDE_DATABASE_REQUEST_TIMEOUT: {
+    type: 'integer',
+    default: 30,
+    min: 1,
+    max: 3600,
+    unit: 'seconds',
+    doc: 'SQL Server: seconds a single statement may run before it is cancelled.',
+  },
+  DESKSIDE_MIGRATE_ON_START: {
+    type: 'boolean',
+    default: true,
+    doc: 'Apply pending schema migrations at start. `false` leaves schema changes to a DBA (`npm run migrate`, or the script from `npm run migrate -- --print`); the app then refuses to start on an out-of-date schema.',
+  },
+  DESKSIDE_SECRET: {
+    type: 'string',
+    secret: true,
+    docDefault: 'generated once into `App_Data/secret.key`',
+    doc: 'Signs session cookies and CSRF tokens; at least 32 characters. Every process and server of one site must share it.',
+    check: (v) => (v.length < 32 ? `is too short (${v.length} characters); use at least 32 random characters, or leave it unset to generate one` : undefined),
+  },
+  DESKSIDE_DATA_DIR: {
+    type: 'string',
+    default: 'App_Data',
+    doc: 'Folder for the generated secret and the default database. IIS never serves `App_Data`.',
+  },
+  DESKSIDE_DEMO_DATA: {
+    type: 'boolean',
+    docDefault: '`true` with `dev` identity, else `false`',
+    doc: 'Seed demo people, categories and tickets when the database is empty. With `proxy`, the demo directory (`DEMO\\alice` … `DEMO\\erin` and their nested groups) also answers for those logins.',
+  },
+  DESKSIDE_SESSION_HOURS: {
+    type: 'number',
+    default: 12,
+    min: 1,
+    max: 720,
+    unit: 'hours',
+    doc: 'How long a sign-in lasts before the browser is asked again.',
+  },
+  DESKSIDE_TRUSTED_ORIGINS: {
+    type: 'list',
+    doc: "Extra origins (`https://helpdesk.corp.example`) accepted on form posts besides the request's own host, for sites behind a proxy that rewrites Host.",
+    checkEntry: (e, key) => (isOrigin(e) ? undefined : `${key}: "${e}" is not an origin like https://helpdesk.corp.example`),
+  },
+} satisfies Record<string, KeySpec>;
+
+export const LDAP_KEYS = {
+  DESKSIDE_LDAP_URL: {
+    type: 'string',
+    docDefault: 'none: directory off, roles from logins in `DESKSIDE_AGENTS`/`DESKSIDE_ADMINS` only',
+    doc: 'Active Directory domain controllers, e.g. `ldaps://dc1.corp.example, ldaps://dc2.corp.example`: tried in order, the next when one cannot be reached. Name each DC as its TLS certificate does.',
+  },
+  DESKSIDE_LDAP_BIND_DN: {
+    type: 'string',
+    docDefault: 'none; required with `DESKSIDE_LDAP_URL`',
+    doc: 'The read-only service account Deskside binds as: a DN, `svc-deskside@corp.example` or `CORP\\svc-deskside`. A plain domain user is enough.',
+  },
+  DESKSIDE_LDAP_BIND_PASSWORD: {
+    type: 'string',
+    raw: true,
+    secret: true,
+    docDefault: 'none; required with `DESKSIDE_LDAP_URL`',
+    doc: "That account's password. Never logged or shown.",
+  },
+  DESKSIDE_LDAP_BASE_DN: {
+    type: 'string',
+    docDefault: "the domain (the DC's `defaultNamingContext`)",
+    doc: 'Where people are searched, e.g. `DC=corp,DC=example` or `OU=Staff,DC=corp,DC=example`. Groups are named from the whole domain.',
+    check: (v) => (/^\s*(cn|ou|dc|o)=[^,]+(,\s*[a-z]+=[^,]*)*$/i.test(v.replace(/\\,/g, '')) ? undefined : 'is not a DN; write it like DC=corp,DC=example or OU=Staff,DC=corp,DC=example'),
+  },
+  DESKSIDE_LDAP_STARTTLS: {
+    type: 'boolean',
+    default: true,
+    doc: 'Upgrade `ldap://` connections with StartTLS before binding (domain controllers refuse passwords over plain LDAP). `ldaps://` URLs are TLS already.',
+  },
+  DESKSIDE_LDAP_CA_FILE: {
+    type: 'string',
+    docDefault: "Node's built-in public CAs (not the Windows store)",
+    doc: "PEM file with the CA that issued the DCs' certificates (your enterprise CA), for `ldaps://` and StartTLS.",
+  },
+  DESKSIDE_LDAP_DOMAIN: {
+    type: 'string',
+    docDefault: 'read from the DC (`CN=Partitions`)',
+    doc: 'The NetBIOS domain name (`CORP`) that `CORP\\user` logins and `CORP\\Group` entries use.',
+    check: (v) => (/^[\p{L}\p{N}][\p{L}\p{N}._-]{0,14}$/u.test(v) ? undefined : 'is not a NetBIOS domain name (up to 15 letters, digits, . _ -), e.g. CORP'),
+  },
+  DESKSIDE_LDAP_CACHE_SECONDS: {
+    type: 'number',
+    default: 300,
+    min: 0,
+    max: 86_400,
+    unit: 'seconds',
+    doc: "How long a person's profile and groups are reused before the directory is asked again (per process).",
+  },
+  DESKSIDE_LDAP_MAX_STALE_SECONDS: {
+    type: 'number',
+    default: 86_400,
+    min: 0,
+    max: 30 * 86_400,
+    unit: 'seconds',
+    doc: 'While the directory cannot be reached, last known roles are used for up to this long; after that, requester only.',
+  },
+  DESKSIDE_LDAP_CONNECT_TIMEOUT_SECONDS: {
+    type: 'number',
+    default: 3,
+    min: 0.1,
+    max: 60,
+    unit: 'seconds',
+    doc: 'Give up connecting to one DC (TCP, TLS and bind) after this long and try the next.',
+  },
+  DESKSIDE_LDAP_TIMEOUT_SECONDS: {
+    type: 'number',
+    default: 5,
+    min: 0.1,
+    max: 120,
+    unit: 'seconds',
+    doc: 'Give up on one directory operation after this long.',
+  },
+  DESKSIDE_LDAP_RETRY_SECONDS: {
+    type: 'number',
+    default: 10,
+    min: 0,
+    max: 3600,
+    unit: 'seconds',
+    doc: 'After every DC failed, answer from the cache without asking again for this long (at least 60 s after a refused password, so the service account is never locked out).',
+  },
+} satisfies Record<string, KeySpec>;
+
+export const SSO_KEYS = {
+  DESKSIDE_KERBEROS_KEYTAB: {
+    type: 'string',
+    docDefault: 'none; required with `negotiate`',
+    doc: 'With `negotiate`: the keytab file holding the web service principal\'s keys (made with `ktpass` or `samba-tool domain exportkeytab`; see "Running without IIS"). Readable by the app only.',
+  },
+  DESKSIDE_KERBEROS_SERVICE: {
+    type: 'string',
+    docDefault: 'none; required with `negotiate`',
+    doc: 'With `negotiate`: the service the browsers ask tickets for, as `HTTP@host` with the host name people type (`HTTP@helpdesk.corp.example`; its SPN is `HTTP/helpdesk.corp.example`). Checked against the keytab at start.',
+  },
+  DESKSIDE_PASSWORD_SIGNIN: {
+    type: 'boolean',
+    default: false,
+    doc: '`true` adds a user-name-and-password form to the sign-in page for browsers that cannot sign in by themselves; the password is checked by binding to Active Directory as the person. Needs `DESKSIDE_LDAP_URL` over `ldaps://` or StartTLS.',
+  },
+  DESKSIDE_PASSWORD_ACCOUNT_ATTEMPTS: {
+    type: 'integer',
+    default: 5,
+    min: 1,
+    max: 100,
+    doc: "Wrong passwords allowed per account within `DESKSIDE_PASSWORD_WINDOW_MINUTES` before the form pauses for that account (429). Keep it below the domain's account lockout threshold, so Deskside can never lock anyone out.",
+  },
+  DESKSIDE_PASSWORD_ADDRESS_ATTEMPTS: {
+    type: 'integer',
+    default: 20,
+    min: 1,
+    max: 10_000,
+    doc: 'Wrong passwords allowed per client address within the window, whatever accounts they name. Under iisnode the address is IIS\'s `REMOTE_ADDR`; a user name that names nobody is not counted.',
+  },
+  DESKSIDE_PASSWORD_WINDOW_MINUTES: {
+    type: 'integer',
+    default: 15,
+    min: 1,
+    max: 1440,
+    doc: 'The window those two limits count over, in minutes. Counts are kept in the database, so every process and server shares them.',
+  },
+} satisfies Record<string, KeySpec>;
+
+export const LOGGING_KEYS = {
+  DESKSIDE_LOG_LEVEL: {
+    type: 'enum',
+    values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
+    default: 'info',
+    doc: 'How much Deskside logs (pino levels).',
+  },
+} satisfies Record<string, KeySpec>;
+
+/** Every key, in README order. */
+export const ALL_KEYS: Record<string, KeySpec> = { ...GENERAL_KEYS, ...LDAP_KEYS, ...SSO_KEYS, ...LOGGING_KEYS };
