@@ -22,7 +22,7 @@ import path from 'node:path';
 import type { ImapFlowOptions } from 'imapflow';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { freePort } from './http-client';
-import { describeWithComponent, makeTestCertificates, run, tail, which, type TestCertificates } from './real-components';
+import { describeWithComponent, makeTestCertificates, run, stopChild, tail, trackChild, which, type TestCertificates } from './real-components';
 
 export const DOVECOT_INSTALL = 'apt-get install -y dovecot-core dovecot-imapd openssl';
 const DOVECOT = '/usr/sbin/dovecot';
@@ -68,28 +68,6 @@ export function describeWithSmtpPeer(name: string, fn: () => void): void {
 /** A certificate for 127.0.0.1 and localhost, signed by a CA made for it. */
 function loopbackCertificates(dir: string): TestCertificates {
   return makeTestCertificates(dir, { cn: 'localhost', dnsNames: ['localhost'], ips: [LOOPBACK] });
-}
-
-// A test worker that exits without afterAll (a crash, a timeout) still takes its servers along.
-const live = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const p of live) {
-    try {
-      p.kill('SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  }
-});
-
-/** Wait until the process exits, sending SIGTERM and, after `graceMs`, SIGKILL. Only ever the given child. */
-async function stopChild(p: ChildProcess, graceMs = 5000): Promise<void> {
-  if (p.exitCode !== null || p.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => p.once('exit', () => resolve()));
-  p.kill('SIGTERM');
-  const timer = setTimeout(() => p.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -248,10 +226,8 @@ export async function startDovecot(opts: { user?: string; password?: string; sep
     );
 
     const out = openSync(logFile, 'a');
-    const p = spawn(DOVECOT, ['-F', '-c', confFile], { stdio: ['ignore', out, out] });
+    const p = trackChild(spawn(DOVECOT, ['-F', '-c', confFile], { stdio: ['ignore', out, out] }));
     closeSync(out);
-    live.add(p);
-    p.once('exit', () => live.delete(p));
     child = p;
     await waitForGreeting(imapPort, p, logFile);
 

@@ -3,7 +3,7 @@
  * missing component is reported, running a setup command, reading a log's tail, and the
  * throwaway certificates the components serve.
  */
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +20,35 @@ export function run(cmd: string, args: string[], opts: { cwd?: string; env?: Nod
   const r = spawnSync(cmd, args, { encoding: 'utf8', cwd: opts.cwd, env: opts.env ?? process.env, timeout: 120_000 });
   if (r.status !== 0) throw new Error(`${cmd} ${args.slice(0, 3).join(' ')} … failed (${r.status ?? r.signal}):\n${(r.stderr || r.stdout || '').slice(-3000)}`);
   return r.stdout;
+}
+
+// A test worker that exits without afterAll (a crash, a timeout) still takes its servers along.
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const p of live) {
+    try {
+      p.kill('SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+});
+
+/** Remember a server process the tests started, so it is killed if the worker exits first. */
+export function trackChild(p: ChildProcess): ChildProcess {
+  live.add(p);
+  p.once('exit', () => live.delete(p));
+  return p;
+}
+
+/** Wait until the given child (only it) exits: SIGTERM, then SIGKILL after `graceMs`. */
+export async function stopChild(p: ChildProcess, graceMs = 5000): Promise<void> {
+  if (p.exitCode !== null || p.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => p.once('exit', () => resolve()));
+  p.kill('SIGTERM');
+  const timer = setTimeout(() => p.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
 }
 
 /** The last lines of a log file, for failure messages. */

@@ -18,7 +18,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Attribute, Change, Client } from 'ldapts';
-import { describeWithComponent, isCI, makeTestCertificates, run, tail, which } from './real-components';
+import { describeWithComponent, isCI, makeTestCertificates, run, stopChild, tail, trackChild, which } from './real-components';
 
 export { isCI };
 
@@ -77,17 +77,6 @@ export interface SambaDc {
   /** Samba's log, for failure messages. */
   log(): string;
 }
-
-const live = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const p of live) {
-    try {
-      p.kill('SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  }
-});
 
 async function freeLoopbackAddress(): Promise<string> {
   for (let i = 0; i < 20; i++) {
@@ -223,22 +212,15 @@ export async function startSambaDc(opts: { realm?: string; netbios?: string } = 
       // --interactive with stdin a pipe: Samba exits when the pipe closes, so a test worker
       // that dies (even by SIGKILL) takes its DC with it. It then logs to stdout: the log file.
       const out = openSync(logFile, 'a');
-      const p = spawn(SAMBA, ['-s', smbConf, '--interactive', '--no-process-group', '-M', 'single'], { env, stdio: ['pipe', out, out] });
+      const p = trackChild(spawn(SAMBA, ['-s', smbConf, '--interactive', '--no-process-group', '-M', 'single'], { env, stdio: ['pipe', out, out] }));
       closeSync(out);
-      live.add(p);
-      p.once('exit', () => live.delete(p));
       child = p;
       await waitForLdap(ip, p, logFile);
     };
-    const stopChild = async () => {
+    const stopDc = async () => {
       const p = child;
       child = null;
-      if (!p || p.exitCode !== null || p.signalCode !== null) return;
-      const exited = new Promise<void>((resolve) => p.once('exit', () => resolve()));
-      p.kill('SIGTERM');
-      const timer = setTimeout(() => p.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
+      if (p) await stopChild(p);
     };
 
     const t1 = Date.now();
@@ -315,7 +297,7 @@ export async function startSambaDc(opts: { realm?: string; netbios?: string } = 
       },
       running: () => child !== null && (child).exitCode === null,
       async stop() {
-        await stopChild();
+        await stopDc();
       },
       async start() {
         if (destroyed) throw new Error('this domain controller was destroyed');
@@ -325,7 +307,7 @@ export async function startSambaDc(opts: { realm?: string; netbios?: string } = 
       async destroy() {
         if (destroyed) return;
         destroyed = true;
-        await stopChild();
+        await stopDc();
         rmSync(dir, { recursive: true, force: true });
       },
       log: () => tail(logFile),
