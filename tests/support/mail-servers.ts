@@ -278,8 +278,7 @@ export async function startDovecot(opts: { user?: string; password?: string; sep
     };
     return server;
   } catch (err) {
-    const p = child as ChildProcess | null;
-    if (p) await stopChild(p, 1000);
+    if (child) await stopChild(child, 1000);
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }

@@ -51,7 +51,7 @@ describe('notificationHeaders', () => {
   test('when nodemailer builds the message and it comes back as a reply, then our own parsers find the ticket and call it automatic', async () => {
     const h = notificationHeaders(base, ctx);
     const info = await nodemailer.createTransport({ streamTransport: true, buffer: true }).sendMail({ from: 'helpdesk@corp.example', to: 'bob@corp.example', text: 'Alice replied.', ...h });
-    const parsed = await simpleParser(info.message as Buffer);
+    const parsed = await simpleParser(info.message);
     expect(parsed.messageId).toBe(h.messageId);
     expect(parsed.subject).toBe(h.subject);
     expect(ticketFromSubject(parsed.subject)).toBe(123);
