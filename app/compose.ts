@@ -48,7 +48,9 @@ export function loadSettingsFiles(env: Env = process.env, root: string = APP_ROO
     if (!existsSync(file)) continue;
     let values: NodeJS.Dict<string>;
     try {
-      values = parseEnv(readFileSync(file, 'utf8'));
+      // Notepad on older Windows Servers saves UTF-8 with a byte-order mark, which Node's
+      // parser would take as part of the first key (and, before a comment, swallow lines).
+      values = parseEnv(readFileSync(file, 'utf8').replace(/^\uFEFF/, ''));
     } catch (err) {
       throw new ConfigError([`${file} cannot be read: ${(err as Error).message}`]);
     }
