@@ -111,6 +111,11 @@ class Upload {
   /** Files are handled one after another, so each knows what the earlier ones took. */
   private queue: Promise<void> = Promise.resolve();
   private gate: Promise<boolean> | undefined;
+  /**
+   * The fields as they stood when the first file part began. Files are handled in a queue,
+   * and busboy may parse the fields after a file (from the same chunk) before its turn.
+   */
+  private fieldsBeforeFirstFile: Fields | undefined;
   private stagedBytes = 0;
   private aborted = false;
   private activeFile: Readable | undefined;
@@ -166,6 +171,7 @@ class Upload {
       // busboy destroys a file stream with its own error when the body breaks off; that
       // error reaches us through busboy's 'error', possibly before this file's turn.
       stream.on('error', () => undefined);
+      this.fieldsBeforeFirstFile ??= { ...this.fields };
       this.queue = this.queue.then(() => this.file(field, stream, info));
     });
     bb.on('close', () => this.finish());
@@ -250,11 +256,12 @@ class Upload {
   }
 
   private async openGate(): Promise<boolean> {
-    if (!(this.csrfField in this.fields)) {
+    const before = this.fieldsBeforeFirstFile ?? { ...this.fields };
+    if (!(this.csrfField in before)) {
       this.abort({ kind: 'file-before-csrf' });
       return false;
     }
-    const ok = await this.opts.beforeFiles({ ...this.fields });
+    const ok = await this.opts.beforeFiles(before);
     if (!ok) this.abort({ kind: 'refused' });
     return ok;
   }
