@@ -55,7 +55,7 @@ describeWithChromium(
     /** The bytes a click on a download link saves, as the browser saved them. */
     async function download(page: Page, link: ReturnType<Page['locator']>): Promise<{ name: string; bytes: Buffer }> {
       const [d] = await Promise.all([page.waitForEvent('download'), link.click()]);
-      return { name: d.suggestedFilename(), bytes: readFileSync((await d.path())!) };
+      return { name: d.suggestedFilename(), bytes: readFileSync(await d.path()) };
     }
 
     test('when a requester with JavaScript off attaches a screenshot and a log to a new ticket, then both are on it and download byte for byte', async () => {
@@ -105,32 +105,33 @@ describeWithChromium(
       const reply = page.getByLabel('Message');
       await reply.fill('Here is what the VPN client shows.');
       // A real paste: the image goes on the system clipboard, then Ctrl+V in the reply box.
-      await page.evaluate(async (b64: string) => {
-        const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      await page.evaluate(`(async () => {
+        const bytes = Uint8Array.from(atob(${JSON.stringify(SCREENSHOT.toString('base64'))}), (c) => c.charCodeAt(0));
         await navigator.clipboard.write([new ClipboardItem({ 'image/png': new Blob([bytes], { type: 'image/png' }) })]);
-      }, SCREENSHOT.toString('base64'));
+      })()`);
       await reply.focus();
       await page.keyboard.press('Control+V');
       await page.locator('.file-picks li', { hasText: /^Attached: screenshot-\d{4}-\d\d-\d\d-\d{6}\.png \(\d+ KB\)$/ }).waitFor();
       // The pasted image adds no text to the reply.
       expect(await reply.inputValue()).toBe('Here is what the VPN client shows.');
       // Dropping a file on the reply box: the browser's own drop event, with the file in its DataTransfer.
-      await reply.evaluate((box, text: string) => {
+      await page.evaluate(`(() => {
+        const box = document.getElementById('body');
         const dt = new DataTransfer();
-        dt.items.add(new File([text], 'vpn-client.log', { type: 'text/plain' }));
+        dt.items.add(new File([${JSON.stringify(LOG.toString())}], 'vpn-client.log', { type: 'text/plain' }));
         box.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
         box.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
-      }, LOG.toString());
+      })()`);
       await page.locator('.file-picks li', { hasText: 'vpn-client.log' }).waitFor();
-      expect(await page.locator('#files').evaluate((input: HTMLInputElement) => input.files!.length)).toBe(2);
+      expect(await page.evaluate<number>("document.getElementById('files').files.length")).toBe(2);
       // The clipboard hands over its own encoding of the image: what the browser is about to send is the reference.
       const sent = Buffer.from(
-        await page.locator('#files').evaluate(async (input: HTMLInputElement) => {
-          const bytes = new Uint8Array(await input.files![0].arrayBuffer());
+        await page.evaluate<string>(`(async () => {
+          const bytes = new Uint8Array(await document.getElementById('files').files[0].arrayBuffer());
           let text = '';
           for (const b of bytes) text += String.fromCharCode(b);
           return btoa(text);
-        }),
+        })()`),
         'base64',
       );
       expect(sent.subarray(0, 8)).toEqual(SCREENSHOT.subarray(0, 8));
@@ -141,11 +142,9 @@ describeWithChromium(
       expect(await files.allInnerTexts()).toEqual([expect.stringMatching(/attached screenshot-[\d-]+\.png/), expect.stringMatching(/attached vpn-client\.log/)]);
       const thumb = page.locator('.timeline .event-file img');
       await thumb.waitFor();
-      await page.waitForFunction(() => {
-        const img = document.querySelector<HTMLImageElement>('.timeline .event-file img');
-        return !!img && img.complete && img.naturalWidth > 0;
-      });
-      expect(await thumb.evaluate((img: HTMLImageElement) => [img.naturalWidth, img.naturalHeight])).toEqual([480, 270]);
+      // Decoded by the browser from what the server sent inline.
+      await page.waitForFunction("(() => { const img = document.querySelector('.timeline .event-file img'); return !!img && img.complete && img.naturalWidth > 0; })()");
+      expect(await page.evaluate<number[]>("(() => { const img = document.querySelector('.timeline .event-file img'); return [img.naturalWidth, img.naturalHeight]; })()")).toEqual([480, 270]);
       await h.audit(page, 'ticket with a pasted screenshot (JavaScript on)');
       await screenshots(page, 'ticket-files-requester');
 

@@ -93,6 +93,9 @@ export interface MultipartOptions {
 
 export const CSRF_FIELD = '_csrf';
 
+/** How much of a post is read (to give the form back) when its files are too large: twice the post total plus 1 MiB. */
+export const defaultMaxBodyBytes = (maxPostBytes: number) => 2 * maxPostBytes + 1024 * 1024;
+
 /** Discard every staged file of a parsed post (the route decided not to keep it). */
 export async function discardAll(files: UploadedFile[]): Promise<void> {
   await Promise.all(files.map((f) => f.staged.discard()));
@@ -131,7 +134,7 @@ class Upload {
     this.limits = {
       maxFields: 100,
       maxFieldBytes: 100 * 1024,
-      maxBodyBytes: 2 * l.maxPostBytes + 1024 * 1024,
+      maxBodyBytes: defaultMaxBodyBytes(l.maxPostBytes),
       ...l,
     };
     this.csrfField = opts.csrfField ?? CSRF_FIELD;
