@@ -146,6 +146,7 @@ describeWithChromium(
       await page.waitForFunction("(() => { const img = document.querySelector('.timeline .event-file img'); return !!img && img.complete && img.naturalWidth > 0; })()");
       expect(await page.evaluate<number[]>("(() => { const img = document.querySelector('.timeline .event-file img'); return [img.naturalWidth, img.naturalHeight]; })()")).toEqual([480, 270]);
       await h.audit(page, 'ticket with a pasted screenshot (JavaScript on)');
+      expect(await page.evaluate<number>("document.querySelectorAll('[id]').length - new Set([...document.querySelectorAll('[id]')].map((e) => e.id)).size")).toBe(0);
       await screenshots(page, 'ticket-files-requester');
 
       const pasted = await download(page, page.locator('.files-card a.file-name').first());

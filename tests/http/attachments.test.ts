@@ -89,7 +89,7 @@ describe('attaching files with a ticket or a reply (JavaScript off: a plain mult
     // The log is listed with its size, and has no thumbnail.
     expect(page.text).toContain('(2.8 KB)');
     expect(page.text).not.toContain('outlook.log?inline=1');
-    expect(page.text).toMatch(/<section class="card files-card" id="files"[^>]*>\s*<h2 id="files-h">Files <span class="muted count">\(2\)<\/span>/);
+    expect(page.text).toMatch(/<section class="card files-card" id="ticket-files"[^>]*>\s*<h2 id="files-h">Files <span class="muted count">\(2\)<\/span>/);
   });
 
   test('when the same file is attached twice, then it is two attachments over one stored copy', async () => {

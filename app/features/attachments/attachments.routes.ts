@@ -74,7 +74,7 @@ export function attachmentRoutes(deps: { config: Config; database: Database; pol
     if (result.kind === 'not-found') throw notFound('There is no such file on this ticket.');
     // Removed by someone else a moment earlier is just as removed.
     setFlash(req, res, config, 'file-removed', `/tickets/${t.id}`);
-    res.redirect(303, `/tickets/${t.id}#files`);
+    res.redirect(303, `/tickets/${t.id}#ticket-files`);
   });
 
   return router;
