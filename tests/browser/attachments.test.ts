@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { png } from '../support/images';
-import { startApp, type RunningApp } from './support/app-process';
+import { PROXY_DEMO_ENV, startApp, type RunningApp } from './support/app-process';
 import { clickAndLoad, describeWithChromium, Harness, launchChromium, screenshots, visit, writeAuditLog } from './support/browser';
 
 /**
@@ -24,17 +24,8 @@ describeWithChromium(
     let h: Harness;
 
     beforeAll(async () => {
-      app = await startApp({
-        NODE_ENV: 'production',
-        DESKSIDE_IDENTITY: 'proxy',
-        DESKSIDE_TRUSTED_PROXIES: '127.0.0.1,::1',
-        DESKSIDE_AGENTS: 'DEMO\\Helpdesk Agents',
-        DESKSIDE_ADMINS: 'DEMO\\Deskside Admins',
-        DESKSIDE_DEMO_DATA: 'true',
-        // Small enough that a too-large file is quick to make.
-        DESKSIDE_ATTACHMENT_MAX_MB: '1',
-        DESKSIDE_ATTACHMENT_POST_MAX_MB: '2',
-      });
+      // Limits small enough that a too-large file is quick to make.
+      app = await startApp({ ...PROXY_DEMO_ENV, DESKSIDE_ATTACHMENT_MAX_MB: '1', DESKSIDE_ATTACHMENT_POST_MAX_MB: '2' });
       h = new Harness(await launchChromium(), app.url);
     }, 60_000);
 
