@@ -271,7 +271,7 @@ describe('serving a file', () => {
     expect(res.headers['content-disposition']).toBe('attachment; filename="trace.bin"');
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['content-security-policy']).toBe('sandbox');
-    expect(res.headers['cache-control']).toMatch(/^private/);
+    expect(res.headers['cache-control']).toBe('private, no-store');
     expect(res.headers.etag).toBe(`"${sha(LARGE.content)}"`);
   });
 

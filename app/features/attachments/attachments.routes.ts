@@ -49,7 +49,8 @@ export function attachmentRoutes(deps: { config: Config; database: Database; pol
     const decision = decideServe(
       { method: req.method, range: req.get('range'), ifNoneMatch: req.get('if-none-match'), ifRange: req.get('if-range') },
       { sha256: a.sha256, size: a.size, name: a.name, type: { contentType: a.content_type, inline: showsInline(a) } },
-      { inline: req.query.inline === '1' },
+      // Like every signed-in page (web/locals.ts): a file on a ticket is kept in no cache, not even the browser's.
+      { inline: req.query.inline === '1', maxAgeSeconds: 0 },
     );
     try {
       await sendBlob(res, attachments.store, a.sha256, decision);
@@ -60,7 +61,6 @@ export function attachmentRoutes(deps: { config: Config; database: Database; pol
     }
   }
   router.get('/tickets/:id/attachments/:attachmentId/:name', serve);
-  router.head('/tickets/:id/attachments/:attachmentId/:name', serve);
 
   router.get('/tickets/:id/attachments/:attachmentId', async (req, res) => {
     const { t, a } = await load(req, res);
