@@ -184,12 +184,12 @@ describe('cross-site request forgery', () => {
   test('when the same posts carry the right token from our own pages, then they work (the matrix is not vacuous)', async () => {
     // Every route of the matrix but sign-out (which changes only a session), in an order
     // where each still applies: the known issue is resolved last.
-    const order = ['POST /tickets', 'POST /tickets/:id/comments', 'POST /known-issues/:id/me-too', 'POST /known-issues/:id/updates', 'POST /known-issues/:id/tickets', 'POST /known-issues', 'POST /admin/categories', 'POST /admin/categories/:id', 'POST /tickets/:id', 'POST /known-issues/:id'];
+    const order = ['POST /tickets', 'POST /tickets/:id/comments', 'POST /known-issues/:id/me-too', 'POST /known-issues/:id/updates', 'POST /known-issues/:id/tickets', 'POST /known-issues', 'POST /admin/categories', 'POST /admin/categories/:id', 'POST /tickets/:id/attachments/:attachmentId/remove', 'POST /tickets/:id', 'POST /known-issues/:id'];
     expect(new Set(order)).toEqual(new Set(Object.keys(forms).filter((r) => r !== 'POST /sign-out')));
     const failures: string[] = [];
     for (const route of order) {
       const { who, body } = forms[route];
-      const path = route.split(' ')[1].replace(':id', '1');
+      const path = route.split(' ')[1].replace(':id', '1').replace(':attachmentId', '1');
       const page = path.startsWith('/known-issues') ? '/known-issues/1' : path.startsWith('/admin') ? '/admin/categories' : '/tickets/1';
       const before = await fingerprint(prod.database);
       const res = await client(prod.app, who).post(path, route === 'POST /tickets/:id' ? { ...body, version: String(await versionOfTicket1()) } : body, { tokenFrom: page });
