@@ -114,6 +114,32 @@ export interface KnownIssueTicketsTable {
   linked_at: Timestamp;
 }
 
+export interface AttachmentsTable {
+  id: Generated<number>;
+  ticket_id: number;
+  sha256: string;
+  /** bigint: SQL Server returns it as a string; read it through Number(). */
+  size: ColumnType<number | string, number, number>;
+  name: string;
+  original_name: string;
+  content_type: string;
+  /** 1: came with an internal note, agents only. */
+  internal: number;
+  uploaded_by: number;
+  created_at: Timestamp;
+  removed_at: Timestamp | null;
+  removed_by: number | null;
+}
+
+export interface WorkerLeasesTable {
+  name: string;
+  holder: string;
+  expires_at: Timestamp;
+}
+
+// attachment_blob_heads and attachment_blobs (migration 005) belong to the database blob
+// store, which types them itself (storage/database-blob-store.ts BlobTables).
+
 export interface DB {
   people: PeopleTable;
   sign_in_attempts: SignInAttemptsTable;
@@ -124,4 +150,6 @@ export interface DB {
   known_issues: KnownIssuesTable;
   known_issue_events: KnownIssueEventsTable;
   known_issue_tickets: KnownIssueTicketsTable;
+  attachments: AttachmentsTable;
+  worker_leases: WorkerLeasesTable;
 }

@@ -6,6 +6,8 @@ import type { DB } from '../../db/schema';
 import { nowIso, toDate } from '../../db/values';
 import { parseLogin } from '../../login';
 import { findPersonByKey, listAgents, type AgentRow } from '../../people/people.queries';
+import { keepUploads, dropUploads, recordAttachments } from '../attachments/attachments.service';
+import type { UploadedFile } from '../attachments/multipart';
 import { listCategories, type CategoryRow } from '../categories/categories.queries';
 import { cleanText, oneLine, text, type FieldErrors } from '../shared/form-values';
 import { isActive, isPriority, isStatus, LIMITS, priorityCode, priorityName, type PriorityName } from './ticket-values';
@@ -162,9 +164,18 @@ export async function validateNewTicket(database: Database, body: Record<string,
   };
 }
 
-/** Create the ticket and its "created" event in one transaction; returns the new id. */
-export async function createTicket(database: Database, requesterId: number, v: NewTicketValues): Promise<number> {
-  return database.write((trx) => insertNewTicket(trx, database.dialect, requesterId, v, nowIso()));
+/**
+ * Create the ticket, its "created" event and its files in one transaction; returns the
+ * new id. The files' bytes are made durable first, before any row points at them.
+ */
+export async function createTicket(database: Database, requesterId: number, v: NewTicketValues, files: UploadedFile[] = []): Promise<number> {
+  const stored = await keepUploads(files);
+  return database.write(async (trx) => {
+    const at = nowIso();
+    const id = await insertNewTicket(trx, database.dialect, requesterId, v, at);
+    await recordAttachments(trx, database.dialect, { ticketId: id, actorId: requesterId, internal: false, ticketVersion: 1, at }, stored);
+    return id;
+  });
 }
 
 /** A new ticket and its "created" event, inside the caller's transaction (which may do more, e.g. link it). */
@@ -187,27 +198,34 @@ export async function insertNewTicket(trx: Transaction<DB>, dialect: DialectName
 export type CommentResult = { kind: 'ok' } | { kind: 'invalid'; errors: FieldErrors; body: string };
 
 /**
- * A reply (or, for agents, an internal note). A requester's reply to a ticket that was
- * waiting on them ("pending") puts it back in the queue as "open".
+ * A reply (or, for agents, an internal note), with any files, or files alone. A
+ * requester's reply to a ticket that was waiting on them ("pending") puts it back in the
+ * queue as "open". Files are kept (made durable) only once the reply is known to be
+ * good, and before the transaction that records them; a refused reply keeps none.
  */
 export async function addComment(
   database: Database,
   actor: Actor,
   ticketId: number,
   input: { body: unknown; internal: unknown },
+  files: UploadedFile[] = [],
 ): Promise<CommentResult> {
   const body = cleanText(input.body);
   const internal = input.internal === 'on' || input.internal === 'true';
   const errors: FieldErrors = {};
-  if (!body) errors.body = internal ? 'Write the note before saving it' : 'Write your reply before sending it';
+  if (!body && files.length === 0) errors.body = internal ? 'Write the note before saving it' : 'Write your reply before sending it';
   else if (body.length > LIMITS.comment) errors.body = `Keep it to ${LIMITS.comment.toLocaleString('en-GB')} characters or fewer (it is ${body.length.toLocaleString('en-GB')})`;
   if (internal && !actor.isAgent) errors.body = 'Only agents can write internal notes';
-  if (Object.keys(errors).length) return { kind: 'invalid', errors, body };
+  if (Object.keys(errors).length) {
+    await dropUploads(files);
+    return { kind: 'invalid', errors, body };
+  }
+  const stored = await keepUploads(files);
   await database.write(async (trx) => {
     const at = nowIso();
     const t = await getTicketForUpdate(trx, ticketId);
     if (!t) throw new Error(`ticket ${ticketId} disappeared`);
-    const events: NewEvent[] = [{ ticketId, actorId: actor.personId, kind: internal ? 'note' : 'comment', body, ticketVersion: t.version, at }];
+    const events: NewEvent[] = body ? [{ ticketId, actorId: actor.personId, kind: internal ? 'note' : 'comment', body, ticketVersion: t.version, at }] : [];
     if (!internal && !actor.isAgent && t.status === 'pending' && t.requester_id === actor.personId) {
       const ok = await updateTicketAtVersion(trx, ticketId, t.version, { status: 'open', active: 1 }, at);
       if (ok) events.push({ ticketId, actorId: actor.personId, kind: 'status', from: 'pending', to: 'open', ticketVersion: t.version + 1, at });
@@ -215,6 +233,7 @@ export async function addComment(
       await touchTicket(trx, ticketId, at);
     }
     await insertEvents(trx, events);
+    await recordAttachments(trx, database.dialect, { ticketId, actorId: actor.personId, internal, ticketVersion: t.version, at }, stored);
   });
   return { kind: 'ok' };
 }
