@@ -9,9 +9,16 @@ import type { DirectoryCache } from './directory/cache';
 import type { StaticUser } from './directory/static';
 import { categoryAdminRoutes } from './features/categories/categories.routes';
 import { adminDirectoryRoutes } from './features/admin/directory.routes';
+import { attachmentRoutes, fileUrl } from './features/attachments/attachments.routes';
+import type { AttachmentSettings } from './features/attachments/attachments.service';
+import { isInlineImage } from './features/attachments/content-types';
+import { visibleName } from './features/attachments/file-names';
+import { UPLOAD_PATHS } from './features/attachments/uploads';
 import { actAsRoutes } from './features/dev/act-as.routes';
 import { healthRoutes } from './features/health/health.routes';
+import { helpRoutes } from './features/help/help.routes';
 import { homeRoutes } from './features/home/home.routes';
+import { knownIssueRoutes } from './features/known-issues/known-issues.routes';
 import { meRoutes } from './features/me/me.routes';
 import { peopleRoutes } from './features/people/people.routes';
 import { responseRoutes } from './features/responses/responses.routes';
@@ -44,6 +51,8 @@ export interface AppDeps {
   startedAt?: Date;
   /** Per-process ticket counts and lists; one is made when not given (tests pass their own). */
   ticketCache?: TicketReadCache;
+  /** Where attachment bytes go and how much a post may carry. */
+  attachments: AttachmentSettings;
 }
 
 /** Largest form post accepted; ticket descriptions are capped well below it. */
@@ -67,6 +76,11 @@ export function createApp(deps: AppDeps): Express {
   // body) could never match; static files keep theirs (express.static sets its own).
   app.set('etag', false);
   app.locals.appName = 'Deskside';
+  // For every page with files: where a file is served, which may be shown in place, the limits a file input states.
+  app.locals.fileUrl = fileUrl;
+  app.locals.isInlineImage = isInlineImage;
+  app.locals.visibleName = visibleName;
+  app.locals.attachmentLimits = deps.attachments.limits;
 
   app.use(requestLog(logger));
   app.use(
@@ -100,11 +114,12 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
   app.use('/public', express.static(path.join(APP_ROOT, 'public'), { maxAge: config.nodeEnv === 'production' ? '1d' : 0, index: false, fallthrough: true }));
-  app.use(healthRoutes({ config, database: deps.database, directory: deps.directory, startedAt: deps.startedAt ?? new Date() }));
 
   app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 200 }));
   app.use(identify(deps));
-  const forms = csrf({ key: deps.keys.csrf, config, logger });
+  // After identify, so admins get the details; an anonymous probe costs no database read.
+  app.use(healthRoutes({ config, database: deps.database, directory: deps.directory, policy, logger, startedAt: deps.startedAt ?? new Date() }));
+  const forms = csrf({ key: deps.keys.csrf, config, logger, uploadPaths: UPLOAD_PATHS });
   app.use(forms.locals);
   // View locals before the token check, so a refused post gets a page in the site's look.
   app.use(viewLocals({ policy, config, demoPeople: deps.demoPeople }));
@@ -113,8 +128,11 @@ export function createApp(deps: AppDeps): Express {
   app.use(refuseRejectedCredentials);
   // One per process, shared by the pages that count tickets.
   const ticketCache = deps.ticketCache ?? new TicketReadCache(deps.database);
-  app.use(homeRoutes({ database: deps.database, cache: ticketCache }));
-  app.use(ticketRoutes({ database: deps.database, policy, cache: ticketCache, directory: deps.directory }));
+  app.use(homeRoutes({ database: deps.database, policy, cache: ticketCache }));
+  app.use(helpRoutes());
+  app.use(knownIssueRoutes({ config, database: deps.database, policy }));
+  app.use(ticketRoutes({ config, database: deps.database, policy, cache: ticketCache, attachments: deps.attachments, directory: deps.directory }));
+  app.use(attachmentRoutes({ config, database: deps.database, policy, attachments: deps.attachments, logger }));
   app.use(savedViewRoutes({ database: deps.database, policy }));
   app.use(responseRoutes({ database: deps.database, policy }));
   app.use(peopleRoutes({ database: deps.database, policy, directory: deps.directory }));

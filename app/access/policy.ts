@@ -19,7 +19,7 @@ export interface TicketFacts {
 }
 
 export type Action =
-  | 'tickets.list' // see a ticket list at all
+  | 'tickets.list' // see a ticket list at all (signed-in people only)
   | 'tickets.list-all' // see everyone's tickets, not just one's own
   | 'ticket.view'
   | 'ticket.view-internal' // internal notes
@@ -38,7 +38,14 @@ export type Action =
   | 'people.search'
   | 'responses.use' // insert canned replies
   | 'responses.manage'
+  | 'known-issues.view' // the known issues the desk publishes, and their public updates
+  | 'known-issues.manage' // publish, update, resolve known issues; link tickets to them
+  | 'known-issues.see-tickets' // which tickets are linked to a known issue
+  | 'files.view' // files attached to tickets, at all (signed-in people; which ones: ticket.files)
+  | 'ticket.files' // this ticket's files (internal notes' files also need ticket.view-internal)
+  | 'ticket.remove-file'
   | 'me.view'
+  | 'health.detail' // /healthz with process, identity and error details
   | 'admin.view';
 
 const TICKET_ACTIONS: ReadonlySet<Action> = new Set<Action>([
@@ -51,6 +58,8 @@ const TICKET_ACTIONS: ReadonlySet<Action> = new Set<Action>([
   'ticket.close',
   'ticket.reopen',
   'ticket.edit-text',
+  'ticket.files',
+  'ticket.remove-file',
 ]);
 
 export interface Policy {
@@ -60,6 +69,11 @@ export interface Policy {
 /**
  * The one policy. Routes enforce it and views ask it, so a control is never shown that
  * the route would refuse, and never refused after being shown.
+ *
+ * Tickets are private to their requester and the agents: a guest never sees one, in any
+ * form, whatever DESKSIDE_ANONYMOUS says. What everybody may read is what the desk
+ * publishes: with `browse`, guests see the known issues and their public updates (and
+ * the home and help pages, which need no permission); with `none`, only those two pages.
  */
 export function createPolicy(opts: { anonymous: AnonymousMode }): Policy {
   const browse = opts.anonymous === 'browse';
@@ -73,10 +87,7 @@ export function createPolicy(opts: { anonymous: AnonymousMode }): Policy {
       switch (action) {
         case 'me.view':
           return true;
-        case 'tickets.list':
-        case 'tickets.list-all':
-          return browse;
-        case 'ticket.view':
+        case 'known-issues.view':
           return browse;
         default:
           return false;
@@ -87,16 +98,22 @@ export function createPolicy(opts: { anonymous: AnonymousMode }): Policy {
       case 'me.view':
       case 'tickets.list':
       case 'ticket.create':
+      case 'known-issues.view':
+      case 'files.view':
         return true;
       case 'tickets.list-all':
+      case 'known-issues.manage':
+      case 'known-issues.see-tickets':
         return agent;
       case 'ticket.view':
       case 'ticket.view-contact':
       case 'ticket.comment':
+      case 'ticket.files':
         return agent || owns(viewer, t);
       case 'ticket.view-internal':
       case 'ticket.note':
       case 'ticket.edit':
+      case 'ticket.remove-file':
         return agent;
       case 'ticket.close':
         return (agent || owns(viewer, t)) && t.status !== 'closed';
@@ -113,6 +130,7 @@ export function createPolicy(opts: { anonymous: AnonymousMode }): Policy {
       case 'views.share':
       case 'responses.manage':
       case 'admin.view':
+      case 'health.detail':
         return viewer.roles.has('admin');
     }
   }

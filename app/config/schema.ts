@@ -1,8 +1,9 @@
 import { APP_ROOT } from '../paths';
+import { parseAttachmentConfig, type AttachmentConfig } from './attachments';
 import { defaultText, docText, readKeys, type Env } from './keys';
 import { parseLdapConfig, type LdapConfig } from './ldap';
 import { parseKerberosConfig, parsePasswordSigninConfig, type KerberosConfig, type PasswordSigninConfig } from './sso';
-import { ALL_KEYS, GENERAL_KEYS, LDAP_KEYS, LOGGING_KEYS, SSO_KEYS } from './table';
+import { ALL_KEYS, ATTACHMENT_KEYS, GENERAL_KEYS, LDAP_KEYS, LOGGING_KEYS, SSO_KEYS } from './table';
 
 /**
  * The parsed configuration. Keys are read once, by config/table.ts's specs; the rules
@@ -16,6 +17,7 @@ export type NodeEnv = (typeof GENERAL_KEYS.NODE_ENV.values)[number];
 
 export type { KerberosConfig, PasswordSigninConfig } from './sso';
 export type { LdapConfig } from './ldap';
+export type { AttachmentConfig, AttachmentStoreConfig } from './attachments';
 
 export interface Config {
   nodeEnv: NodeEnv;
@@ -42,6 +44,8 @@ export interface Config {
   logLevel: string;
   sessionHours: number;
   trustedOrigins: string[];
+  /** DESKSIDE_COOKIE_SECURE: every cookie Secure, whatever the request says. */
+  cookieSecure: boolean;
   /** DESKSIDE_SETTINGS_FILE as given, if it was (compose.ts reads the file before parsing). */
   settingsFile: string | undefined;
   /** Active Directory over LDAP; null when DESKSIDE_LDAP_URL is not set (directory off). */
@@ -50,6 +54,8 @@ export interface Config {
   kerberos: KerberosConfig | null;
   /** The AD password form and its rate limits; null when DESKSIDE_PASSWORD_SIGNIN is off. */
   passwordSignin: PasswordSigninConfig | null;
+  /** Limits for files on tickets and replies, where their bytes go, and the sweeper. */
+  attachments: AttachmentConfig;
 }
 
 export interface KeyDoc {
@@ -129,6 +135,7 @@ export function parseConfig(env: Env, platform: NodeJS.Platform = process.platfo
   problems.push(...ldapProblems);
   const sso = readKeys(env, SSO_KEYS, problems);
   const logging = readKeys(env, LOGGING_KEYS, problems);
+  const files = readKeys(env, ATTACHMENT_KEYS, problems);
 
   const nodeEnv = g.NODE_ENV ?? 'development';
   const port: number | string = /^\d+$/.test(g.PORT) ? Number(g.PORT) : g.PORT; // iisnode: \\.\pipe\<guid>; Linux: a socket path
@@ -156,6 +163,7 @@ export function parseConfig(env: Env, platform: NodeJS.Platform = process.platfo
   const ldap = parseLdapConfig(env, l, ldapProblems.length === 0, problems, APP_ROOT);
   const kerberos = parseKerberosConfig(sso, problems, { identity, platform, appRoot: APP_ROOT });
   const passwordSignin = parsePasswordSigninConfig(sso, problems, { identity, ldap, ldapKeysSet: Boolean(l.DESKSIDE_LDAP_URL) });
+  const attachments = parseAttachmentConfig(files, problems, { appRoot: APP_ROOT, dataDir: g.DESKSIDE_DATA_DIR });
 
   if (problems.length) throw new ConfigError(problems);
 
@@ -178,9 +186,11 @@ export function parseConfig(env: Env, platform: NodeJS.Platform = process.platfo
     logLevel: logging.DESKSIDE_LOG_LEVEL,
     sessionHours: g.DESKSIDE_SESSION_HOURS,
     trustedOrigins: g.DESKSIDE_TRUSTED_ORIGINS.map((o) => o.replace(/\/$/, '')),
+    cookieSecure: g.DESKSIDE_COOKIE_SECURE,
     settingsFile: g.DESKSIDE_SETTINGS_FILE,
     ldap,
     kerberos,
     passwordSignin,
+    attachments,
   };
 }

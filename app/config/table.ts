@@ -45,8 +45,8 @@ export const GENERAL_KEYS = {
   },
   DESKSIDE_HOST: {
     type: 'string',
-    docDefault: 'all interfaces',
-    doc: 'Address to bind when `PORT` is a number, e.g. `127.0.0.1` behind a reverse proxy.',
+    docDefault: 'all interfaces; `127.0.0.1` with the `dev` identity',
+    doc: 'Address to bind when `PORT` is a number, e.g. `127.0.0.1` behind a reverse proxy. The demo (`dev` identity) answers this computer only unless this says otherwise (e.g. `0.0.0.0` to show it to a colleague).',
     check: (v) => (isIP(v) || v === 'localhost' ? undefined : 'is not an IP address'),
   },
   DESKSIDE_SETTINGS_FILE: {
@@ -99,7 +99,7 @@ export const GENERAL_KEYS = {
     type: 'enum',
     values: ['browse', 'none'] as const,
     default: 'browse',
-    doc: '`browse`: guests may read the ticket list and public conversations (never internal notes or contact details). `none`: guests see the home and sign-in pages only.',
+    doc: 'What people who are not signed in may see. `browse`: the home page, the known issues and their public updates, the help page and sign-in. `none`: the home page with sign-in, and the help page. Either way a guest never sees any ticket: tickets belong to their requester and the agents, and a guest asking for one is asked to sign in.',
   },
   DESKSIDE_DATABASE: {
     type: 'string',
@@ -162,6 +162,11 @@ export const GENERAL_KEYS = {
     max: 720,
     unit: 'hours',
     doc: 'How long a sign-in lasts before the browser is asked again.',
+  },
+  DESKSIDE_COOKIE_SECURE: {
+    type: 'boolean',
+    default: false,
+    doc: 'Mark every cookie `Secure` (sent over HTTPS only), whatever the request looks like. Without it cookies are `Secure` when the request reached Deskside over HTTPS: directly, through IIS (its `HTTPS` variable), or from a trusted proxy that says `X-Forwarded-Proto: https`. Set it when the site is HTTPS-only.',
   },
   DESKSIDE_TRUSTED_ORIGINS: {
     type: 'list',
@@ -291,6 +296,56 @@ export const SSO_KEYS = {
   },
 } satisfies Record<string, KeySpec>;
 
+export const ATTACHMENT_KEYS = {
+  DESKSIDE_ATTACHMENT_MAX_MB: {
+    type: 'number',
+    default: 25,
+    min: 0.01,
+    max: 2048,
+    unit: 'MB',
+    doc: 'Largest file that can be attached to a ticket or reply. Raising the limits? Raise IIS\'s `maxAllowedContentLength` for `tickets` in web.config too (see "Attachments").',
+  },
+  DESKSIDE_ATTACHMENT_POST_MAX_MB: {
+    type: 'number',
+    default: 50,
+    min: 0.01,
+    max: 4096,
+    unit: 'MB',
+    doc: 'Largest total of the files sent with one ticket or reply; at least `DESKSIDE_ATTACHMENT_MAX_MB`.',
+  },
+  DESKSIDE_ATTACHMENT_MAX_FILES: {
+    type: 'integer',
+    default: 10,
+    min: 1,
+    max: 100,
+    unit: 'files',
+    doc: 'Most files sent with one ticket or reply.',
+  },
+  DESKSIDE_ATTACHMENT_STORE: {
+    type: 'string',
+    docDefault: '`App_Data/attachments` (under `DESKSIDE_DATA_DIR`)',
+    doc: 'Where the bytes of attachments are kept: a folder (relative paths are under the app folder), which for several IIS servers is one UNC share every app pool identity may change (`\\\\files\\deskside$\\attachments`); or `database`, for one backup of everything (SQL Server keeps them as `VARBINARY(MAX)` in 1 MiB chunks). Names, sizes and who attached what are always in the database.',
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what a path must not hold
+    check: (v) => (/[\u0000-\u001f]/.test(v) ? 'holds a control character; give a folder path or `database`' : undefined),
+  },
+  DESKSIDE_ATTACHMENT_RETENTION_DAYS: {
+    type: 'number',
+    default: 30,
+    min: 0,
+    max: 3650,
+    unit: 'days',
+    doc: 'The bytes of a removed attachment, and bytes no attachment points at (an upload cut off by a crash), are kept this long; then the sweeper deletes them.',
+  },
+  DESKSIDE_ATTACHMENT_SWEEP_MINUTES: {
+    type: 'number',
+    default: 60,
+    min: 0.05,
+    max: 10_080,
+    unit: 'minutes',
+    doc: 'How often the sweeper looks for bytes to delete. One process sweeps at a time (a lease in the database), however many processes and servers share it.',
+  },
+} satisfies Record<string, KeySpec>;
+
 export const LOGGING_KEYS = {
   DESKSIDE_LOG_LEVEL: {
     type: 'enum',
@@ -301,4 +356,4 @@ export const LOGGING_KEYS = {
 } satisfies Record<string, KeySpec>;
 
 /** Every key, in README order. */
-export const ALL_KEYS: Record<string, KeySpec> = { ...GENERAL_KEYS, ...LDAP_KEYS, ...SSO_KEYS, ...LOGGING_KEYS };
+export const ALL_KEYS: Record<string, KeySpec> = { ...GENERAL_KEYS, ...LDAP_KEYS, ...SSO_KEYS, ...ATTACHMENT_KEYS, ...LOGGING_KEYS };

@@ -1,5 +1,5 @@
 import Sqlite from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { Kysely, sql, type Transaction } from 'kysely';
 import { DatabaseConfigError, describeTarget, parseDatabaseUrl, type DatabaseTarget, type MssqlTarget } from './connection-string';
@@ -63,6 +63,18 @@ export interface OpenOptions {
   cacheMb?: number;
 }
 
+/**
+ * Tickets are private: on POSIX systems the data folder and a new database file are
+ * created readable by their owner only. SQLite gives the -wal and -shm files the
+ * database file's permissions. (On Windows the folder's ACL decides; the install script
+ * grants the app pool alone.)
+ */
+function createPrivately(file: string): void {
+  const posix = process.platform !== 'win32';
+  mkdirSync(path.dirname(file), { recursive: true, ...(posix ? { mode: 0o700 } : {}) });
+  if (posix) closeSync(openSync(file, 'a', 0o600));
+}
+
 export function sqlitePathFrom(url: string, root = APP_ROOT): string {
   const raw = url.replace(/^sqlite:/i, '');
   if (raw === ':memory:') return raw;
@@ -88,7 +100,7 @@ export function openDatabase(url: string, opts: OpenOptions = {}): Database {
 export function openTarget(target: DatabaseTarget, opts: OpenOptions = {}): Database {
   if (target.kind === 'mssql') return openMssql(target, opts);
   const file = sqlitePathFrom(`sqlite:${target.path}`);
-  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+  if (file !== ':memory:') createPrivately(file);
   const native = new Sqlite(file);
   // WAL lets readers carry on while one process writes. A second writer (another iisnode
   // process) waits: briefly inside SQLite (which blocks this process's event loop), then

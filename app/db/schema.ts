@@ -78,6 +78,70 @@ export interface SignInAttemptsTable {
   attempted_at: Timestamp;
 }
 
+export type KnownIssueStatus = 'investigating' | 'identified' | 'monitoring' | 'resolved';
+
+export interface KnownIssuesTable {
+  id: Generated<number>;
+  title: string;
+  summary: string;
+  status: KnownIssueStatus;
+  /** 1 until resolved. */
+  active: number;
+  category_id: number | null;
+  created_by: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  resolved_at: Timestamp | null;
+  version: number;
+}
+
+export interface KnownIssueEventsTable {
+  id: Generated<number>;
+  known_issue_id: number;
+  actor_id: number | null;
+  /** published, status, edited, update (public); ticket-linked (agents only). */
+  kind: string;
+  body: string | null;
+  from_value: string | null;
+  to_value: string | null;
+  /** 1 when guests and requesters may read it. */
+  public: number;
+  created_at: Timestamp;
+}
+
+export interface KnownIssueTicketsTable {
+  known_issue_id: number;
+  ticket_id: number;
+  linked_by: number | null;
+  linked_at: Timestamp;
+}
+
+export interface AttachmentsTable {
+  id: Generated<number>;
+  ticket_id: number;
+  sha256: string;
+  /** bigint: SQL Server returns it as a string; read it through Number(). */
+  size: ColumnType<number | string, number, number>;
+  name: string;
+  original_name: string;
+  content_type: string;
+  /** 1: came with an internal note, agents only. */
+  internal: number;
+  uploaded_by: number;
+  created_at: Timestamp;
+  removed_at: Timestamp | null;
+  removed_by: number | null;
+}
+
+export interface WorkerLeasesTable {
+  name: string;
+  holder: string;
+  expires_at: Timestamp;
+}
+
+// attachment_blob_heads and attachment_blobs (migration 005) belong to the database blob
+// store, which types them itself (storage/database-blob-store.ts BlobTables).
+
 /** An agent's named queue view: filters and sort as the list address's query string. */
 export interface SavedViewsTable {
   id: Generated<number>;
@@ -106,6 +170,11 @@ export interface DB {
   categories: CategoriesTable;
   tickets: TicketsTable;
   ticket_events: TicketEventsTable;
+  known_issues: KnownIssuesTable;
+  known_issue_events: KnownIssueEventsTable;
+  known_issue_tickets: KnownIssueTicketsTable;
+  attachments: AttachmentsTable;
+  worker_leases: WorkerLeasesTable;
   saved_views: SavedViewsTable;
   canned_responses: CannedResponsesTable;
 }

@@ -6,8 +6,10 @@ import { rawHeaderValues } from './raw-headers';
 import type { IdentifyResult, IdentityProvider } from './types';
 
 /**
- * The server variables web.config promotes that bear identity: who the person is, and
- * the address their rate limits and log lines are kept under.
+ * The promoted server variables Deskside trusts: who the person is, and the address
+ * their rate limits and log lines are kept under. Each must arrive exactly once (iisnode
+ * appends its own after the client's headers). HTTPS is promoted too but decides only the
+ * cookies' Secure flag, which a forged value could only turn against its sender.
  */
 export const IISNODE_IDENTITY_HEADERS = [
   'x-iisnode-logon_user',

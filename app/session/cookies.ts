@@ -1,5 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { BlockList } from 'node:net';
 import type { Config } from '../config/schema';
+import { buildAddressList, isTrusted } from '../identity/proxy';
+import { rawHeaderValues } from '../identity/raw-headers';
 
 const parsed = new WeakMap<IncomingMessage, Map<string, string>>();
 
@@ -39,10 +42,28 @@ export function serialiseCookie(name: string, value: string, opts: CookieOptions
   return parts.join('; ');
 }
 
-/** Did the request reach us over HTTPS? Decides the cookies' Secure flag. */
-export function isSecureRequest(req: IncomingMessage, config: Pick<Config, 'underIisnode'>): boolean {
+export type CookieConfig = Pick<Config, 'underIisnode' | 'cookieSecure' | 'identity' | 'trustedProxies'>;
+
+const proxyLists = new WeakMap<object, BlockList>();
+
+/**
+ * Did the request reach us over HTTPS? Decides the cookies' Secure flag. Directly (a TLS
+ * socket), through IIS (the HTTPS server variable iisnode promotes), or through a
+ * trusted reverse proxy's X-Forwarded-Proto; from anyone else that header is the
+ * client's own word and is ignored. DESKSIDE_COOKIE_SECURE makes it always so.
+ */
+export function isSecureRequest(req: IncomingMessage, config: CookieConfig): boolean {
+  if (config.cookieSecure) return true;
   if ((req.socket as { encrypted?: boolean }).encrypted) return true;
   if (config.underIisnode) return /^on$/i.test(String(req.headers['x-iisnode-https'] ?? ''));
+  if (config.identity === 'proxy' && config.trustedProxies.length) {
+    let list = proxyLists.get(config.trustedProxies);
+    if (!list) proxyLists.set(config.trustedProxies, (list = buildAddressList(config.trustedProxies)));
+    if (!isTrusted(list, req.socket.remoteAddress)) return false;
+    // The value the trusted proxy itself added is the last one in the list.
+    const proto = rawHeaderValues(req, 'x-forwarded-proto').join(',').split(',').pop()?.trim();
+    return /^https$/i.test(proto ?? '');
+  }
   return false;
 }
 
@@ -52,6 +73,6 @@ export function setCookie(res: ServerResponse, cookie: string): void {
 }
 
 /** Tell the browser to forget a cookie. */
-export function clearCookie(req: IncomingMessage, res: ServerResponse, name: string, config: Pick<Config, 'underIisnode'>): void {
+export function clearCookie(req: IncomingMessage, res: ServerResponse, name: string, config: CookieConfig): void {
   setCookie(res, serialiseCookie(name, '', { secure: isSecureRequest(req, config), maxAgeSeconds: 0 }));
 }

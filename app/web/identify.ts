@@ -9,6 +9,8 @@ import { returnToFor } from './guards';
 import { HttpError, ServiceUnavailable, SignInRequired } from './http-error';
 import { GUEST, type RequestViewer } from './viewer';
 
+const SIGN_IN_PATH = /^\/sign-in\/?$/i;
+
 export interface IdentifyDeps extends SessionDeps {
   identity: IdentityProvider;
 }
@@ -51,7 +53,8 @@ export function identify(deps: IdentifyDeps) {
       let session = await resumeSession(deps, req, res);
       if (result.kind === 'person') {
         for (const [name, value] of Object.entries(result.responseHeaders ?? {})) res.setHeader(name, value);
-        const stayGuest = wantsToStayGuest(req) && req.path !== '/sign-in';
+        // Express matches routes case-insensitively, so /Sign-In/ is the sign-in page too.
+        const stayGuest = wantsToStayGuest(req) && !SIGN_IN_PATH.test(req.path);
         if (!stayGuest && (!session || session.login_key !== result.identity.key)) {
           session = await beginSession(deps, req, res, result.identity, session?.id, res.locals.reqId as string | undefined);
         }

@@ -3,7 +3,7 @@ import type { Action, Policy, TicketFacts } from '../access/policy';
 import type { Config } from '../config/schema';
 import type { StaticUser } from '../directory/static';
 import { toDate } from '../db/values';
-import { exactTime, localeFrom, plural, relativeTime } from './format';
+import { exactTime, fileSize, localeFrom, plural, relativeTime } from './format';
 import { isAgent, viewerOf } from './viewer';
 
 export interface Notice {
@@ -33,6 +33,8 @@ export function viewLocals(deps: { policy: Policy; config: Config; demoPeople?: 
   const { policy, config } = deps;
   return function locals(req: Request, res: Response, next: NextFunction): void {
     const viewer = viewerOf(res);
+    // A signed-in person's pages are theirs alone: no shared cache or back-button copy keeps them.
+    if (!viewer.anonymous) res.setHeader('Cache-Control', 'no-store');
     const locale = localeFrom(req.headers['accept-language']);
     const now = new Date();
     res.locals.can = (action: Action, ticket?: TicketFacts) => policy.can(viewer, action, ticket);
@@ -44,6 +46,7 @@ export function viewLocals(deps: { policy: Policy; config: Config; demoPeople?: 
     res.locals.demoPeople = config.identity === 'dev' ? deps.demoPeople ?? [] : [];
     res.locals.locale = locale;
     res.locals.plural = plural;
+    res.locals.fileSize = fileSize;
     // Guests see people's names, never their logins (which are also e-mail-like identifiers).
     res.locals.personName = (name: string | null | undefined, login: string | null | undefined) =>
       name || (viewer.anonymous ? 'A colleague' : login || 'Someone');

@@ -1,5 +1,5 @@
 import type { Page } from 'playwright-core';
-import { startApp, type RunningApp } from './support/app-process';
+import { PROXY_DEMO_ENV, startApp, type RunningApp } from './support/app-process';
 import { clickAndLoad, describeWithChromium, Harness, launchChromium, screenshots, visit, writeAuditLog } from './support/browser';
 
 /**
@@ -21,15 +21,7 @@ describeWithChromium(
     let h: Harness;
 
     beforeAll(async () => {
-      app = await startApp({
-        NODE_ENV: 'production',
-        DESKSIDE_IDENTITY: 'proxy',
-        DESKSIDE_TRUSTED_PROXIES: '127.0.0.1,::1',
-        DESKSIDE_AGENTS: 'DEMO\\Helpdesk Agents',
-        DESKSIDE_ADMINS: 'DEMO\\Deskside Admins',
-        DESKSIDE_ANONYMOUS: 'browse',
-        DESKSIDE_DEMO_DATA: 'true',
-      });
+      app = await startApp({ ...PROXY_DEMO_ENV, DESKSIDE_ANONYMOUS: 'browse' });
       h = new Harness(await launchChromium(), app.url);
     }, 60_000);
 
@@ -47,7 +39,7 @@ describeWithChromium(
       await chooseCategory(page, '#category', t.category ?? 'Hardware');
       await page.getByLabel('How urgent is it?').selectOption(t.priority ?? 'normal');
       const res = await clickAndLoad(page, page.getByRole('button', { name: 'Raise ticket' }));
-      const m = /\/tickets\/(\d+)\?created=1$/.exec(res.url());
+      const m = /\/tickets\/(\d+)$/.exec(res.url());
       if (!m) throw new Error(`raising "${t.title}" did not lead to the new ticket: ${res.status()} ${res.url()}`);
       return Number(m[1]);
     }
@@ -68,29 +60,37 @@ describeWithChromium(
         if (js) await screenshots(page, name);
       };
 
-      test('when a guest browses, then they read tickets without any control they cannot use, and "sign in" explains itself with a 401 page', async () => {
+      test('when a guest browses, then they read the known issues and help, never a ticket, and "sign in" explains itself with a 401 page', async () => {
         const page = await h.open(undefined, js);
         await visit(page, '/');
         await page.getByRole('heading', { name: 'IT help, without the paperwork' }).waitFor();
         expect(await page.getByRole('button', { name: 'Sign out' }).count()).toBe(0);
-        expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'New ticket' }).count()).toBe(0);
+        const nav = page.getByRole('navigation', { name: 'Main' });
+        expect(await nav.getByRole('link', { name: 'New ticket' }).count()).toBe(0);
+        expect(await nav.getByRole('link', { name: /Tickets|Queue/ }).count()).toBe(0);
+        await page.getByRole('heading', { name: 'Known issues right now' }).waitFor();
         await h.audit(page, 'home (guest)');
         await shoot(page, 'home-guest');
 
-        await clickAndLoad(page, page.getByRole('link', { name: 'Browse tickets as a guest' }));
-        expect(new URL(page.url()).pathname).toBe('/tickets');
-        expect(await page.locator('.ticket-rows > li').count()).toBeGreaterThan(0);
-        expect(await page.getByRole('link', { name: 'New ticket' }).count()).toBe(0);
-        expect(await page.locator('#f-assignee').count()).toBe(0);
-        await h.audit(page, 'ticket list (guest)');
-
-        await clickAndLoad(page, page.locator('.ticket-rows a.title').first());
-        expect(page.url()).toMatch(/\/tickets\/\d+$/);
+        await clickAndLoad(page, page.locator('.known-issues-now h3 a').first());
+        expect(page.url()).toMatch(/\/known-issues\/\d+$/);
+        await page.getByRole('heading', { name: 'Updates' }).waitFor();
         expect(await page.locator('form textarea, form select, button[type="submit"]').count()).toBe(0);
-        expect(await page.locator('.timeline .event-note').count()).toBe(0);
-        await page.getByText('to reply to your own tickets').waitFor();
-        await h.audit(page, 'ticket (guest)');
+        expect(await page.getByText('Agents only').count()).toBe(0);
+        await h.audit(page, 'known issue (guest)');
+        await shoot(page, 'known-issue-guest');
 
+        await clickAndLoad(page, nav.getByRole('link', { name: 'Help' }));
+        await page.getByRole('heading', { name: 'Signing in' }).waitFor();
+        await h.audit(page, 'help (guest)');
+
+        // A link to someone's ticket asks a guest to sign in, and shows nothing of it.
+        const direct = await visit(page, '/tickets/1');
+        expect(direct.status()).toBe(401);
+        await page.getByRole('heading', { name: 'Sign in to Deskside' }).waitFor();
+        expect(await page.locator('.timeline, .ticket-title').count()).toBe(0);
+
+        await visit(page, '/');
         const challenge = await clickAndLoad(page, page.locator('.user-area').getByRole('link', { name: 'Sign in' }));
         expect(challenge.status()).toBe(401);
         expect(challenge.headers()['www-authenticate']).toBe('Negotiate');
@@ -131,7 +131,7 @@ describeWithChromium(
         await chooseCategory(page, '#category', 'Hardware');
         await page.getByLabel('How urgent is it?').selectOption('high');
         const created = await clickAndLoad(page, page.getByRole('button', { name: 'Raise ticket' }));
-        expect(created.url()).toMatch(/\/tickets\/\d+\?created=1$/);
+        expect(created.url()).toMatch(/\/tickets\/\d+$/);
         const id = Number(/\/tickets\/(\d+)/.exec(created.url())![1]);
         await page.getByText('Your ticket has been raised').waitFor();
         expect(await page.locator('h1').innerText()).toContain(title);
@@ -239,11 +239,63 @@ describeWithChromium(
         await h.audit(bob, 'ticket with a hidden note (requester)');
 
         const guest = await h.open(undefined, js);
-        await visit(guest, `/tickets/${id}`);
+        expect((await visit(guest, `/tickets/${id}`)).status()).toBe(401);
         const guestSees = await guest.locator('main').innerText();
-        expect(guestSees).toContain(reply);
-        expect(guestSees).not.toContain('firmware 2.1');
-        expect(guestSees).not.toContain('bob@demo.example');
+        for (const secret of [title, reply, 'firmware 2.1', 'bob@demo.example']) expect(guestSees).not.toContain(secret);
+      }, 90_000);
+
+      test('when an agent publishes a known issue and links a ticket, then its requester reads the updates on their ticket and others join with one click', async () => {
+        const word = js ? 'Kestrel' : 'Heron';
+        const bob = await h.open(BOB, js);
+        const bobsTicket = await raiseTicket(bob, { title: `Printing to ${word} fails from every laptop`, description: 'The job disappears from the queue.', category: 'Printing' });
+
+        const dan = await h.open(DAN, js);
+        await visit(dan, '/known-issues');
+        await clickAndLoad(dan, dan.getByRole('link', { name: 'Publish a known issue' }));
+        const kiTitle = `The ${word} print server is down`;
+        await dan.getByLabel('Public title').fill(kiTitle);
+        await dan.getByLabel('Summary').fill('Nothing prints on floors 2 and 3. Use the printers on floor 1 meanwhile.');
+        await dan.locator('#category').selectOption({ label: 'Printing' });
+        await clickAndLoad(dan, dan.getByRole('button', { name: 'Publish known issue' }));
+        await dan.getByText('Published. Everyone who can browse Deskside sees it now.').waitFor();
+        const kiUrl = new URL(dan.url()).pathname;
+        await dan.getByLabel('Link a ticket').fill(String(bobsTicket));
+        await clickAndLoad(dan, dan.getByRole('button', { name: 'Link ticket' }));
+        await dan.getByText('Ticket linked.').waitFor();
+        const update = `The ${word} server's disk is being replaced; printing is back by 15:00.`;
+        await dan.getByLabel('Update', { exact: true }).fill(update);
+        await clickAndLoad(dan, dan.getByRole('button', { name: 'Publish update' }));
+        await dan.getByText('Update published, and added to every linked ticket.').waitFor();
+        await h.audit(dan, 'known issue (agent)');
+        await shoot(dan, 'known-issue-agent');
+
+        await visit(bob, `/tickets/${bobsTicket}`);
+        await bob.locator('.ki-notice').getByRole('link', { name: kiTitle }).waitFor();
+        expect(await texts(bob, '.timeline .event-issue-update .comment-body')).toEqual([update]);
+        await h.audit(bob, 'ticket with a known issue update (requester)');
+        await shoot(bob, 'ticket-known-issue-update');
+
+        const alice = await h.open(ALICE, js);
+        await visit(alice, '/tickets/new');
+        const card = alice.locator('.known-issue', { hasText: kiTitle });
+        await card.waitFor();
+        await h.audit(alice, 'new ticket with known issues');
+        await shoot(alice, 'new-ticket-known-issues');
+        await clickAndLoad(alice, card.getByRole('button', { name: 'This is my problem too' }));
+        await alice.getByText('Your ticket has been raised and linked to the known issue').waitFor();
+        expect(await alice.locator('h1').innerText()).toContain(`Affected by: ${kiTitle}`);
+        const alicesTicket = new URL(alice.url()).pathname;
+
+        // Resolving the known issue resolves both linked tickets.
+        await visit(dan, kiUrl);
+        await dan.locator('#status').selectOption('resolved');
+        await dan.getByLabel('When resolving, also resolve the linked tickets that are still open').check();
+        await clickAndLoad(dan, dan.getByRole('button', { name: 'Save changes' }));
+        await dan.getByText('Changes saved').waitFor();
+        await visit(alice, alicesTicket);
+        expect(await texts(alice, '.ticket-summary .badge')).toEqual([expect.stringMatching(/resolved/i), expect.stringMatching(/normal/i)]);
+        await visit(bob, `/tickets/${bobsTicket}`);
+        expect((await texts(bob, '.ticket-summary .badge'))[0]).toMatch(/resolved/i);
       }, 90_000);
 
       test('when two agents change the same ticket, then the second gets the conflict page, and re-applying keeps both changes', async () => {

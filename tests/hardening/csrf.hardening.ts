@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
@@ -34,14 +34,16 @@ describe('cross-site request forgery', () => {
       },
     });
     dev = await makeApp({ env: { DESKSIDE_IDENTITY: 'dev', DESKSIDE_TRUSTED_PROXIES: undefined, DESKSIDE_AGENTS: undefined, DESKSIDE_ADMINS: undefined } });
-    // Data for the ticket routes: ticket 1 belongs to alice.
+    // Data for the ticket routes: ticket 1 belongs to alice, and carries file 1.
     const alice = client(prod.app, 'TEST\\alice');
-    expect((await alice.post('/tickets', { title: 'Target', description: 'x', category: '1', priority: 'low' })).status).toBe(303);
+    expect((await alice.postFiles('/tickets', { title: 'Target', description: 'x', category: '1', priority: 'low' }, [{ name: 'target.log', content: Buffer.from('x') }])).status).toBe(303);
     const admin = client(prod.app, 'TEST\\admin1');
     await admin.get('/');
     // Saved view 1 and canned reply 1, so deleting and changing them would change something.
     expect((await admin.post('/views', { name: 'Target view', query: 'priority=urgent' })).status).toBe(303);
     expect((await admin.post('/admin/responses', { title: 'Target reply', body: 'x', active: 'on' })).status).toBe(303);
+    // …and known issue 1, published by an agent.
+    expect((await client(prod.app, 'TEST\\agent1').post('/known-issues', { title: 'Target outage', summary: 'x', status: 'investigating' }, { tokenFrom: '/known-issues/new' })).status).toBe(303);
   });
   afterAll(async () => {
     await prod.close();
@@ -61,9 +63,15 @@ describe('cross-site request forgery', () => {
     'POST /views/:id/delete': { who: 'TEST\\admin1', body: {} },
     'POST /admin/responses': { who: 'TEST\\admin1', body: { title: 'Forged', body: 'x', active: 'on' } },
     'POST /admin/responses/:id': { who: 'TEST\\admin1', body: { title: 'Forged', body: 'x', active: 'on' } },
+    'POST /tickets/:id/attachments/:attachmentId/remove': { who: 'TEST\\admin1', body: {} },
     'POST /sign-out': { who: 'TEST\\alice', body: {} },
     'POST /admin/categories': { who: 'TEST\\admin1', body: { name: 'Forged category' } },
     'POST /admin/categories/:id': { who: 'TEST\\admin1', body: { name: 'Renamed', sortOrder: '1' } },
+    'POST /known-issues': { who: 'TEST\\agent1', body: { title: 'Forged outage', summary: 'x', status: 'investigating' } },
+    'POST /known-issues/:id': { who: 'TEST\\agent1', body: { version: '1', title: 'Forged', summary: 'x', status: 'resolved', resolveTickets: 'on' } },
+    'POST /known-issues/:id/updates': { who: 'TEST\\agent1', body: { body: 'Forged update' } },
+    'POST /known-issues/:id/tickets': { who: 'TEST\\agent1', body: { ticket: '1' } },
+    'POST /known-issues/:id/me-too': { who: 'TEST\\alice', body: {} },
   };
   const devForms: Record<string, { body: Record<string, string> }> = {
     'POST /dev/act-as': { body: { login: 'DEMO\\erin' } },
@@ -83,7 +91,7 @@ describe('cross-site request forgery', () => {
     let attempts = 0;
     let changes = 0;
     const failures: string[] = [];
-    const url = (route: string) => route.split(' ')[1].replace(':id', '1');
+    const url = (route: string) => route.split(' ')[1].replace(':id', '1').replace(':attachmentId', '1');
     for (const [route, { who, body }] of Object.entries(forms)) {
       const victim = client(prod.app, who);
       const victimToken = csrfFrom((await victim.get('/tickets/1')).text);
@@ -149,16 +157,58 @@ describe('cross-site request forgery', () => {
         }
       }
     }
+    // The two routes that take files, attacked as multipart posts: the token is read from
+    // the body by the route itself, before any file byte is written.
+    const staging = path.join(prod.dir, 'attachments', '.staging');
+    const stagedNow = () => (existsSync(staging) ? readdirSync(staging).length : 0);
+    for (const route of ['POST /tickets', 'POST /tickets/:id/comments']) {
+      const { who, body } = forms[route];
+      const victim = client(prod.app, who);
+      const victimToken = csrfFrom((await victim.get('/tickets/1')).text);
+      const malloryToken = await client(prod.app, 'TEST\\mallory').token('/tickets/new');
+      const attacks: [string, string | null, Record<string, string>, boolean][] = [
+        ['multipart, no token', null, {}, false],
+        ["multipart, another person's token", malloryToken, {}, false],
+        ['multipart, cross-site origin', victimToken, { Origin: 'https://evil.example' }, false],
+        ['multipart, the files before the token', victimToken, {}, true],
+      ];
+      for (const [kind, token, headers, filesFirst] of attacks) {
+        const before = await fingerprint(prod.database);
+        let r = victim.agent.post(url(route)).set('X-Remote-User', who).set(headers);
+        if (filesFirst) r = r.attach('files', Buffer.alloc(64 * 1024, 'f'), 'forged.log');
+        if (token) r = r.field('_csrf', token);
+        for (const [k, v] of Object.entries(body)) r = r.field(k, v);
+        if (!filesFirst) r = r.attach('files', Buffer.alloc(64 * 1024, 'f'), 'forged.log');
+        const res = await r;
+        attempts++;
+        const after = await fingerprint(prod.database);
+        if (before !== after) changes++;
+        if (res.status !== 403 || before !== after || stagedNow() !== 0) failures.push(`${route} (${kind}): ${res.status}${before !== after ? ', data changed' : ''}${stagedNow() ? ', a file was staged' : ''}`);
+      }
+    }
     recordFigure('CSRF attacks tried', attempts, '>= 3 per route', attempts >= 3 * (Object.keys(forms).length + Object.keys(devForms).length + Object.keys(guestForms).length));
     recordFigure('CSRF attacks that changed data', changes, '0', changes === 0);
     expect(failures).toEqual([]);
   });
 
   test('when the same posts carry the right token from our own pages, then they work (the matrix is not vacuous)', async () => {
-    const alice = client(prod.app, 'TEST\\alice');
-    const before = await fingerprint(prod.database);
-    const res = await alice.post('/tickets/1/comments', { body: 'genuine reply' }, { tokenFrom: '/tickets/1' });
-    expect(res.status).toBe(303);
-    expect(await fingerprint(prod.database)).not.toBe(before);
+    // Every route of the matrix but sign-out (which changes only a session), in an order
+    // where each still applies: the known issue is resolved last.
+    const order = ['POST /tickets', 'POST /tickets/:id/comments', 'POST /known-issues/:id/me-too', 'POST /known-issues/:id/updates', 'POST /known-issues/:id/tickets', 'POST /known-issues', 'POST /admin/categories', 'POST /admin/categories/:id', 'POST /tickets/:id/attachments/:attachmentId/remove', 'POST /tickets/:id', 'POST /known-issues/:id'];
+    expect(new Set(order)).toEqual(new Set(Object.keys(forms).filter((r) => r !== 'POST /sign-out')));
+    const failures: string[] = [];
+    for (const route of order) {
+      const { who, body } = forms[route];
+      const path = route.split(' ')[1].replace(':id', '1').replace(':attachmentId', '1');
+      const page = path.startsWith('/known-issues') ? '/known-issues/1' : path.startsWith('/admin') ? '/admin/categories' : '/tickets/1';
+      const before = await fingerprint(prod.database);
+      const res = await client(prod.app, who).post(path, route === 'POST /tickets/:id' ? { ...body, version: String(await versionOfTicket1()) } : body, { tokenFrom: page });
+      if (res.status !== 303 || (await fingerprint(prod.database)) === before) failures.push(`${route}: ${res.status}`);
+    }
+    expect(failures).toEqual([]);
   });
+
+  async function versionOfTicket1(): Promise<number> {
+    return (await prod.database.db.selectFrom('tickets').select('version').where('id', '=', 1).executeTakeFirstOrThrow()).version;
+  }
 });

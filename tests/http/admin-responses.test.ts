@@ -41,6 +41,7 @@ describe('administering canned replies', () => {
     ['a title too long', { title: 't'.repeat(121), body: 'x' }, '120 characters or fewer'],
     ['text too long', { title: 'T', body: 'b'.repeat(5001) }, '5,000 characters or fewer'],
     ['an unknown placeholder', { title: 'T', body: 'Hi {{requester.salary}}' }, 'Unknown placeholder {{requester.salary}}'],
+    ['a placeholder every object has', { title: 'T', body: 'Hi {{constructor}}' }, 'Unknown placeholder {{constructor}}'],
   ])('when a reply has %s, then the form comes back with the message and nothing is saved', async (_what, form, message) => {
     const res = await client(t.app, 'TEST\\admin1').post('/admin/responses', { active: 'on', ...form });
     expect(res.status).toBe(400);

@@ -11,7 +11,7 @@ import { client, csrfFrom, makeApp, type TestApp } from '../support/app';
 async function raise(t: TestApp, login: string, form: Record<string, string> = {}): Promise<number> {
   const res = await client(t.app, login).post('/tickets', { title: 'Laptop will not dock', description: 'The screens stay black.', category: '1', priority: 'normal', ...form });
   expect(res.status).toBe(303);
-  return Number(/^\/tickets\/(\d+)\?/.exec(res.headers.location)![1]);
+  return Number(/^\/tickets\/(\d+)$/.exec(res.headers.location)![1]);
 }
 
 async function events(t: TestApp, id: number) {

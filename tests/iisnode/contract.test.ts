@@ -1,12 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { rawRequest, spawnServer, waitForExit, waitForListening, waitForOutput, type RunningServer } from '../support/server-process';
 
 /**
- * The iisnode contract: the built entry point started exactly as iisnode starts it
- * (IISNODE_VERSION set, PORT a pipe path, production mode), spoken to over that pipe
- * with the X-iisnode-* headers iisnode appends after the client's own.
+ * The iisnode contract: the root server.js that web.config names, loaded exactly as
+ * iisnode loads it (through its interceptor, from the site folder, with IISNODE_VERSION
+ * set, PORT a pipe path, production mode), spoken to over that pipe with the
+ * X-iisnode-* headers iisnode appends after the client's own.
  */
 describe('the built app under iisnode', () => {
   let server: RunningServer;
@@ -23,7 +26,7 @@ describe('the built app under iisnode', () => {
       NODE_ENV: 'production',
       DESKSIDE_AGENTS: 'CORP\\carol',
       DESKSIDE_ADMINS: 'corp\\erin',
-    });
+    }, { via: 'iisnode' });
     await waitForListening(server, where());
   });
 
@@ -32,16 +35,24 @@ describe('the built app under iisnode', () => {
     rmSync(pipeDir, { recursive: true, force: true });
   });
 
-  // What iisnode appends for an anonymous request: the promoted variables, empty.
+  // What iisnode appends after the client's headers: web.config's promoteServerVars
+  // (LOGON_USER,AUTH_USER,AUTH_TYPE,HTTPS,REMOTE_ADDR), last one first
+  // (Azure/iisnode src/iisnode/chttpprotocol.cpp); the identity ones empty when anonymous.
+  const connectionVars: [string, string][] = [
+    ['X-iisnode-REMOTE_ADDR', '10.1.2.3'],
+    ['X-iisnode-HTTPS', 'off'],
+  ];
   const anonymousVars: [string, string][] = [
-    ['X-iisnode-LOGON_USER', ''],
-    ['X-iisnode-AUTH_USER', ''],
+    ...connectionVars,
     ['X-iisnode-AUTH_TYPE', ''],
+    ['X-iisnode-AUTH_USER', ''],
+    ['X-iisnode-LOGON_USER', ''],
   ];
   const signedIn = (login: string, type = 'Negotiate'): [string, string][] => [
-    ['X-iisnode-LOGON_USER', login],
-    ['X-iisnode-AUTH_USER', login],
+    ...connectionVars,
     ['X-iisnode-AUTH_TYPE', type],
+    ['X-iisnode-AUTH_USER', login],
+    ['X-iisnode-LOGON_USER', login],
   ];
 
   test('when an anonymous visitor asks for the home page over the pipe, then it is served to a guest', async () => {
@@ -120,6 +131,34 @@ describe('the built app under iisnode', () => {
     expect(res.body).not.toContain('alice');
   });
 
+  test("when IIS reuses a pooled pipe connection that sat idle past node's 5 s default, then it is still open and serves the request", async () => {
+    // iisnode keeps idle pipe connections pooled for up to maxNamedPipePooledConnectionAge
+    // (30 s by default) and takes them back for later requests (Azure/iisnode
+    // src/iisnode/cconnectionpool.cpp); one node closed in the meantime fails a request.
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const get = () =>
+      new Promise<{ status: number; reused: boolean; socket: Socket }>((resolve, reject) => {
+        const req = http.get({ socketPath, agent, path: '/healthz', headers: { Host: 'h', ...Object.fromEntries(anonymousVars) } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode!, reused: req.reusedSocket, socket: req.socket! }));
+        });
+        req.on('error', reject);
+      });
+    try {
+      const first = await get();
+      expect(first).toMatchObject({ status: 200, reused: false });
+      let closedWhileIdle = false;
+      first.socket.once('close', () => (closedWhileIdle = true));
+      await new Promise((r) => setTimeout(r, 6_000));
+      expect(closedWhileIdle).toBe(false);
+      const second = await get();
+      expect(second).toMatchObject({ status: 200, reused: true });
+      expect(second.socket).toBe(first.socket);
+    } finally {
+      agent.destroy();
+    }
+  }, 15_000);
+
   test('when a page does not exist in production, then the 404 page shows no stack', async () => {
     const res = await rawRequest(where(), { path: '/no/such/page', headers: [['Host', 'h'], ['Accept', 'text/html'], ...anonymousVars] });
     expect(res.status).toBe(404);
@@ -131,7 +170,7 @@ describe('the built app under iisnode', () => {
 describe('starting the built app', () => {
   test('when iisnode starts it with the dev identity, then it refuses to start and names the setting', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'deskside-pipe-'));
-    const server = spawnServer({ IISNODE_VERSION: '0.2.26', PORT: path.join(dir, 'p.sock'), DESKSIDE_IDENTITY: 'dev' });
+    const server = spawnServer({ IISNODE_VERSION: '0.2.26', PORT: path.join(dir, 'p.sock'), DESKSIDE_IDENTITY: 'dev' }, { via: 'iisnode' });
     const code = await waitForExit(server);
     await server.stop();
     rmSync(dir, { recursive: true, force: true });

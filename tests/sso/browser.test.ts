@@ -48,7 +48,7 @@ describeWithChromium('single sign-on in Chromium', () => {
 
     test('when a domain user clicks "Sign in", then Chromium answers Negotiate by itself and the session outlives the page', async () => {
       const page = await browserFor(realm.kinit('carol'));
-      const first = await page.goto(`${origin}/tickets`);
+      const first = await page.goto(`${origin}/`);
       expect(first!.status()).toBe(200);
       expect(await header(page)).toContain('Browsing as a guest');
 
@@ -57,13 +57,13 @@ describeWithChromium('single sign-on in Chromium', () => {
       page.on('response', (r) => {
         if (new URL(r.url()).pathname === '/sign-in') seen.push(r.status());
       });
-      await page.getByRole('link', { name: 'Sign in' }).click();
-      await page.waitForURL(`${origin}/tickets`);
+      await page.locator('.user-area').getByRole('link', { name: 'Sign in' }).click();
+      await page.waitForURL(`${origin}/`);
       expect(seen).toEqual([303]);
       // The server saw the dance: a 401 challenge, then a ticket for carol on the same URL.
       await waitForOutput(server, /"event":"sign-in","login":"TEST\\\\carol"/);
       const log = server.output();
-      const challenged = log.search(/"url":"\/sign-in\?returnTo=%2Ftickets","status":401/);
+      const challenged = log.search(/"url":"\/sign-in\?returnTo=%2F","status":401/);
       const signedIn = log.search(/"event":"sign-in","login":"TEST\\\\carol","source":"negotiate","authType":"Kerberos \(Negotiate\)"/);
       expect(challenged).toBeGreaterThan(-1);
       expect(signedIn).toBeGreaterThan(challenged);
@@ -85,6 +85,15 @@ describeWithChromium('single sign-on in Chromium', () => {
       expect(await header(page)).toContain('Browsing as a guest');
       await page.reload();
       expect(await header(page)).toContain('Browsing as a guest');
+    });
+
+    test('when a domain user follows a link to the ticket list without being signed in, then the browser signs in by itself and lands on it', async () => {
+      const page = await browserFor(realm.kinit('carol'));
+      const res = await page.goto(`${origin}/tickets`);
+      expect(res!.status()).toBe(200);
+      expect(new URL(page.url()).pathname).toBe('/tickets');
+      expect(await header(page)).toContain('Signed in as Carol Chen');
+      await page.getByRole('heading', { name: 'Ticket queue' }).waitFor();
     });
 
     test('when a person has no Kerberos ticket, then the 401 help page offers the password form and it signs them in', async () => {

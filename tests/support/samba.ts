@@ -11,22 +11,20 @@
  * why each DC gets its own address instead: Linux routes all of 127.0.0.0/8 to `lo`, and
  * `interfaces = 127.x.y.z/8` with `bind interfaces only` makes Samba listen there alone.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, openSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Attribute, Change, Client } from 'ldapts';
+import { describeWithComponent, isCI, makeTestCertificates, run, stopChild, tail, trackChild, which } from './real-components';
+
+export { isCI };
 
 export const SAMBA_INSTALL = 'apt-get install -y samba samba-ad-dc samba-ad-provision winbind krb5-user ldap-utils';
 
 const SAMBA = '/usr/sbin/samba';
-
-function which(cmd: string): string | null {
-  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : null;
-}
 
 /** Why a DC cannot be started here, or null when it can. */
 export function sambaUnavailableReason(): string | null {
@@ -36,33 +34,12 @@ export function sambaUnavailableReason(): string | null {
   return null;
 }
 
-export const isCI = /^(true|1|yes)$/i.test(process.env.CI ?? '');
-
 /**
  * `describe` for suites that need a DC: runs them when Samba is here; under CI=true a
  * missing Samba is a failing test; elsewhere the suite is skipped with one line.
  */
 export function describeWithSamba(name: string, fn: () => void): void {
-  const reason = sambaUnavailableReason();
-  if (!reason) {
-    describe(name, fn);
-  } else if (isCI) {
-    describe(name, () => {
-      test('when CI=true, then a Samba domain controller can be started', () => {
-        throw new Error(`CI=true but ${reason}`);
-      });
-    });
-  } else {
-    // One line per test run, however many suites and workers skip: the first to claim
-    // the marker (named after the jest parent process) prints it.
-    try {
-      writeFileSync(path.join(os.tmpdir(), `deskside-samba-skip-${process.ppid}`), '', { flag: 'wx' });
-      process.stderr.write(`skipped the Samba AD suites: ${reason}\n`);
-    } catch {
-      /* already said */
-    }
-    describe.skip(name, fn);
-  }
+  describeWithComponent({ key: 'samba', what: 'Samba AD', reason: sambaUnavailableReason() }, name, fn);
 }
 
 export interface SambaDc {
@@ -101,17 +78,6 @@ export interface SambaDc {
   log(): string;
 }
 
-const live = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const p of live) {
-    try {
-      p.kill('SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  }
-});
-
 async function freeLoopbackAddress(): Promise<string> {
   for (let i = 0; i < 20; i++) {
     const ip = `127.${randomInt(100, 250)}.${randomInt(1, 250)}.${randomInt(2, 250)}`;
@@ -123,28 +89,6 @@ async function freeLoopbackAddress(): Promise<string> {
     if (free) return ip;
   }
   throw new Error('no free loopback address for a test domain controller');
-}
-
-function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', cwd: opts.cwd, env: opts.env ?? process.env, timeout: 120_000 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.slice(0, 3).join(' ')} … failed (${r.status ?? r.signal}):\n${(r.stderr || r.stdout || '').slice(-3000)}`);
-  return r.stdout;
-}
-
-/** A CA and a server certificate naming both the host and the loopback IP, where Samba looks for them. */
-function makeCertificates(tlsDir: string, fqdn: string, ip: string): void {
-  mkdirSync(tlsDir, { recursive: true });
-  const ca = path.join(tlsDir, 'ca.pem');
-  const caKey = path.join(tlsDir, 'ca-key.pem');
-  const key = path.join(tlsDir, 'key.pem');
-  const csr = path.join(tlsDir, 'cert.csr');
-  const cert = path.join(tlsDir, 'cert.pem');
-  const ext = path.join(tlsDir, 'cert.ext');
-  run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', caKey, '-out', ca, '-days', '2', '-subj', `/O=Deskside tests/CN=Test CA for ${fqdn}`]);
-  run('openssl', ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=${fqdn}`]);
-  writeFileSync(ext, `subjectAltName=DNS:${fqdn},IP:${ip}\nextendedKeyUsage=serverAuth\nkeyUsage=digitalSignature,keyEncipherment\n`);
-  run('openssl', ['x509', '-req', '-in', csr, '-CA', ca, '-CAkey', caKey, '-CAcreateserial', '-out', cert, '-days', '2', '-extfile', ext]);
-  chmodSync(key, 0o600);
 }
 
 async function waitForLdap(ip: string, child: ChildProcess, logFile: string, timeoutMs = 30_000): Promise<void> {
@@ -165,14 +109,6 @@ async function waitForLdap(ip: string, child: ChildProcess, logFile: string, tim
     await new Promise((r) => setTimeout(r, 150));
   }
   throw new Error(`samba did not answer LDAP on ${ip} within ${timeoutMs} ms:\n${tail(logFile)}`);
-}
-
-function tail(file: string): string {
-  try {
-    return readFileSync(file, 'utf8').split('\n').slice(-40).join('\n');
-  } catch {
-    return '(no log)';
-  }
 }
 
 function asAttributes(attrs: Record<string, string | string[] | Buffer>): Attribute[] {
@@ -248,7 +184,8 @@ export async function startSambaDc(opts: { realm?: string; netbios?: string } = 
     const tlsDir = path.join(dir, 'private', 'tls');
     // Samba would generate a certificate naming only DC1.<realm>; ours also names the IP,
     // so `ldaps://127.x.y.z` verifies against the CA exactly as a real DC's name would.
-    makeCertificates(tlsDir, fqdn, ip);
+    // (DIR/private/tls/{ca,cert,key}.pem: where Samba looks for them.)
+    makeTestCertificates(tlsDir, { cn: fqdn, dnsNames: [fqdn], ips: [ip] });
     const krb5Conf = path.join(dir, 'krb5.conf');
     writeFileSync(
       krb5Conf,
@@ -275,22 +212,15 @@ export async function startSambaDc(opts: { realm?: string; netbios?: string } = 
       // --interactive with stdin a pipe: Samba exits when the pipe closes, so a test worker
       // that dies (even by SIGKILL) takes its DC with it. It then logs to stdout: the log file.
       const out = openSync(logFile, 'a');
-      const p = spawn(SAMBA, ['-s', smbConf, '--interactive', '--no-process-group', '-M', 'single'], { env, stdio: ['pipe', out, out] });
+      const p = trackChild(spawn(SAMBA, ['-s', smbConf, '--interactive', '--no-process-group', '-M', 'single'], { env, stdio: ['pipe', out, out] }));
       closeSync(out);
-      live.add(p);
-      p.once('exit', () => live.delete(p));
       child = p;
       await waitForLdap(ip, p, logFile);
     };
-    const stopChild = async () => {
+    const stopDc = async () => {
       const p = child;
       child = null;
-      if (!p || p.exitCode !== null || p.signalCode !== null) return;
-      const exited = new Promise<void>((resolve) => p.once('exit', () => resolve()));
-      p.kill('SIGTERM');
-      const timer = setTimeout(() => p.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
+      if (p) await stopChild(p);
     };
 
     const t1 = Date.now();
@@ -367,7 +297,7 @@ export async function startSambaDc(opts: { realm?: string; netbios?: string } = 
       },
       running: () => child !== null && (child).exitCode === null,
       async stop() {
-        await stopChild();
+        await stopDc();
       },
       async start() {
         if (destroyed) throw new Error('this domain controller was destroyed');
@@ -377,7 +307,7 @@ export async function startSambaDc(opts: { realm?: string; netbios?: string } = 
       async destroy() {
         if (destroyed) return;
         destroyed = true;
-        await stopChild();
+        await stopDc();
         rmSync(dir, { recursive: true, force: true });
       },
       log: () => tail(logFile),

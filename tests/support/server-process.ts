@@ -6,6 +6,9 @@ import path from 'node:path';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const ENTRY = path.join(ROOT, 'dist', 'server.js');
+/** The root entry web.config names; iisnode loads it through its interceptor. */
+export const IISNODE_ENTRY = path.join(ROOT, 'server.js');
+const INTERCEPTOR = path.join(__dirname, 'iisnode-interceptor.js');
 
 export function requireBuild(): void {
   if (!existsSync(ENTRY)) throw new Error(`${ENTRY} is missing: run "npm run build" first (npm test does)`);
@@ -18,12 +21,15 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** Start the built entry point as a separate process, as iisnode or `npm start` would. */
-export function spawnServer(env: Record<string, string>, opts: { dir?: string } = {}): RunningServer {
+/**
+ * Start the built app as a separate process: by default its compiled entry, as a test
+ * server; with `via: 'iisnode'`, the root server.js loaded the way iisnode loads it.
+ */
+export function spawnServer(env: Record<string, string>, opts: { dir?: string; via?: 'iisnode' } = {}): RunningServer {
   requireBuild();
   const dir = opts.dir ?? mkdtempSync(path.join(os.tmpdir(), 'deskside-proc-'));
   let out = '';
-  const proc = spawn(process.execPath, [ENTRY], {
+  const proc = spawn(process.execPath, opts.via === 'iisnode' ? [INTERCEPTOR, IISNODE_ENTRY] : [ENTRY], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', DESKSIDE_DATA_DIR: dir, DESKSIDE_DATABASE: `sqlite:${path.join(dir, 'deskside.db')}`, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -33,6 +33,13 @@ describe('the settings files', () => {
     expect(() => loadSettingsFiles({ DESKSIDE_SETTINGS_FILE: 'nowhere.env' }, root)).toThrow(/DESKSIDE_SETTINGS_FILE="nowhere.env" cannot be read/);
   });
 
+  test('when Notepad saved the settings file with a byte-order mark, then the first key is still read', () => {
+    writeFileSync(path.join(root, 'App_Data', 'settings.env'), '\uFEFF# Deskside settings\nDESKSIDE_AGENTS=CORP\\Helpdesk\nDESKSIDE_ADMINS=CORP\\Admins\n');
+    const env: Record<string, string | undefined> = {};
+    loadSettingsFiles(env, root);
+    expect(env).toEqual({ DESKSIDE_AGENTS: 'CORP\\Helpdesk', DESKSIDE_ADMINS: 'CORP\\Admins' });
+  });
+
   test('when there are no files, then nothing changes', () => {
     const env = { A: '1' };
     expect(loadSettingsFiles(env, root)).toEqual([]);

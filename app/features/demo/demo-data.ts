@@ -2,6 +2,8 @@ import type { Database } from '../../db/database';
 import { firstOnly } from '../../db/portable';
 import { nowIso } from '../../db/values';
 import type { StaticUser } from '../../directory/static';
+import { listCategories } from '../categories/categories.queries';
+import { linkTicket, postKnownIssueUpdate, publishKnownIssue } from '../known-issues/known-issues.service';
 import { insertResponse } from '../responses/responses.queries';
 import { seedTickets } from './generator';
 
@@ -9,7 +11,8 @@ const DEMO_AGENT_LOGINS = ['demo\\carol', 'demo\\dan', 'demo\\erin'];
 
 /**
  * `npm start` on an empty database: a small, lived-in helpdesk to explore, with the
- * demo directory's people as requesters and agents. Returns how many tickets it made.
+ * demo directory's people as requesters and agents, and one known issue the desk is
+ * working on (with the VPN tickets linked to it). Returns how many tickets it made.
  */
 export async function seedDemoIfEmpty(database: Database, people: StaticUser[]): Promise<number> {
   const any = await firstOnly(database.db.selectFrom('tickets').select('id'), database.dialect).executeTakeFirst();
@@ -24,9 +27,26 @@ export async function seedDemoIfEmpty(database: Database, people: StaticUser[]):
     generatedPeople: 12,
     days: 30,
   });
+  await seedKnownIssue(database);
   // A few canned replies, so the reply box's "Insert" has something to offer.
   for (const r of DEMO_RESPONSES) await insertResponse(database.db, { ...r, active: true, at: nowIso() });
   return result.tickets;
+}
+
+async function seedKnownIssue(database: Database): Promise<void> {
+  const db = database.db;
+  const network = (await listCategories(db, { activeOnly: true })).find((c) => c.name === 'Network & VPN');
+  const agent = await db.selectFrom('people').select('id').where('is_agent', '=', 1).orderBy('id').executeTakeFirst();
+  if (!network || !agent) return;
+  const id = await publishKnownIssue(database, agent.id, {
+    title: 'VPN disconnects for people working from home',
+    summary: 'Since Monday the VPN drops every few minutes for some people outside the office. Teams calls and the intranet are affected; e-mail keeps working.\n\nMeanwhile: Outlook on the web and Teams work without the VPN.',
+    status: 'identified',
+    categoryId: network.id,
+  });
+  await postKnownIssueUpdate(database, agent.id, id, { body: 'The cause is a certificate on one of the two VPN gateways. A new one is being installed tonight; next update tomorrow at 9:00.' });
+  const vpn = await db.selectFrom('tickets').select('id').where('category_id', '=', network.id).where('active', '=', 1).where('title', 'like', '%VPN%').orderBy('id').execute();
+  for (const t of vpn.slice(0, 3)) await linkTicket(database, agent.id, id, { ticket: String(t.id) });
 }
 
 const DEMO_RESPONSES = [

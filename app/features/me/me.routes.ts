@@ -6,6 +6,8 @@ export function meRoutes(): Router {
   const router = Router();
   router.get('/me', (req, res) => {
     const v = viewerOf(res);
+    // Who you are depends on your cookie: never stored, even for a guest.
+    res.setHeader('Cache-Control', 'no-store');
     const json = {
       anonymous: v.anonymous,
       login: v.login ?? null,

@@ -65,6 +65,8 @@ export function responseRoutes(deps: { database: Database; policy: Policy }): Ro
   });
 
   router.get('/tickets/:id/responses/:rid', async (req, res) => {
+    // Guests are sent to sign in before any ticket is read (decision 0013).
+    assertCan(policy, req, res, 'tickets.list');
     const t = await getTicket(database.db, idParam(String(req.params.id), 'ticket'));
     if (!t) throw notFound('There is no such ticket.');
     assertCan(policy, req, res, 'ticket.view', { requesterId: t.requester_id, status: t.status });

@@ -37,7 +37,7 @@ function check(form: ResponseForm): FieldErrors {
   if (!form.body) errors.body = 'Write the text of the reply';
   else if (form.body.length > RESPONSE_LIMITS.body) errors.body = `Keep the text to ${RESPONSE_LIMITS.body.toLocaleString('en-GB')} characters or fewer (it is ${form.body.length.toLocaleString('en-GB')})`;
   else {
-    const unknown = [...form.body.matchAll(PLACEHOLDER_RE)].map((m) => m[1]).filter((p) => !(p in PLACEHOLDERS));
+    const unknown = [...form.body.matchAll(PLACEHOLDER_RE)].map((m) => m[1]).filter((p) => !Object.hasOwn(PLACEHOLDERS, p));
     if (unknown.length) errors.body = `Unknown placeholder ${[...new Set(unknown)].map((p) => `{{${p}}}`).join(', ')}; use ${Object.keys(PLACEHOLDERS).map((p) => `{{${p}}}`).join(', ')}`;
   }
   return errors;
@@ -78,7 +78,8 @@ export function firstName(name: string | null | undefined, login: string | null 
  * it escaped (in the reply box, or inserted as a textarea's value), never as HTML.
  */
 export function fillPlaceholders(body: string, values: PlaceholderValues): string {
-  return body.replace(PLACEHOLDER_RE, (whole, name: string) => (name in values ? values[name as Placeholder] : whole));
+  // Own keys only: `{{constructor}}` must stay text, not become Object's source.
+  return body.replace(PLACEHOLDER_RE, (whole, name: string) => (Object.hasOwn(values, name) ? values[name as Placeholder] : whole));
 }
 
 /** The placeholder values for a ticket, written by this agent. */

@@ -24,7 +24,7 @@ export interface ListParams {
 
 /**
  * Sort keys the list accepts. Each is read off an index for the queue's default views
- * (decision 0012); title, requester, assignee, category and status are not sortable,
+ * (decision 0015); title, requester, assignee, category and status are not sortable,
  * since ordering by them would sort every matching ticket (or join to names) per page.
  */
 export const SORT_KEYS: readonly SortKey[] = ['id', 'created', 'updated', 'priority'];
@@ -62,7 +62,8 @@ function single(query: Record<string, unknown>, key: string): string {
 export function parseSort(raw: string): TicketOrder | undefined {
   const desc = raw.startsWith('-');
   const name = desc ? raw.slice(1) : raw;
-  const key = SORT_ALIASES[name] ?? name;
+  // Own keys only: `constructor` and `__proto__` are "in" every object.
+  const key = Object.hasOwn(SORT_ALIASES, name) ? SORT_ALIASES[name] : name;
   if (!(SORT_KEYS as readonly string[]).includes(key)) return undefined;
   return { key: key as SortKey, desc };
 }

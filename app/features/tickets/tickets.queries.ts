@@ -158,6 +158,9 @@ export interface EventRow {
   actor_login: string | null;
 }
 
+/** Events only agents see: internal notes, and files attached to or removed from them. */
+export const INTERNAL_EVENT_KINDS = ['note', 'note-attached', 'note-detached'] as const;
+
 export async function listEvents(db: Q, ticketId: number, opts: { includeInternal: boolean; afterVersion?: number; afterId?: number }): Promise<EventRow[]> {
   let qb = db
     .selectFrom('ticket_events')
@@ -175,7 +178,7 @@ export async function listEvents(db: Q, ticketId: number, opts: { includeInterna
       'people.login as actor_login',
     ])
     .where('ticket_events.ticket_id', '=', ticketId);
-  if (!opts.includeInternal) qb = qb.where('ticket_events.kind', '!=', 'note');
+  if (!opts.includeInternal) qb = qb.where('ticket_events.kind', 'not in', INTERNAL_EVENT_KINDS);
   if (opts.afterVersion !== undefined) qb = qb.where('ticket_events.ticket_version', '>', opts.afterVersion);
   if (opts.afterId !== undefined) qb = qb.where('ticket_events.id', '>', opts.afterId);
   return qb.orderBy('ticket_events.id', 'asc').execute();
@@ -190,7 +193,8 @@ export interface NewTicket {
   categoryId: number;
   requesterId: number;
   assigneeId: number | null;
-  channel: TicketChannel;
+  /** How it reached the desk; absent: the web form. */
+  channel?: TicketChannel;
   at: string;
 }
 
@@ -211,7 +215,7 @@ export async function insertTicket(trx: Transaction<DB> | Q, dialect: DialectNam
       updated_at: t.at,
       resolved_at: null,
       version: 1,
-      channel: t.channel,
+      channel: t.channel ?? 'web',
     }),
     dialect,
   );
@@ -220,8 +224,28 @@ export async function insertTicket(trx: Transaction<DB> | Q, dialect: DialectNam
 export interface NewEvent {
   ticketId: number;
   actorId: number | null;
-  /** `title` keeps the old title in from_value; `description` keeps the old text in body. */
-  kind: 'created' | 'comment' | 'note' | 'status' | 'priority' | 'category' | 'assignee' | 'title' | 'description';
+  /**
+   * `issue-linked`: linked to a known issue (to = its id); `issue-update`: a known issue's public update (body).
+   * `attached`/`note-attached`: a file came with a reply or ticket, or with an internal note
+   * (to = the attachment's id, from = its name); `detached`/`note-detached`: an agent removed it.
+   * `title` keeps the old title in from_value; `description` keeps the old text in body.
+   */
+  kind:
+    | 'created'
+    | 'comment'
+    | 'note'
+    | 'status'
+    | 'priority'
+    | 'category'
+    | 'assignee'
+    | 'title'
+    | 'description'
+    | 'issue-linked'
+    | 'issue-update'
+    | 'attached'
+    | 'note-attached'
+    | 'detached'
+    | 'note-detached';
   body?: string | null;
   from?: string | null;
   to?: string | null;
@@ -229,9 +253,8 @@ export interface NewEvent {
   at: string;
 }
 
+/** Insert events in as few statements as SQL Server's parameter limit allows (a known issue's update may reach thousands of tickets). */
 export async function insertEvents(trx: Transaction<DB> | Q, events: NewEvent[]): Promise<void> {
-  // Eight parameters a row: chunks stay under SQL Server's parameter limit (a bulk change
-  // of a hundred tickets writes several hundred events).
   const perStatement = Math.floor(MAX_PARAMETERS / 8);
   for (let i = 0; i < events.length; i += perStatement) {
     await trx
@@ -293,7 +316,7 @@ export async function getTicketsForUpdate(trx: Transaction<DB>, ids: number[]): 
   return trx.selectFrom('tickets').select(FOR_UPDATE).where('id', 'in', ids).execute();
 }
 
-/** Where a ticket stood in a list's order; previous/next are found from here (decision 0012). */
+/** Where a ticket stood in a list's order; previous/next are found from here (decision 0015). */
 export interface ListAnchor {
   id: number;
   updatedAt: string;

@@ -1,15 +1,22 @@
 import { Router, type Request, type Response } from 'express';
 import type { Policy, TicketFacts } from '../../access/policy';
+import type { Config } from '../../config/schema';
 import type { Database } from '../../db/database';
 import type { DirectoryCache } from '../../directory/cache';
 import type { DirectoryPerson } from '../../directory/types';
 import { parseLogin } from '../../login';
+import { setFlash, takeFlash } from '../../web/flash';
 import { formOf } from '../../web/form';
 import { assertCan } from '../../web/guards';
 import { badRequest, notFound, SignInRequired } from '../../web/http-error';
 import { isAgent, viewerOf, type RequestViewer } from '../../web/viewer';
 import { listPeopleByIds } from '../../people/people.queries';
+import { listAttachments } from '../attachments/attachments.queries';
+import type { AttachmentSettings } from '../attachments/attachments.service';
+import { readUploads } from '../attachments/uploads';
 import { listCategories } from '../categories/categories.queries';
+import { knownIssuesOfTicket } from '../known-issues/known-issues.queries';
+import { activeKnownIssues, KNOWN_ISSUE_STATUS_LABELS } from '../known-issues/known-issues.service';
 import { fillPlaceholders, firstName, placeholderValues, responseById } from '../responses/responses.service';
 import { viewsFor } from '../saved-views/saved-views.service';
 import type { FieldErrors } from '../shared/form-values';
@@ -47,22 +54,38 @@ import {
  * GET  /tickets                 the list (agents: the queue, a sortable table with tabs; requesters: their own)
  * POST /tickets/bulk            agents: one change to the tickets ticked on the queue
  * GET  /tickets/new             new-ticket form (agents also choose the requester and the channel)
- * POST /tickets                 create, then 303 to the ticket
+ * POST /tickets                 create (with files: multipart), then 303 to the ticket
  * GET  /tickets/:id             the ticket, its timeline, previous/next in the agent's list
  * POST /tickets/:id             agents: change fields (409 on a stale version); requesters: close/reopen
- * POST /tickets/:id/comments    reply or internal note, with a status and "assign to me" (agents); insert a canned reply
+ * POST /tickets/:id/comments    reply or internal note, with files or files alone, a status and "assign to me"
+ *                               (agents); insert a canned reply
  * GET  /tickets/:id/edit        title and description form
  * POST /tickets/:id/edit        save them (409 on a stale version)
  */
-export function ticketRoutes(deps: { database: Database; policy: Policy; cache?: TicketReadCache; directory?: DirectoryCache }): Router {
-  const { database, policy, directory } = deps;
+/** What the ticket page says after a post redirected to it (web/flash.ts); `created-for` names the requester. */
+const FLASH_MESSAGES: Record<string, string | undefined> = Object.assign(Object.create(null) as Record<string, string>, {
+  created: 'Your ticket has been raised. You will see replies here.',
+  saved: 'Changes saved.',
+  edited: 'Title and description saved.',
+  commented: 'Added to the conversation.',
+  'me-too': 'Your ticket has been raised and linked to the known issue. Updates about it will appear here.',
+  'file-removed': 'The file has been removed.',
+});
+
+export function ticketRoutes(deps: { config: Config; database: Database; policy: Policy; cache?: TicketReadCache; attachments: AttachmentSettings; directory?: DirectoryCache }): Router {
+  const { config, database, policy, attachments, directory } = deps;
   const cache = deps.cache ?? new TicketReadCache(database);
   const db = database.db;
   const router = Router();
 
   const facts = (t: TicketRow, othersReplied?: boolean): TicketFacts => ({ requesterId: t.requester_id, status: t.status, othersReplied });
 
-  async function loadTicket(req: Request): Promise<TicketRow> {
+  /**
+   * The ticket the URL names. Guests are sent to sign in before anything is read, so the
+   * answer never tells them whether a ticket exists, let alone what it says.
+   */
+  async function loadTicket(req: Request, res: Response): Promise<TicketRow> {
+    assertCan(policy, req, res, 'tickets.list');
     const raw = String(req.params.id);
     if (!/^\d{1,9}$/.test(raw)) throw notFound('There is no ticket with that number.');
     const t = await getTicket(db, Number(raw));
@@ -152,14 +175,18 @@ export function ticketRoutes(deps: { database: Database; policy: Policy; cache?:
     res.render('tickets/bulk', { title: 'Change several tickets', errors: {}, outcome, back });
   });
 
+  /** The new-ticket form, with the active known issues above it: one of them may be the person's problem. */
   async function renderNew(res: Response, status: number, form: NewTicketForm, errors: FieldErrors, choices?: RequesterChoices) {
     const v = viewerOf(res);
+    const [categories, knownIssues] = await Promise.all([listCategories(db, { activeOnly: true }), activeKnownIssues(database)]);
     res.status(status).render('tickets/new', {
       title: status >= 400 ? 'Error: New ticket' : 'New ticket',
       form,
       errors,
       choices: choices ?? [],
-      categories: await listCategories(db, { activeOnly: true }),
+      categories,
+      knownIssues,
+      knownIssueStatusLabels: KNOWN_ISSUE_STATUS_LABELS,
       priorities: PRIORITIES,
       channels: CHANNELS,
       channelLabels: CHANNEL_LABELS,
@@ -178,14 +205,23 @@ export function ticketRoutes(deps: { database: Database; policy: Policy; cache?:
   router.post('/tickets', async (req, res) => {
     assertCan(policy, req, res, 'ticket.create');
     const v = viewerOf(res);
-    const body = formOf(req);
-    const forOthers = policy.can(v, 'ticket.create-for-others');
-    // Someone who may not raise tickets for others never gets one raised for someone else.
-    if (!forOthers && (body.requester !== undefined || body.requester_pick !== undefined || body.channel !== undefined)) throw badRequest('Only helpdesk agents can raise a ticket for someone else or say how it reached the desk.');
-    const { form, errors, values, choices } = await validateNewTicket(database, body, forOthers && directory ? { forOthers: { directory, selfId: v.personId! } } : {});
-    if (!values) return renderNew(res, 400, form, errors, choices);
-    const id = await createTicket(database, v.personId!, values);
-    res.redirect(303, `/tickets/${id}?created=${values.requesterId ? 'for' : '1'}`);
+    const upload = await readUploads(req, res, attachments);
+    try {
+      const body = formOf(req);
+      const forOthers = policy.can(v, 'ticket.create-for-others');
+      // Someone who may not raise tickets for others never gets one raised for someone else.
+      if (!forOthers && (body.requester !== undefined || body.requester_pick !== undefined || body.channel !== undefined)) throw badRequest('Only helpdesk agents can raise a ticket for someone else or say how it reached the desk.');
+      const { form, errors, values, choices } = await validateNewTicket(database, body, forOthers && directory ? { forOthers: { directory, selfId: v.personId! } } : {});
+      if (!values || Object.keys(upload.errors).length) {
+        await upload.discard();
+        return await renderNew(res, 400, form, { ...errors, ...upload.errors }, choices);
+      }
+      const id = await createTicket(database, v.personId!, values, upload.files);
+      setFlash(req, res, config, values.requesterId ? 'created-for' : 'created', `/tickets/${id}`);
+      res.redirect(303, `/tickets/${id}`);
+    } finally {
+      await upload.discard();
+    }
   });
 
   interface Composer {
@@ -210,7 +246,7 @@ export function ticketRoutes(deps: { database: Database; policy: Policy; cache?:
     const position = extra.position ?? positionOf(v, t, req.query);
     const seesSide = policy.can(v, 'tickets.list-all');
     const login = parseLogin(t.requester_login);
-    const [categories, agents, names, responses, nav, open, person] = await Promise.all([
+    const [categories, agents, names, responses, nav, open, person, knownIssues, files] = await Promise.all([
       cache.categories(),
       canEdit ? cache.agents() : Promise.resolve([]),
       eventNames(events),
@@ -219,15 +255,11 @@ export function ticketRoutes(deps: { database: Database; policy: Policy; cache?:
       // Six, so that five remain once this ticket is left out.
       seesSide ? cache.openTicketsOf(t.requester_id, 6) : Promise.resolve([]),
       seesSide && directory?.enabled && login ? directory.get(login).then((o) => o.person, () => null) : Promise.resolve(null as DirectoryPerson | null),
+      knownIssuesOfTicket(db, t.id),
+      policy.can(v, 'ticket.files', f) ? listAttachments(db, t.id, { includeInternal }) : Promise.resolve([]),
     ]);
-    const q = req.query;
-    const flash =
-      q.created === '1' ? 'Your ticket has been raised. You will see replies here.'
-      : q.created === 'for' ? `Ticket raised for ${t.requester_name || t.requester_login}.`
-      : q.saved === '1' ? 'Changes saved.'
-      : q.edited === '1' ? 'Title and description saved.'
-      : q.commented === '1' ? 'Added to the conversation.'
-      : undefined;
+    const flashCode = takeFlash(req, res, config, `/tickets/${t.id}`) ?? '';
+    const flash = flashCode === 'created-for' ? `Ticket raised for ${t.requester_name || t.requester_login}.` : FLASH_MESSAGES[flashCode];
     const composer: Composer = extra.composer ?? { mode: 'reply', body: '', errors: {} };
     res.status(extra.status ?? 200).render('tickets/show', {
       title: `${extra.status && extra.status >= 400 ? 'Error: ' : ''}#${t.id} ${t.title}`,
@@ -257,6 +289,9 @@ export function ticketRoutes(deps: { database: Database; policy: Policy; cache?:
       side: seesSide ? { others: open.filter((o) => o.id !== t.id).slice(0, 5), person, directoryOn: Boolean(directory?.enabled) } : null,
       flash,
       limits: LIMITS,
+      knownIssues,
+      knownIssueStatusLabels: KNOWN_ISSUE_STATUS_LABELS,
+      files,
     });
   }
 
@@ -277,13 +312,13 @@ export function ticketRoutes(deps: { database: Database; policy: Policy; cache?:
   }
 
   router.get('/tickets/:id', async (req, res) => {
-    const t = await loadTicket(req);
+    const t = await loadTicket(req, res);
     assertCan(policy, req, res, 'ticket.view', facts(t), 'This ticket belongs to someone else. You can see your own tickets under “My tickets”.');
     await renderTicket(req, res, t);
   });
 
   router.post('/tickets/:id', async (req, res) => {
-    const t = await loadTicket(req);
+    const t = await loadTicket(req, res);
     const v = viewerOf(res);
     const body = formOf(req);
     assertCan(policy, req, res, 'ticket.view', facts(t), 'This ticket belongs to someone else.');
@@ -292,7 +327,8 @@ export function ticketRoutes(deps: { database: Database; policy: Policy; cache?:
     if (body.action === 'close' || body.action === 'reopen') {
       assertCan(policy, req, res, body.action === 'close' ? 'ticket.close' : 'ticket.reopen', facts(t));
       await setOwnStatus(database, actor, t.id, body.action);
-      return res.redirect(303, withPosition(`/tickets/${t.id}?saved=1`, position));
+      setFlash(req, res, config, 'saved', `/tickets/${t.id}`);
+      return res.redirect(303, withPosition(`/tickets/${t.id}`, position));
     }
     assertCan(policy, req, res, 'ticket.edit', facts(t), 'Only helpdesk agents can change a ticket’s status, priority, category or assignee.');
     const parsed = await parseEdit(database, body, t.assignee_id);
@@ -315,39 +351,53 @@ export function ticketRoutes(deps: { database: Database; policy: Policy; cache?:
         positionFields: position ? { from: position.from, pos: positionText(position.anchor) } : null,
       });
     }
-    res.redirect(303, withPosition(`/tickets/${t.id}?saved=1`, position));
+    setFlash(req, res, config, 'saved', `/tickets/${t.id}`);
+    res.redirect(303, withPosition(`/tickets/${t.id}`, position));
   });
 
   router.post('/tickets/:id/comments', async (req, res) => {
-    const t = await loadTicket(req);
+    const t = await loadTicket(req, res);
     const v: RequestViewer = viewerOf(res);
-    const body = formOf(req);
-    const internal = body.internal === 'on' || body.internal === 'true';
-    assertCan(policy, req, res, internal ? 'ticket.note' : 'ticket.comment', facts(t), 'You can only reply to your own tickets.');
-    const position = positionOf(v, t, body);
-    const mode = internal ? 'note' : 'reply';
-    const draft = typeof body.body === 'string' ? body.body : '';
-    const assignMe = body.assignee === 'me';
-    if (body.insert !== undefined) {
-      // Without script, "Insert" posts the draft and the chosen reply and gets the page back with both.
-      assertCan(policy, req, res, 'responses.use');
-      const raw = typeof body.response === 'string' ? body.response : '';
-      const r = /^\d{1,9}$/.test(raw) ? await responseById(database, Number(raw)) : undefined;
-      if (!r || !r.active) return renderTicket(req, res, t, { status: 400, position, composer: { mode, body: draft, assignMe, errors: { response: 'Choose one of the listed canned replies' } } });
-      const filled = fillPlaceholders(r.body, placeholderValues(t, v));
-      const joined = draft.trim() ? `${draft.replace(/\s+$/, '')}\n\n${filled}` : filled;
-      return renderTicket(req, res, t, { position, composer: { mode, body: joined, assignMe, errors: {} } });
+    // Whether it is a note is in the body: may they reply at all, before it is read.
+    assertCan(policy, req, res, 'ticket.comment', facts(t), 'You can only reply to your own tickets.');
+    const upload = await readUploads(req, res, attachments);
+    try {
+      const body = formOf(req);
+      const internal = body.internal === 'on' || body.internal === 'true';
+      assertCan(policy, req, res, internal ? 'ticket.note' : 'ticket.comment', facts(t), 'You can only reply to your own tickets.');
+      const position = positionOf(v, t, body);
+      const mode = internal ? 'note' : 'reply';
+      const draft = typeof body.body === 'string' ? body.body : '';
+      const assignMe = body.assignee === 'me';
+      if (Object.keys(upload.errors).length) {
+        await upload.discard();
+        return await renderTicket(req, res, t, { status: 400, position, composer: { mode, body: draft, assignMe, errors: upload.errors } });
+      }
+      if (body.insert !== undefined) {
+        // Without script, "Insert" posts the draft and the chosen reply and gets the page back with both.
+        await upload.discard();
+        assertCan(policy, req, res, 'responses.use');
+        const raw = typeof body.response === 'string' ? body.response : '';
+        const r = /^\d{1,9}$/.test(raw) ? await responseById(database, Number(raw)) : undefined;
+        if (!r || !r.active) return await renderTicket(req, res, t, { status: 400, position, composer: { mode, body: draft, assignMe, errors: { response: 'Choose one of the listed canned replies' } } });
+        const filled = fillPlaceholders(r.body, placeholderValues(t, v));
+        const joined = draft.trim() ? `${draft.replace(/\s+$/, '')}\n\n${filled}` : filled;
+        return await renderTicket(req, res, t, { position, composer: { mode, body: joined, assignMe, errors: {} } });
+      }
+      const actor = { personId: v.personId!, isAgent: isAgent(v) };
+      const result = await addComment(database, actor, t.id, { body: body.body, internal: body.internal, status: body.status, assignee: body.assignee, seen: body.seen }, upload.files);
+      if (result.kind === 'invalid') return await renderTicket(req, res, t, { status: 400, position, composer: { mode, body: result.body, assignMe, errors: result.errors } });
+      if (result.kind === 'changed') {
+        res.setHeader('Cache-Control', 'no-store');
+        const fresh = (await getTicket(db, t.id)) ?? t;
+        const conflict = { newEvents: result.newEvents, status: typeof body.status === 'string' ? body.status : '', assignee: assignMe ? 'me' : '' };
+        return await renderTicket(req, res, fresh, { status: 409, position, composer: { mode, body: result.body, assignMe, errors: {}, conflict } });
+      }
+      setFlash(req, res, config, 'commented', `/tickets/${t.id}`);
+      res.redirect(303, withPosition(`/tickets/${t.id}`, position, '#latest'));
+    } finally {
+      await upload.discard();
     }
-    const actor = { personId: v.personId!, isAgent: isAgent(v) };
-    const result = await addComment(database, actor, t.id, { body: body.body, internal: body.internal, status: body.status, assignee: body.assignee, seen: body.seen });
-    if (result.kind === 'invalid') return renderTicket(req, res, t, { status: 400, position, composer: { mode, body: result.body, assignMe, errors: result.errors } });
-    if (result.kind === 'changed') {
-      res.setHeader('Cache-Control', 'no-store');
-      const fresh = (await getTicket(db, t.id)) ?? t;
-      const conflict = { newEvents: result.newEvents, status: typeof body.status === 'string' ? body.status : '', assignee: assignMe ? 'me' : '' };
-      return renderTicket(req, res, fresh, { status: 409, position, composer: { mode, body: result.body, assignMe, errors: {}, conflict } });
-    }
-    res.redirect(303, withPosition(`/tickets/${t.id}?commented=1`, position, '#latest'));
   });
 
   async function textFacts(v: RequestViewer, t: TicketRow): Promise<TicketFacts> {
@@ -371,7 +421,7 @@ export function ticketRoutes(deps: { database: Database; policy: Policy; cache?:
   }
 
   router.get('/tickets/:id/edit', async (req, res) => {
-    const t = await loadTicket(req);
+    const t = await loadTicket(req, res);
     const v = viewerOf(res);
     assertCan(policy, req, res, 'ticket.view', facts(t), 'This ticket belongs to someone else.');
     assertCan(policy, req, res, 'ticket.edit-text', await textFacts(v, t), 'You can change your ticket’s summary and description until the helpdesk has replied; after that, add a reply instead.');
@@ -379,7 +429,7 @@ export function ticketRoutes(deps: { database: Database; policy: Policy; cache?:
   });
 
   router.post('/tickets/:id/edit', async (req, res) => {
-    const t = await loadTicket(req);
+    const t = await loadTicket(req, res);
     const v = viewerOf(res);
     assertCan(policy, req, res, 'ticket.view', facts(t), 'This ticket belongs to someone else.');
     assertCan(policy, req, res, 'ticket.edit-text', await textFacts(v, t), 'You can change your ticket’s summary and description until the helpdesk has replied; after that, add a reply instead.');
@@ -393,7 +443,8 @@ export function ticketRoutes(deps: { database: Database; policy: Policy; cache?:
       // The draft is kept; the form now carries the current version, so saving again is "save anyway".
       return renderEdit(res, fresh, 409, { ...parsed.form, version: String(result.current.version) }, {}, { theirEvents: result.theirEvents });
     }
-    res.redirect(303, `/tickets/${t.id}?edited=1`);
+    setFlash(req, res, config, 'edited', `/tickets/${t.id}`);
+    res.redirect(303, `/tickets/${t.id}`);
   });
 
   return router;

@@ -1,9 +1,14 @@
 import type { TicketStatus } from '../../access/policy';
+import type { Transaction } from 'kysely';
 import type { Database } from '../../db/database';
+import type { DialectName } from '../../db/dialect';
+import type { DB } from '../../db/schema';
 import { nowIso, toDate } from '../../db/values';
 import type { DirectoryCache } from '../../directory/cache';
 import { parseLogin } from '../../login';
 import { findPersonByKey, listAgents, type AgentRow } from '../../people/people.queries';
+import { keepUploads, dropUploads, recordAttachments } from '../attachments/attachments.service';
+import type { UploadedFile } from '../attachments/multipart';
 import { listCategories, type CategoryRow } from '../categories/categories.queries';
 import { resolvePerson, type PersonMatch } from '../people/people.service';
 import type { SavedViewRow } from '../saved-views/saved-views.queries';
@@ -99,7 +104,8 @@ export async function resolveList(database: Database, v: ListViewer, query: Reco
     const login = parseLogin(value);
     if (!login) return { kind: 'invalid', message: `The ${what} filter must be "me"${what === 'assignee' ? ', "none"' : ''} or a login such as CORP\\alice.` };
     const person = await findPersonByKey(database.db, login.key);
-    if (!person) notices.push(`Nobody with the login ${login.login} has used Deskside yet.`);
+    // Only agents learn whether a login exists; anyone else just finds no tickets.
+    if (!person && v.agent) notices.push(`Nobody with the login ${login.login} has used Deskside yet.`);
     return person ? person.id : -1;
   };
   let assigneeId: number | null | undefined;
@@ -260,7 +266,8 @@ export interface NewTicketValues {
   priority: PriorityName;
   /** Someone else's ticket, raised by an agent; absent: the person posting. */
   requesterId?: number;
-  channel: TicketChannel;
+  /** How it reached the desk; absent: the web form. */
+  channel?: TicketChannel;
 }
 
 export interface NewTicketForm {
@@ -341,27 +348,41 @@ export async function validateNewTicket(
 }
 
 /**
- * Create the ticket and its "created" event (by whoever raised it, noting the channel)
- * in one transaction; returns the new id.
+ * Create the ticket, its "created" event (by whoever raised it, noting the channel) and
+ * its files in one transaction; returns the new id. The files' bytes are made durable
+ * first, before any row points at them.
  */
-export async function createTicket(database: Database, actorId: number, v: NewTicketValues): Promise<number> {
+export async function createTicket(database: Database, actorId: number, v: NewTicketValues, files: UploadedFile[] = []): Promise<number> {
+  const stored = await keepUploads(files);
   return database.write(async (trx) => {
     const at = nowIso();
-    const id = await insertTicket(trx, database.dialect, {
-      title: v.title,
-      description: v.description,
-      status: 'new',
-      active: 1,
-      priority: priorityCode(v.priority),
-      categoryId: v.categoryId,
-      requesterId: v.requesterId ?? actorId,
-      assigneeId: null,
-      channel: v.channel,
-      at,
-    });
-    await insertEvents(trx, [{ ticketId: id, actorId, kind: 'created', to: v.channel === 'web' ? null : v.channel, ticketVersion: 1, at }]);
+    const id = await insertNewTicket(trx, database.dialect, actorId, v, at);
+    await recordAttachments(trx, database.dialect, { ticketId: id, actorId, internal: false, ticketVersion: 1, at }, stored);
     return id;
   });
+}
+
+/**
+ * A new ticket and its "created" event, inside the caller's transaction (which may do more,
+ * e.g. link it). `actorId` raised it; the requester is `v.requesterId` when an agent raised
+ * it for someone else.
+ */
+export async function insertNewTicket(trx: Transaction<DB>, dialect: DialectName, actorId: number, v: NewTicketValues, at: string): Promise<number> {
+  const channel = v.channel ?? 'web';
+  const id = await insertTicket(trx, dialect, {
+    title: v.title,
+    description: v.description,
+    status: 'new',
+    active: 1,
+    priority: priorityCode(v.priority),
+    categoryId: v.categoryId,
+    requesterId: v.requesterId ?? actorId,
+    assigneeId: null,
+    channel,
+    at,
+  });
+  await insertEvents(trx, [{ ticketId: id, actorId, kind: 'created', to: channel === 'web' ? null : channel, ticketVersion: 1, at }]);
+  return id;
 }
 
 /** What an agent asked to change; absent fields stay as they are. */
@@ -430,17 +451,19 @@ export interface CommentInput {
 }
 
 /**
- * A reply (or, for agents, an internal note), with the status and assignment changes the
- * same post asks for, in one transaction, one event per change. A requester's reply to a
- * ticket that was waiting on them ("pending") puts it back in the queue as "open". When
- * the form says which activity the writer had seen and there is newer activity they may
- * see, nothing is written and the caller gets it, to show above the kept draft.
+ * A reply (or, for agents, an internal note), with any files, or files alone, and the
+ * status and assignment changes the same post asks for: one transaction, one event per
+ * change. A requester's reply to a ticket that was waiting on them ("pending") puts it
+ * back in the queue as "open". When the form says which activity the writer had seen and
+ * there is newer activity they may see, nothing is written and the caller gets it, to show
+ * above the kept draft. Files are kept (made durable) only once the reply is known to be
+ * good, and before the transaction that records them; a refused reply keeps none.
  */
-export async function addComment(database: Database, actor: Actor, ticketId: number, input: CommentInput): Promise<CommentResult> {
+export async function addComment(database: Database, actor: Actor, ticketId: number, input: CommentInput, files: UploadedFile[] = []): Promise<CommentResult> {
   const body = cleanText(input.body);
   const internal = input.internal === 'on' || input.internal === 'true';
   const errors: FieldErrors = {};
-  if (!body) errors.body = internal ? 'Write the note before saving it' : 'Write your reply before sending it';
+  if (!body && files.length === 0) errors.body = internal ? 'Write the note before saving it' : 'Write your reply before sending it';
   else if (body.length > LIMITS.comment) errors.body = `Keep it to ${LIMITS.comment.toLocaleString('en-GB')} characters or fewer (it is ${body.length.toLocaleString('en-GB')})`;
   if (internal && !actor.isAgent) errors.body = 'Only agents can write internal notes';
   const statusRaw = input.status === undefined ? '' : input.status;
@@ -461,7 +484,11 @@ export async function addComment(database: Database, actor: Actor, ticketId: num
     if (typeof input.seen === 'string' && /^\d{1,12}$/.test(input.seen)) seen = Number(input.seen);
     else errors.seen = 'This form is missing what it last showed; reload the ticket and try again';
   }
-  if (Object.keys(errors).length) return { kind: 'invalid', errors, body };
+  if (Object.keys(errors).length) {
+    await dropUploads(files);
+    return { kind: 'invalid', errors, body };
+  }
+  const stored = await keepUploads(files);
   const outcome = await database.write(async (trx): Promise<'ok' | 'changed'> => {
     const at = nowIso();
     const t = await getTicketForUpdate(trx, ticketId);
@@ -470,7 +497,7 @@ export async function addComment(database: Database, actor: Actor, ticketId: num
       const newer = await listEvents(trx, ticketId, { includeInternal: actor.isAgent, afterId: seen });
       if (newer.length) return 'changed';
     }
-    const events: NewEvent[] = [{ ticketId, actorId: actor.personId, kind: internal ? 'note' : 'comment', body, ticketVersion: t.version, at }];
+    const events: NewEvent[] = body ? [{ ticketId, actorId: actor.personId, kind: internal ? 'note' : 'comment', body, ticketVersion: t.version, at }] : [];
     let plan = planChanges(t, fields, actor.personId, at);
     if (!actor.isAgent && !internal && t.status === 'pending' && t.requester_id === actor.personId) plan = planChanges(t, { status: 'open' }, actor.personId, at);
     if (plan.events.length) {
@@ -481,6 +508,7 @@ export async function addComment(database: Database, actor: Actor, ticketId: num
       await touchTicket(trx, ticketId, at);
     }
     await insertEvents(trx, events);
+    await recordAttachments(trx, database.dialect, { ticketId, actorId: actor.personId, internal, ticketVersion: t.version, at }, stored);
     return 'ok';
   });
   if (outcome === 'changed') {

@@ -12,17 +12,31 @@ describe('the policy', () => {
   const browse = createPolicy({ anonymous: 'browse' });
   const none = createPolicy({ anonymous: 'none' });
 
-  test('when guests may browse, then they read tickets but never notes, contact details or any change', () => {
-    expect(browse.can(guest, 'tickets.list')).toBe(true);
-    expect(browse.can(guest, 'ticket.view', alicesTicket)).toBe(true);
-    for (const a of ['ticket.view-internal', 'ticket.view-contact', 'ticket.comment', 'ticket.note', 'ticket.edit', 'ticket.close', 'ticket.create', 'admin.view'] as Action[]) {
-      expect({ a, allowed: browse.can(guest, a, alicesTicket) }).toEqual({ a, allowed: false });
-    }
+  const everyAction: Action[] = [
+    'tickets.list', 'tickets.list-all', 'ticket.view', 'ticket.view-internal', 'ticket.view-contact', 'ticket.create', 'ticket.comment', 'ticket.note', 'ticket.edit',
+    'ticket.close', 'ticket.reopen', 'known-issues.view', 'known-issues.manage', 'known-issues.see-tickets', 'me.view', 'health.detail', 'admin.view',
+  ];
+  const allowedFor = (policy: typeof browse, v: Viewer) => everyAction.filter((a) => policy.can(v, a, alicesTicket));
+
+  test('when guests may browse, then they read the known issues and nothing of any ticket', () => {
+    expect(allowedFor(browse, guest)).toEqual(['known-issues.view', 'me.view']);
   });
 
-  test('when guests may not browse, then they see no tickets at all', () => {
-    expect(none.can(guest, 'tickets.list')).toBe(false);
-    expect(none.can(guest, 'ticket.view', alicesTicket)).toBe(false);
+  test('when guests may not browse, then they see neither tickets nor known issues', () => {
+    expect(allowedFor(none, guest)).toEqual(['me.view']);
+  });
+
+  test('when a requester asks, then they read the known issues and work only their own tickets', () => {
+    expect(allowedFor(browse, alice)).toEqual(['tickets.list', 'ticket.view', 'ticket.view-contact', 'ticket.create', 'ticket.comment', 'ticket.close', 'known-issues.view', 'me.view']);
+    expect(allowedFor(none, alice)).toEqual(allowedFor(browse, alice));
+    expect(allowedFor(browse, bob)).toEqual(['tickets.list', 'ticket.create', 'known-issues.view', 'me.view']);
+  });
+
+  test('when agents and admins ask, then they manage known issues; only admins see health details', () => {
+    expect(browse.can(agent, 'known-issues.manage')).toBe(true);
+    expect(browse.can(agent, 'known-issues.see-tickets')).toBe(true);
+    expect(browse.can(agent, 'health.detail')).toBe(false);
+    expect(browse.can(admin, 'health.detail')).toBe(true);
   });
 
   test('when a requester looks at tickets, then only their own are theirs to see, reply to and close', () => {
@@ -71,6 +85,21 @@ describe('the policy', () => {
     expect(browse.can(bob, 'ticket.edit-text', fresh)).toBe(false);
     expect(browse.can(guest, 'ticket.edit-text', fresh)).toBe(false);
     expect(browse.can(agent, 'ticket.edit-text', answered)).toBe(true);
+  });
+
+  test('when files are asked for, then requesters have their own tickets\' files, agents and admins every file and removal, and guests never, in either mode', () => {
+    for (const p of [browse, none]) {
+      expect(p.can(guest, 'files.view')).toBe(false);
+      expect(p.can(guest, 'ticket.files', alicesTicket)).toBe(false);
+    }
+    expect(browse.can(alice, 'files.view')).toBe(true);
+    expect(browse.can(alice, 'ticket.files', alicesTicket)).toBe(true);
+    expect(browse.can(bob, 'ticket.files', alicesTicket)).toBe(false);
+    expect(browse.can(alice, 'ticket.remove-file', alicesTicket)).toBe(false);
+    for (const v of [agent, admin]) {
+      expect(browse.can(v, 'ticket.files', alicesTicket)).toBe(true);
+      expect(browse.can(v, 'ticket.remove-file', alicesTicket)).toBe(true);
+    }
   });
 
   test('when a ticket action is asked without a ticket, then it is refused rather than guessed', () => {

@@ -81,7 +81,7 @@ describe('LDAP settings', () => {
     ]);
   });
 
-  test('when the LDAP keys are present but empty (as web.config ships them), then the directory is simply off', () => {
+  test('when the LDAP keys are present but empty (as an install script may write them), then the directory is simply off', () => {
     expect(parseConfig({ DESKSIDE_LDAP_URL: '', DESKSIDE_LDAP_BIND_DN: '', DESKSIDE_LDAP_BIND_PASSWORD: '', DESKSIDE_LDAP_CA_FILE: '' }).ldap).toBeNull();
   });
 

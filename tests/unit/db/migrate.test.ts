@@ -1,13 +1,16 @@
 import Sqlite from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseMigrateArgs } from '../../../app/cli/migrate';
 import { openDatabase, type Database } from '../../../app/db/database';
-import { assertSchemaCurrent, migrateToLatest, migrationNames, migrationScript, pendingMigrations } from '../../../app/db/migrate';
+import { assertSchemaCurrent, migrateToLatest, migrationScript, pendingMigrations } from '../../../app/db/migrate';
 
-/** Every migration, in order. */
-const ALL = migrationNames();
+// Every migration file in app/db/migrations, in order: each must be registered and run.
+const ALL = readdirSync(path.resolve(__dirname, '../../../app/db/migrations'))
+  .filter((f) => /^\d{3}_.*\.ts$/.test(f))
+  .map((f) => f.replace(/\.ts$/, ''))
+  .sort();
 
 describe('migrations', () => {
   let dir: string;
@@ -28,7 +31,6 @@ describe('migrations', () => {
   test('when DESKSIDE_MIGRATE_ON_START=false meets an empty database, then the start-up check fails naming the pending migrations and what to run', async () => {
     const d = open('empty.db');
     expect(await pendingMigrations(d.db, d.dialect)).toEqual(ALL);
-    expect(ALL.slice(0, 2)).toEqual(['001_initial', '002_sign_in_attempts']);
     await expect(assertSchemaCurrent(d.db, d.dialect)).rejects.toThrow(new RegExp(`not current: ${ALL.length} migrations not applied \\(${ALL.join(', ')}\\).*npm run migrate.*--print`));
     // Checking changed nothing.
     expect(await pendingMigrations(d.db, d.dialect)).toEqual(ALL);
@@ -57,7 +59,7 @@ describe('migrations', () => {
     const last = ALL[ALL.length - 1];
     expect(await migrationScript('mssql', { after: last })).toMatch(new RegExp(`Applies: \\(nothing: no migrations after ${last}\\)\\.[\\s\\S]*BEGIN TRANSACTION;\\nCOMMIT TRANSACTION;`));
     expect(await migrationScript('mssql', { after: '001_initial' })).toMatch(new RegExp(`Applies: ${ALL.slice(1).join(', ')}\\.`));
-    await expect(migrationScript('mssql', { after: '000_nope' })).rejects.toThrow(`no such migration; known: ${ALL.join(', ')}`);
+    await expect(migrationScript('mssql', { after: '000_nope' })).rejects.toThrow(/no such migration; known: 001_initial, 002_sign_in_attempts/);
   });
 });
 

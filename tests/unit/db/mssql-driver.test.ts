@@ -6,7 +6,7 @@
  */
 import { parseDatabaseUrl, type MssqlTarget } from '../../../app/db/connection-string';
 import { openDatabase, openTarget } from '../../../app/db/database';
-import { migrateToLatest, MigrationError, migrationNames } from '../../../app/db/migrate';
+import { migrateToLatest, migrationNames, MigrationError } from '../../../app/db/migrate';
 import type { MssqlModule } from '../../../app/db/mssql-driver';
 import { isDeadlockVictim, retryDeadlocks, sqlServerErrorNumber } from '../../../app/db/retry';
 

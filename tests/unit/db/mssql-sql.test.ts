@@ -11,8 +11,13 @@ import { bindParameter } from '../../../app/db/mssql-driver';
 import { searchWords } from '../../../app/db/portable';
 import { seedDemoIfEmpty } from '../../../app/features/demo/demo-data';
 import { seedTickets } from '../../../app/features/demo/generator';
+import * as attachments from '../../../app/features/attachments/attachments.queries';
+import * as attachmentService from '../../../app/features/attachments/attachments.service';
 import * as categories from '../../../app/features/categories/categories.queries';
+import * as leases from '../../../app/features/shared/leases.queries';
 import * as people from '../../../app/people/people.queries';
+import * as knownIssues from '../../../app/features/known-issues/known-issues.queries';
+import * as kiService from '../../../app/features/known-issues/known-issues.service';
 import * as tickets from '../../../app/features/tickets/tickets.queries';
 import * as service from '../../../app/features/tickets/tickets.service';
 import * as bulk from '../../../app/features/tickets/bulk.service';
@@ -156,6 +161,67 @@ async function recordEverything(dialect: 'mssql' | 'sqlite') {
   await service.validateNewTicket(database, { title: 't', description: 'd', category: '1', priority: 'low' });
   await service.parseEdit(database, { version: '1', category: '1', assignee: '1' }, null);
 
+  await categories.listCategoriesWithCounts(db);
+  await categories.findCategoryByName(db, 'Printing');
+  await categories.insertCategory(db, { name: 'Printing', description: null, sortOrder: 10, at: new Date().toISOString() });
+  await categories.updateCategory(db, 1, { name: 'Printing', description: 'x', sortOrder: 20, active: false });
+  await categories.maxSortOrder(db);
+  for (const n of ['listCategoriesWithCounts', 'findCategoryByName', 'insertCategory', 'updateCategory', 'maxSortOrder']) cover(n);
+
+  const kiRow = { ...ROW, title: 'E-mail is down', summary: 's', status: 'investigating', category_id: 1, created_by: 1, created_at: new Date().toISOString(), updated_at: new Date().toISOString(), resolved_at: null };
+  const ki = compileOnly(dialect, (q) => (/from "known_issue_tickets" where/.test(q.sql) && /select "ticket_id"/.test(q.sql) ? [] : isSelect(q) ? [kiRow] : [kiRow]));
+  await knownIssues.listKnownIssues(ki.db, d, { activeOnly: true, limit: 10 });
+  await knownIssues.listKnownIssues(ki.db, d, { activeOnly: false, limit: 100 });
+  await knownIssues.getKnownIssue(ki.db, 1);
+  await knownIssues.listKnownIssueEvents(ki.db, 1, { includePrivate: false });
+  await knownIssues.listLinkedTickets(ki.db, 1);
+  await knownIssues.ownLinkedTicket(ki.db, d, 1, 2);
+  await knownIssues.knownIssuesOfTicket(ki.db, 1);
+  await knownIssues.isLinked(ki.db, 1, 2);
+  await ki.database.write(async (trx) => {
+    await knownIssues.insertKnownIssue(trx, d, { title: 't', summary: 's', status: 'investigating', categoryId: null, createdBy: 1, at: new Date().toISOString() });
+    await knownIssues.updateKnownIssueAtVersion(trx, 1, 1, { status: 'resolved', active: 0, resolved_at: new Date().toISOString() }, new Date().toISOString());
+    await knownIssues.touchKnownIssue(trx, 1, new Date().toISOString());
+    await knownIssues.insertKnownIssueEvents(trx, [{ knownIssueId: 1, actorId: 1, kind: 'update', body: 'b', public: true, at: new Date().toISOString() }]);
+    await knownIssues.insertLink(trx, { knownIssueId: 1, ticketId: 2, linkedBy: 1, at: new Date().toISOString() });
+    await knownIssues.linkedTicketsForUpdate(trx, 1);
+  });
+  const values = { title: 't', summary: 's', status: 'resolved' as const, categoryId: null };
+  await kiService.publishKnownIssue(ki.database, 1, values);
+  await kiService.changeKnownIssue(ki.database, 1, 1, { version: 1, values, resolveTickets: true });
+  await kiService.postKnownIssueUpdate(ki.database, 1, 1, { body: 'Engineers are on it' });
+  await kiService.linkTicket(ki.database, 1, 1, { ticket: '2' });
+  await kiService.meToo(ki.database, 2, 1);
+  rec.queries.push(...ki.queries);
+  for (const n of ['listKnownIssues', 'getKnownIssue', 'listKnownIssueEvents', 'listLinkedTickets', 'ownLinkedTicket', 'knownIssuesOfTicket', 'isLinked']) cover(n);
+  for (const n of ['insertKnownIssue', 'updateKnownIssueAtVersion', 'touchKnownIssue', 'insertKnownIssueEvents', 'insertLink', 'linkedTicketsForUpdate']) cover(n);
+
+  // Attachments: their rows, the sweeper's question, and the lease it sweeps under.
+  const fileRow = { ...ROW, ticket_id: 1, sha256: 'a'.repeat(64), size: '1234', name: 'log.txt', original_name: 'log.txt', content_type: 'text/plain', internal: 0, uploaded_by: 1, removed_at: null, removed_by: null };
+  const files = compileOnly(dialect, (q) => (isSelect(q) ? [fileRow] : [fileRow]));
+  const listed = await attachments.listAttachments(files.db, 1, { includeInternal: false });
+  await attachments.listAttachments(files.db, 1, { includeInternal: true });
+  await attachments.getAttachment(files.db, 1, 2);
+  await attachments.referencedHashes(files.db, Array.from({ length: 2500 }, (_, i) => i.toString(16).padStart(64, '0')), new Date().toISOString());
+  await files.database.write(async (trx) => {
+    await attachments.insertAttachment(trx, d, { ticketId: 1, sha256: 'b'.repeat(64), size: 10, name: 'a.png', originalName: 'a.png', contentType: 'image/png', internal: true, uploadedBy: 1, at: new Date().toISOString() });
+    await attachments.markAttachmentRemoved(trx, 1, 2, 1, new Date().toISOString());
+    await attachmentService.recordAttachments(trx, d, { ticketId: 1, actorId: 1, internal: false, ticketVersion: 1, at: new Date().toISOString() }, [
+      { sha256: 'c'.repeat(64), size: 3, name: 'x.txt', originalName: 'x.txt', contentType: 'text/plain' },
+    ]);
+  });
+  await attachmentService.removeAttachment(files.database, { personId: 1 }, 1, 2);
+  rec.queries.push(...files.queries);
+  expect(listed[0].size).toBe(1234);
+  for (const n of ['listAttachments', 'getAttachment', 'referencedHashes', 'insertAttachment', 'markAttachmentRemoved']) cover(n);
+  await leases.claimLease(db, 'attachment-sweep', 'host:1:abc', new Date(), 60_000);
+  // Nobody holds it yet: the update finds no row, so the claim inserts one.
+  const taken = compileOnly(dialect, (q) => (/^update "worker_leases"/.test(q.sql) ? { rows: [], affected: 0 } : []));
+  await leases.claimLease(taken.db, 'attachment-sweep', 'host:1:abc', new Date(), 60_000);
+  rec.queries.push(...taken.queries);
+  await leases.releaseLease(db, 'attachment-sweep', 'host:1:abc', new Date());
+  for (const n of ['claimLease', 'releaseLease']) cover(n);
+
   // The seeder: several batches, explicit ids, and its SQL Server parameter budget.
   const seeding = compileOnly(dialect, (q) => (/max\(/i.test(q.sql) ? [{ m: 41 }] : isSelect(q) ? [ROW] : []));
   await seedTickets(seeding.database, { tickets: 700, seed: 3, generatedPeople: 220, batchSize: 400 });
@@ -181,7 +247,17 @@ describe('the SQL Server text of every query', () => {
   });
 
   test('when a queries module exports a function, then this test runs it (so new queries are checked too)', () => {
-    const missing = [...exportedFunctions(tickets), ...exportedFunctions(people), ...exportedFunctions(sessions), ...exportedFunctions(savedViews), ...exportedFunctions(responses)].filter((n) => !covered.has(n));
+    const missing = [
+      ...exportedFunctions(tickets),
+      ...exportedFunctions(people),
+      ...exportedFunctions(sessions),
+      ...exportedFunctions(categories),
+      ...exportedFunctions(knownIssues),
+      ...exportedFunctions(attachments),
+      ...exportedFunctions(leases),
+      ...exportedFunctions(savedViews),
+      ...exportedFunctions(responses),
+    ].filter((n) => !covered.has(n));
     expect(missing).toEqual([]);
     expect(queries.length).toBeGreaterThan(100);
   });
@@ -210,6 +286,34 @@ describe('the SQL Server text of every query', () => {
     const inserts = queries.filter((q) => /^insert into "tickets"/.test(q.sql) && q.parameters.length === 13);
     expect(inserts.length).toBeGreaterThan(0);
     for (const q of inserts) expect(q.sql).toMatch(/^insert into "tickets" \([^)]*\) output "inserted"\."id" values/);
+  });
+
+  test('when files are recorded, then each row comes back through OUTPUT inserted.id and its event follows in the same transaction', () => {
+    const inserts = queries.filter((q) => /^insert into "attachments"/.test(q.sql));
+    expect(inserts.length).toBeGreaterThanOrEqual(2);
+    for (const q of inserts) {
+      expect(q.sql).toMatch(/^insert into "attachments" \([^)]*\) output "inserted"\."id" values/);
+      expect(q.inTransaction).toBe(true);
+    }
+    const event = queries.find((q) => /^insert into "ticket_events"/.test(q.sql) && q.parameters.includes('attached'));
+    expect(event?.inTransaction).toBe(true);
+    const removal = queries.find((q) => /^update "attachments" set "removed_at" = @1, "removed_by" = @2 where "ticket_id" = @3 and "id" = @4 and "removed_at" is null$/.test(q.sql));
+    expect(removal).toBeDefined();
+  });
+
+  test('when the sweeper asks which hashes are still needed, then each statement stays under the parameter limit', () => {
+    const asks = queries.filter((q) => /^select distinct "sha256" from "attachments" where "sha256" in/.test(q.sql));
+    expect(asks.length).toBe(2);
+    expect(asks.map((q) => q.parameters.length)).toEqual([1991, 2500 - 1990 + 1]);
+    expect(asks[0].sql).toMatch(/and \("removed_at" is null or "removed_at" > @\d+\)$/);
+  });
+
+  test('when a lease is claimed, then it is one conditional UPDATE, and a first claim one race-safe INSERT … WHERE NOT EXISTS', () => {
+    const update = queries.filter((q) => /^update "worker_leases" set "holder" = @1, "expires_at" = @2 where "name" = @3 and \("expires_at" < @4 or "holder" = @5\)$/.test(q.sql));
+    expect(update.length).toBeGreaterThanOrEqual(2);
+    const insert = queries.filter((q) => /^insert into "worker_leases"/.test(q.sql));
+    expect(insert).toHaveLength(1);
+    expect(insert[0].sql).toMatch(/where not exists \(select 1 from "worker_leases" with \(updlock, holdlock\) where "name" = @\d+\)$/);
   });
 
   test('when words are searched, then each is a case- and accent-insensitive LIKE over padded title and description', () => {
@@ -299,29 +403,32 @@ describe('the SQL Server schema from the migrations', () => {
       } else cur += ch;
     }
     out.push(cur.trim());
-    return out.map((c) => {
+    return out.filter((c) => !c.startsWith('constraint ')).map((c) => {
       const [, name, rest] = /^"([^"]+)" (.*)$/.exec(c)!;
       return [name, rest];
     });
   }
 
-  const APP_TABLES = ['people', 'sessions', 'categories', 'tickets', 'ticket_events', 'sign_in_attempts', 'saved_views', 'canned_responses'];
+  /** Every table the migrations create, but the migrator's own bookkeeping. */
+  const appTables = () => [...script.matchAll(/create table "(\w+)"/g)].map((m) => m[1]).filter((t) => !t.startsWith('deskside_migrations'));
 
   test('when the script is printed, then it is one transaction with quoted identifiers on and no SQLite syntax', () => {
     expect(script).toMatch(/SET QUOTED_IDENTIFIER ON;\nSET ANSI_NULLS ON;\nSET XACT_ABORT ON;\nBEGIN TRANSACTION;\n/);
     expect(script.trimEnd().endsWith('COMMIT TRANSACTION;')).toBe(true);
     expect(script).not.toMatch(/\bif not exists\b|\bautoincrement\b|\bvirtual table\b|\bfts5\b|\btrigger\b|\bpragma\b|\btext\b not null|"\w+" text\b/i);
-    expect(script).toMatch(new RegExp(`insert into "deskside_migrations" \\("name", "timestamp"\\) values \\(N'${migrationNames().at(-1)}', N'\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z'\\);\\nCOMMIT TRANSACTION;`));
+    const last = migrationNames().at(-1)!;
+    expect(script).toMatch(new RegExp(`insert into "deskside_migrations" \\("name", "timestamp"\\) values \\(N'${last}', N'\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z'\\);\\nCOMMIT TRANSACTION;`));
     expect(script).toContain(`create table "deskside_migrations_lock"`);
   });
 
   test('when a column holds text, then it is NVARCHAR; timestamps are DATETIME2(3); ids are identity keys', () => {
-    for (const table of APP_TABLES) {
+    expect(appTables()).toEqual(expect.arrayContaining(['people', 'sessions', 'categories', 'tickets', 'ticket_events', 'sign_in_attempts']));
+    for (const table of appTables()) {
       for (const [name, def] of columns(table)) {
         const type = def.split(' ')[0];
         if (name.endsWith('_at')) expect({ table, name, type }).toEqual({ table, name, type: 'datetime2(3)' });
         else if (name === 'id' && table !== 'sessions') expect({ table, def }).toEqual({ table, def: 'integer identity primary key' });
-        else expect({ table, name, type }).toEqual({ table, name, type: expect.stringMatching(/^(nvarchar\((\d+|max)\)|integer|smallint)$/) });
+        else expect({ table, name, type }).toEqual({ table, name, type: expect.stringMatching(/^(nvarchar\((\d+|max)\)|integer|smallint|bigint|varbinary\(max\))$/) });
       }
     }
   });
@@ -337,6 +444,25 @@ describe('the SQL Server schema from the migrations', () => {
   test('when logins are keyed, then login_key is compared byte for byte (the app lower-cases it) and unique', () => {
     expect(columns('people').find(([n]) => n === 'login_key')![1]).toBe('nvarchar(320) collate Latin1_General_100_BIN2 not null');
     expect(script).toContain('create unique index "people_login_key_uq" on "people" ("login_key");');
+  });
+
+  test('when attachments are stored, then names are NVARCHAR, sizes BIGINT, hashes compared byte for byte and bytes VARBINARY(MAX) in chunks', () => {
+    const a = Object.fromEntries(columns('attachments'));
+    expect(a).toMatchObject({
+      id: 'integer identity primary key',
+      ticket_id: 'integer not null references "tickets" ("id")',
+      sha256: 'nvarchar(64) collate Latin1_General_100_BIN2 not null',
+      size: 'bigint not null',
+      name: 'nvarchar(200) not null',
+      original_name: 'nvarchar(1000) not null',
+      uploaded_by: 'integer not null references "people" ("id")',
+      removed_at: 'datetime2(3)',
+    });
+    expect(Object.fromEntries(columns('attachment_blob_heads'))).toEqual({ sha256: 'nvarchar(64) collate Latin1_General_100_BIN2 primary key', size: 'bigint not null', created_at: 'datetime2(3) not null' });
+    expect(Object.fromEntries(columns('attachment_blobs'))).toEqual({ sha256: 'nvarchar(64) collate Latin1_General_100_BIN2 not null', seq: 'integer not null', data: 'varbinary(max) not null' });
+    expect(script).toContain('constraint "attachment_blobs_pk" primary key ("sha256", "seq")');
+    expect(script).toContain('create index "attachments_sha256_idx" on "attachments" ("sha256", "removed_at");');
+    expect(Object.fromEntries(columns('worker_leases'))).toEqual({ name: 'nvarchar(64) collate Latin1_General_100_BIN2 primary key', holder: 'nvarchar(200) not null', expires_at: 'datetime2(3) not null' });
   });
 
   test('when tickets are constrained, then CHECKs, foreign keys and index keys are valid on SQL Server', () => {

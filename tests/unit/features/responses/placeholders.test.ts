@@ -17,8 +17,9 @@ describe('canned reply placeholders', () => {
     expect(fillPlaceholders('{{ticket.title}}', sneaky)).toBe('{{agent.name}}');
   });
 
-  test('when a placeholder is unknown, then it stays as written', () => {
+  test('when a placeholder is unknown, then it stays as written, even one every object has', () => {
     expect(fillPlaceholders('{{requester.salary}}', values)).toBe('{{requester.salary}}');
+    expect(fillPlaceholders('{{constructor}} {{__proto__}} {{toString}}', values)).toBe('{{constructor}} {{__proto__}} {{toString}}');
   });
 
   test('when there is no display name, then the first name comes from the login', () => {

@@ -8,7 +8,7 @@ describe('the list address', () => {
     expect(parseSort('priority')).toEqual({ key: 'priority', desc: false });
     expect(parseSort('oldest')).toEqual({ key: 'created', desc: false });
     expect(parseSort('-oldest')).toEqual({ key: 'created', desc: true });
-    for (const bad of ['', '-', '--id', 'title', 'requester', 'assignee', 'status', 'category', 'updated ', 'Updated']) expect(parseSort(bad)).toBeUndefined();
+    for (const bad of ['', '-', '--id', 'title', 'requester', 'assignee', 'status', 'category', 'updated ', 'Updated', 'constructor', '-__proto__', 'toString']) expect(parseSort(bad)).toBeUndefined();
   });
 
   test('when nothing is given, then the queue is open tickets, recently updated first, 25 a page', () => {
