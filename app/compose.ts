@@ -11,6 +11,7 @@ import { parseEnv } from 'node:util';
 import { createPolicy } from './access/policy';
 import { createApp, type AppDeps } from './app';
 import { ldapStartupWarnings, type LdapConfig } from './config/ldap';
+import { mailStartupWarnings } from './config/mail';
 import { ConfigError, parseConfig, type Config } from './config/schema';
 import { openDatabase, type Database, type OpenOptions } from './db/database';
 import { assertSchemaCurrent, migrateToLatest } from './db/migrate';
@@ -19,12 +20,17 @@ import { LdapDirectory } from './directory/ldap';
 import { createStaticDirectory, type StaticUser } from './directory/static';
 import type { Directory } from './directory/types';
 import { seedDemoIfEmpty } from './features/demo/demo-data';
+import type { MailParts } from './features/mail/mail.service';
+import { createMailOutbox } from './features/mail/outbox.service';
+import { startSender } from './features/mail/sender';
+import { mailHost } from './features/mail/threading';
+import { describeSmtp, smtpTransport } from './features/mail/transport';
 import type { TicketReadCache } from './features/tickets/tickets.cache';
 import { createIdentityProvider } from './identity';
 import type { IdentityProvider } from './identity/types';
 import { createLogger, type Logger } from './logging';
 import { APP_ROOT } from './paths';
-import { deriveKeys, loadOrCreateSecret } from './secret';
+import { deriveKeys, loadOrCreateSecret, type Keys } from './secret';
 import { deleteExpiredSessions } from './session/sessions.queries';
 
 type Env = Record<string, string | undefined>;
@@ -131,16 +137,29 @@ export function identityProviderFor(config: Config, logger: Logger, directory: D
   );
 }
 
+/**
+ * E-mail as the settings describe it, or null when it is off. The Message-IDs' MAC uses a
+ * key derived from the site secret, so every process and server makes and checks the same ids.
+ */
+export function mailPartsFor(config: Config, keys: Keys): MailParts | null {
+  const mail = config.mail;
+  if (!mail) return null;
+  const own = [mail.fromAddress];
+  if (mail.imap && mail.imap.user.includes('@')) own.push(mail.imap.user.toLowerCase());
+  return { config: mail, outbox: createMailOutbox({ threading: { host: mailHost({ publicUrl: mail.publicUrl }), key: keys.mail }, ownAddresses: own }) };
+}
+
 /** Everything createApp needs, from the settings and an open database. */
 export function appDepsFor(
   config: Config,
   parts: { database: Database; logger: Logger; secret: string; directory?: Directory | null; ticketCache?: TicketReadCache },
 ): AppDeps {
   const { directory, demoPeople } = chooseDirectory(config, parts.logger, parts.directory);
+  const keys = deriveKeys(parts.secret);
   return {
     config,
     database: parts.database,
-    keys: deriveKeys(parts.secret),
+    keys,
     logger: parts.logger,
     identity: identityProviderFor(config, parts.logger, directory),
     directory,
@@ -148,6 +167,7 @@ export function appDepsFor(
     demoPeople,
     startedAt: new Date(),
     ticketCache: parts.ticketCache,
+    mail: mailPartsFor(config, keys),
   };
 }
 
@@ -219,10 +239,30 @@ export async function start(env: Env = process.env): Promise<Running> {
   const sweeper = setInterval(() => void sweep(), 3_600_000);
   sweeper.unref();
 
+  // Mail: every process sends (the outbox's claims keep any one notification to one sender).
+  const mail = deps.mail;
+  let sender: { stop(): Promise<void> } | undefined;
+  if (mail) {
+    for (const w of mailStartupWarnings(mail.config)) logger.warn({ event: 'mail-config' }, w);
+    sender = startSender({
+      database,
+      outbox: mail.outbox,
+      transport: () => smtpTransport(mail.config.smtp, mail.config.caFile),
+      logger,
+      from: mail.config.from,
+      publicUrl: mail.config.publicUrl,
+      replyByMail: Boolean(mail.config.imap),
+      serverName: describeSmtp(mail.config),
+      retryMs: mail.config.retryMs,
+    });
+    logger.info({ event: 'mail-config', smtp: describeSmtp(mail.config), from: mail.config.from }, 'mail: notifications go out through the outbox');
+  }
+
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       clearInterval(sweeper);
+      await sender?.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await deps.directory.directory?.close();

@@ -32,6 +32,7 @@ export type Action =
   | 'known-issues.manage' // publish, update, resolve known issues; link tickets to them
   | 'known-issues.see-tickets' // which tickets are linked to a known issue
   | 'me.view'
+  | 'me.notifications' // choose which e-mails one gets (signed-in people only)
   | 'health.detail' // /healthz with process, identity and error details
   | 'admin.view';
 
@@ -83,6 +84,7 @@ export function createPolicy(opts: { anonymous: AnonymousMode }): Policy {
       case 'tickets.list':
       case 'ticket.create':
       case 'known-issues.view':
+      case 'me.notifications':
         return true;
       case 'tickets.list-all':
       case 'known-issues.manage':

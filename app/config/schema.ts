@@ -1,8 +1,9 @@
 import { APP_ROOT } from '../paths';
 import { defaultText, docText, readKeys, type Env } from './keys';
 import { parseLdapConfig, type LdapConfig } from './ldap';
+import { parseMailConfig, type MailConfig } from './mail';
 import { parseKerberosConfig, parsePasswordSigninConfig, type KerberosConfig, type PasswordSigninConfig } from './sso';
-import { ALL_KEYS, GENERAL_KEYS, LDAP_KEYS, LOGGING_KEYS, SSO_KEYS } from './table';
+import { ALL_KEYS, GENERAL_KEYS, LDAP_KEYS, LOGGING_KEYS, MAIL_KEYS, SSO_KEYS } from './table';
 
 /**
  * The parsed configuration. Keys are read once, by config/table.ts's specs; the rules
@@ -16,6 +17,7 @@ export type NodeEnv = (typeof GENERAL_KEYS.NODE_ENV.values)[number];
 
 export type { KerberosConfig, PasswordSigninConfig } from './sso';
 export type { LdapConfig } from './ldap';
+export type { ImapConfig, MailConfig, SmtpConfig, UnknownSenders } from './mail';
 
 export interface Config {
   nodeEnv: NodeEnv;
@@ -52,6 +54,8 @@ export interface Config {
   kerberos: KerberosConfig | null;
   /** The AD password form and its rate limits; null when DESKSIDE_PASSWORD_SIGNIN is off. */
   passwordSignin: PasswordSigninConfig | null;
+  /** Notifications by SMTP and, optionally, the desk's mailbox over IMAP; null when DESKSIDE_SMTP_URL is not set (mail off). */
+  mail: MailConfig | null;
 }
 
 export interface KeyDoc {
@@ -131,6 +135,7 @@ export function parseConfig(env: Env, platform: NodeJS.Platform = process.platfo
   problems.push(...ldapProblems);
   const sso = readKeys(env, SSO_KEYS, problems);
   const logging = readKeys(env, LOGGING_KEYS, problems);
+  const m = readKeys(env, MAIL_KEYS, problems);
 
   const nodeEnv = g.NODE_ENV ?? 'development';
   const port: number | string = /^\d+$/.test(g.PORT) ? Number(g.PORT) : g.PORT; // iisnode: \\.\pipe\<guid>; Linux: a socket path
@@ -158,6 +163,7 @@ export function parseConfig(env: Env, platform: NodeJS.Platform = process.platfo
   const ldap = parseLdapConfig(env, l, ldapProblems.length === 0, problems, APP_ROOT);
   const kerberos = parseKerberosConfig(sso, problems, { identity, platform, appRoot: APP_ROOT });
   const passwordSignin = parsePasswordSigninConfig(sso, problems, { identity, ldap, ldapKeysSet: Boolean(l.DESKSIDE_LDAP_URL) });
+  const mail = parseMailConfig(env, m, Object.keys(MAIL_KEYS), problems, APP_ROOT);
 
   if (problems.length) throw new ConfigError(problems);
 
@@ -185,5 +191,6 @@ export function parseConfig(env: Env, platform: NodeJS.Platform = process.platfo
     ldap,
     kerberos,
     passwordSignin,
+    mail,
   };
 }

@@ -4,6 +4,7 @@ import type { DialectName } from './dialect';
 import * as m001 from './migrations/001_initial';
 import * as m002 from './migrations/002_sign_in_attempts';
 import * as m003 from './migrations/003_known_issues';
+import * as m006 from './migrations/006_mail';
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: DialectName): Promise<void> };
 
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '001_initial': m001,
   '002_sign_in_attempts': m002,
   '003_known_issues': m003,
+  '006_mail': m006,
 };
 
 export const MIGRATION_TABLE = 'deskside_migrations';

@@ -14,6 +14,7 @@ import { activeKnownIssues, KNOWN_ISSUE_STATUS_LABELS } from '../known-issues/kn
 import { LIMITS, PRIORITIES, priorityName, STATUS_HINTS, STATUS_LABELS, STATUSES } from './ticket-values';
 import { listUrl, SORTS, type ListParams } from './tickets.filters';
 import { TicketReadCache } from './tickets.cache';
+import type { EventListener } from './ticket-events';
 import { getTicket, listEvents, type EventRow, type TicketRow } from './tickets.queries';
 import { addComment, createTicket, editTicket, listTicketsFor, parseEdit, setOwnStatus, validateNewTicket, type FieldErrors, type NewTicketForm } from './tickets.service';
 
@@ -33,8 +34,8 @@ const FLASH_MESSAGES: Record<string, string | undefined> = Object.assign(Object.
   'me-too': 'Your ticket has been raised and linked to the known issue. Updates about it will appear here.',
 });
 
-export function ticketRoutes(deps: { config: Config; database: Database; policy: Policy; cache?: TicketReadCache }): Router {
-  const { config, database, policy } = deps;
+export function ticketRoutes(deps: { config: Config; database: Database; policy: Policy; cache?: TicketReadCache; ticketEvents: EventListener }): Router {
+  const { config, database, policy, ticketEvents } = deps;
   const cache = deps.cache ?? new TicketReadCache(database);
   const db = database.db;
   const router = Router();
@@ -113,7 +114,7 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
       await renderNew(res, 400, form, errors);
       return;
     }
-    const id = await createTicket(database, v.personId!, values);
+    const id = await createTicket(database, v.personId!, values, ticketEvents);
     setFlash(req, res, config, 'created', `/tickets/${id}`);
     res.redirect(303, `/tickets/${id}`);
   });
@@ -181,14 +182,14 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
     const actor = { personId: v.personId!, isAgent: isAgent(v) };
     if (body.action === 'close' || body.action === 'reopen') {
       assertCan(policy, req, res, body.action === 'close' ? 'ticket.close' : 'ticket.reopen', facts(t));
-      await setOwnStatus(database, actor, t.id, body.action);
+      await setOwnStatus(database, actor, t.id, body.action, ticketEvents);
       setFlash(req, res, config, 'saved', `/tickets/${t.id}`);
       return res.redirect(303, `/tickets/${t.id}`);
     }
     assertCan(policy, req, res, 'ticket.edit', facts(t), 'Only helpdesk agents can change a ticket’s status, priority, category or assignee.');
     const parsed = await parseEdit(database, body, t.assignee_id);
     if (!parsed.request) return renderTicket(req, res, t, { status: 400, editErrors: parsed.errors });
-    const result = await editTicket(database, actor, t.id, parsed.request);
+    const result = await editTicket(database, actor, t.id, parsed.request, ticketEvents);
     if (result.kind === 'not-found') throw notFound();
     if (result.kind === 'conflict') {
       const [categories, agents, names, fresh] = await Promise.all([
@@ -220,7 +221,7 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
     const body = formOf(req);
     const internal = body.internal === 'on' || body.internal === 'true';
     assertCan(policy, req, res, internal ? 'ticket.note' : 'ticket.comment', facts(t), 'You can only reply to your own tickets.');
-    const result = await addComment(database, { personId: v.personId!, isAgent: isAgent(v) }, t.id, { body: body.body, internal: body.internal });
+    const result = await addComment(database, { personId: v.personId!, isAgent: isAgent(v) }, t.id, { body: body.body, internal: body.internal }, ticketEvents);
     if (result.kind === 'invalid') return renderTicket(req, res, t, { status: 400, commentErrors: result.errors, commentBody: result.body, internalChecked: internal });
     setFlash(req, res, config, 'commented', `/tickets/${t.id}`);
     res.redirect(303, `/tickets/${t.id}#latest`);

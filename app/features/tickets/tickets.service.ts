@@ -9,11 +9,11 @@ import { findPersonByKey, listAgents, type AgentRow } from '../../people/people.
 import { listCategories, type CategoryRow } from '../categories/categories.queries';
 import { cleanText, oneLine, text, type FieldErrors } from '../shared/form-values';
 import { isActive, isPriority, isStatus, LIMITS, priorityCode, priorityName, type PriorityName } from './ticket-values';
+import { recordEvents, type EventListener, type EventsContext } from './ticket-events';
 import type { TicketReadCache } from './tickets.cache';
 import { FilterError, parseListParams, toQuery, type ListParams } from './tickets.filters';
 import {
   getTicketForUpdate,
-  insertEvents,
   insertTicket,
   listEvents,
   listTickets,
@@ -163,12 +163,20 @@ export async function validateNewTicket(database: Database, body: Record<string,
 }
 
 /** Create the ticket and its "created" event in one transaction; returns the new id. */
-export async function createTicket(database: Database, requesterId: number, v: NewTicketValues): Promise<number> {
-  return database.write((trx) => insertNewTicket(trx, database.dialect, requesterId, v, nowIso()));
+export async function createTicket(database: Database, requesterId: number, v: NewTicketValues, listener: EventListener): Promise<number> {
+  return database.write((trx) => insertNewTicket(trx, database.dialect, requesterId, v, nowIso(), listener));
 }
 
-/** A new ticket and its "created" event, inside the caller's transaction (which may do more, e.g. link it). */
-export async function insertNewTicket(trx: Transaction<DB>, dialect: DialectName, requesterId: number, v: NewTicketValues, at: string): Promise<number> {
+/** A new ticket and its "created" event, inside the caller's transaction (which may do more, e.g. link it); returns its id. */
+export async function insertNewTicket(
+  trx: Transaction<DB>,
+  dialect: DialectName,
+  requesterId: number,
+  v: NewTicketValues,
+  at: string,
+  listener: EventListener,
+  context: EventsContext = {},
+): Promise<number> {
   const id = await insertTicket(trx, dialect, {
     title: v.title,
     description: v.description,
@@ -180,7 +188,7 @@ export async function insertNewTicket(trx: Transaction<DB>, dialect: DialectName
     assigneeId: null,
     at,
   });
-  await insertEvents(trx, [{ ticketId: id, actorId: requesterId, kind: 'created', ticketVersion: 1, at }]);
+  await recordEvents(trx, dialect, listener, [{ ticketId: id, actorId: requesterId, kind: 'created', ticketVersion: 1, at }], context);
   return id;
 }
 
@@ -195,6 +203,7 @@ export async function addComment(
   actor: Actor,
   ticketId: number,
   input: { body: unknown; internal: unknown },
+  listener: EventListener,
 ): Promise<CommentResult> {
   const body = cleanText(input.body);
   const internal = input.internal === 'on' || input.internal === 'true';
@@ -203,20 +212,35 @@ export async function addComment(
   else if (body.length > LIMITS.comment) errors.body = `Keep it to ${LIMITS.comment.toLocaleString('en-GB')} characters or fewer (it is ${body.length.toLocaleString('en-GB')})`;
   if (internal && !actor.isAgent) errors.body = 'Only agents can write internal notes';
   if (Object.keys(errors).length) return { kind: 'invalid', errors, body };
-  await database.write(async (trx) => {
-    const at = nowIso();
-    const t = await getTicketForUpdate(trx, ticketId);
-    if (!t) throw new Error(`ticket ${ticketId} disappeared`);
-    const events: NewEvent[] = [{ ticketId, actorId: actor.personId, kind: internal ? 'note' : 'comment', body, ticketVersion: t.version, at }];
-    if (!internal && !actor.isAgent && t.status === 'pending' && t.requester_id === actor.personId) {
-      const ok = await updateTicketAtVersion(trx, ticketId, t.version, { status: 'open', active: 1 }, at);
-      if (ok) events.push({ ticketId, actorId: actor.personId, kind: 'status', from: 'pending', to: 'open', ticketVersion: t.version + 1, at });
-    } else {
-      await touchTicket(trx, ticketId, at);
-    }
-    await insertEvents(trx, events);
-  });
+  await database.write((trx) => insertComment(trx, database.dialect, actor, ticketId, { body, internal }, listener));
   return { kind: 'ok' };
+}
+
+/**
+ * A checked reply or note and what it changes, inside the caller's transaction; returns
+ * its events (with ids when someone listens). A requester's reply to a ticket that was
+ * waiting on them ("pending") puts it back in the queue as "open".
+ */
+export async function insertComment(
+  trx: Transaction<DB>,
+  dialect: DialectName,
+  actor: Actor,
+  ticketId: number,
+  c: { body: string; internal: boolean },
+  listener: EventListener,
+  context: EventsContext = {},
+) {
+  const at = nowIso();
+  const t = await getTicketForUpdate(trx, ticketId);
+  if (!t) throw new Error(`ticket ${ticketId} disappeared`);
+  const events: NewEvent[] = [{ ticketId, actorId: actor.personId, kind: c.internal ? 'note' : 'comment', body: c.body, ticketVersion: t.version, at }];
+  if (!c.internal && !actor.isAgent && t.status === 'pending' && t.requester_id === actor.personId) {
+    const ok = await updateTicketAtVersion(trx, ticketId, t.version, { status: 'open', active: 1 }, at);
+    if (ok) events.push({ ticketId, actorId: actor.personId, kind: 'status', from: 'pending', to: 'open', ticketVersion: t.version + 1, at });
+  } else {
+    await touchTicket(trx, ticketId, at);
+  }
+  return recordEvents(trx, dialect, listener, events, context);
 }
 
 /** What an agent asked to change; absent fields stay as they are. */
@@ -287,7 +311,7 @@ export type EditResult =
  * Apply an agent's edit if the ticket is still at the version their form showed.
  * Otherwise nothing is written and the caller gets what the other person changed.
  */
-export async function editTicket(database: Database, actor: Actor, ticketId: number, req: EditRequest): Promise<EditResult> {
+export async function editTicket(database: Database, actor: Actor, ticketId: number, req: EditRequest, listener: EventListener): Promise<EditResult> {
   const outcome = await database.write(async (trx): Promise<EditResult> => {
     const t = await getTicketForUpdate(trx, ticketId);
     if (!t) return { kind: 'not-found' };
@@ -333,7 +357,7 @@ export async function editTicket(database: Database, actor: Actor, ticketId: num
     if (events.length === 0) return { kind: 'ok', changed: 0 };
     const ok = await updateTicketAtVersion(trx, ticketId, t.version, changes, at);
     if (!ok) return { kind: 'conflict', current, theirEvents: [], yours: req };
-    await insertEvents(trx, events);
+    await recordEvents(trx, database.dialect, listener, events);
     return { kind: 'ok', changed: events.length };
   });
   if (outcome.kind === 'conflict') {
@@ -366,7 +390,7 @@ function changedByYou(yours: EditRequest, current: FieldState, theirEvents: Even
 }
 
 /** A requester closing their own ticket, or reopening it; applies to the current state. */
-export async function setOwnStatus(database: Database, actor: Actor, ticketId: number, action: 'close' | 'reopen'): Promise<boolean> {
+export async function setOwnStatus(database: Database, actor: Actor, ticketId: number, action: 'close' | 'reopen', listener: EventListener): Promise<boolean> {
   return database.write(async (trx) => {
     const t = await getTicketForUpdate(trx, ticketId);
     if (!t) return false;
@@ -376,7 +400,7 @@ export async function setOwnStatus(database: Database, actor: Actor, ticketId: n
     const changes: TicketFieldChanges = { status: to, active: isActive(to) ? 1 : 0, resolved_at: isActive(to) ? null : t.resolved_at ? toDate(t.resolved_at)!.toISOString() : at };
     const ok = await updateTicketAtVersion(trx, ticketId, t.version, changes, at);
     if (!ok) return false;
-    await insertEvents(trx, [{ ticketId, actorId: actor.personId, kind: 'status', from: t.status, to, ticketVersion: t.version + 1, at }]);
+    await recordEvents(trx, database.dialect, listener, [{ ticketId, actorId: actor.personId, kind: 'status', from: t.status, to, ticketVersion: t.version + 1, at }]);
     return true;
   });
 }
