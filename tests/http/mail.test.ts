@@ -119,7 +119,7 @@ describe('notifications, with mail on', () => {
     expect(mails.map((m) => m.to)).toEqual(['alice@corp.example', 'alice@corp.example']);
     expect(mails[0].text).toContain('Please restart the VPN client.');
     expect(mails[1].text).toContain('set the status to Resolved');
-    for (const m of mails) expect(`${String(m.text)}${String(m.html)}`).not.toContain('firewall');
+    for (const m of mails) expect(`${m.text as string}${m.html as string}`).not.toContain('firewall');
   });
 
   test('when an agent assigns a ticket and the requester replies, then the assignee hears of both; nobody hears of their own action', async () => {
