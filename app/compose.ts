@@ -22,9 +22,10 @@ import type { Directory } from './directory/types';
 import { seedDemoIfEmpty } from './features/demo/demo-data';
 import type { MailParts } from './features/mail/mail.service';
 import { createMailOutbox } from './features/mail/outbox.service';
+import { startMailboxReader } from './features/mail/reader';
 import { startSender } from './features/mail/sender';
 import { mailHost } from './features/mail/threading';
-import { describeSmtp, smtpTransport } from './features/mail/transport';
+import { describeImap, describeSmtp, smtpTransport } from './features/mail/transport';
 import type { TicketReadCache } from './features/tickets/tickets.cache';
 import { createIdentityProvider } from './identity';
 import type { IdentityProvider } from './identity/types';
@@ -242,6 +243,7 @@ export async function start(env: Env = process.env): Promise<Running> {
   // Mail: every process sends (the outbox's claims keep any one notification to one sender).
   const mail = deps.mail;
   let sender: { stop(): Promise<void> } | undefined;
+  let reader: { stop(): Promise<void> } | undefined;
   if (mail) {
     for (const w of mailStartupWarnings(mail.config)) logger.warn({ event: 'mail-config' }, w);
     sender = startSender({
@@ -256,12 +258,26 @@ export async function start(env: Env = process.env): Promise<Running> {
       retryMs: mail.config.retryMs,
     });
     logger.info({ event: 'mail-config', smtp: describeSmtp(mail.config), from: mail.config.from }, 'mail: notifications go out through the outbox');
+    const imap = mail.config.imap;
+    if (imap) {
+      // Every process offers; the one holding the lease reads.
+      reader = startMailboxReader({
+        database,
+        imap,
+        caFile: mail.config.caFile,
+        maxMessageBytes: mail.config.maxMessageBytes,
+        inbound: { database, mail: mail.config, ownAddresses: mail.outbox.settings.ownAddresses, threading: mail.outbox.settings.threading, listener: mail.outbox.listener },
+        logger,
+      });
+      logger.info({ event: 'mail-config', imap: describeImap(imap), unknownSenders: mail.config.unknownSenders }, 'mail: the desk’s mailbox becomes tickets');
+    }
   }
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       clearInterval(sweeper);
+      await reader?.stop();
       await sender?.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();

@@ -176,6 +176,13 @@ export interface MailSenderArrivalsTable {
   arrived_at: Timestamp;
 }
 
+/** Background work one process at a time does, and who holds it until when. */
+export interface WorkerLeasesTable {
+  name: string;
+  holder: string;
+  expires_at: Timestamp;
+}
+
 export interface DB {
   people: PeopleTable;
   sign_in_attempts: SignInAttemptsTable;
@@ -190,4 +197,5 @@ export interface DB {
   mail_inbound: MailInboundTable;
   mail_preferences: MailPreferencesTable;
   mail_sender_arrivals: MailSenderArrivalsTable;
+  worker_leases: WorkerLeasesTable;
 }

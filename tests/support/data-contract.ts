@@ -30,6 +30,7 @@ import type { TicketStatus } from '../../app/access/policy';
 import { isActive } from '../../app/features/tickets/ticket-values';
 import { createTicket } from '../../app/features/tickets/tickets.service';
 import { createMailOutbox } from '../../app/features/mail/outbox.service';
+import { processMessage } from '../../app/features/mail/inbound.service';
 import {
   arrivalsSince,
   claimOutboxRow,
@@ -346,6 +347,25 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
       expect(await inboundOfTicket(database.db, f.t.laptop)).toEqual([]);
       expect((await peopleByEmail(database.db, 'alice@corp.example')).map((p) => p.id)).toEqual([f.requester]);
       expect((await peopleByEmail(database.db, 'carol.castro@corp.example')).map((p) => p.id)).toEqual([f.agent]);
+    });
+
+    test('when mail from the desk’s mailbox is read, then a stranger becomes a requester with a ticket, their reply becomes a comment, and the same message is acted on once', async () => {
+      const deps = { database, mail: { unknownSenders: 'create' as const, acceptListMail: false, senderLimit: { maxMessages: 20, windowMinutes: 60 } }, ownAddresses: ['helpdesk@corp.example'], threading: mail.settings.threading, listener: mail.listener };
+      const first = Buffer.from('From: Zoë Outsider <zoe@partner.example>\r\nTo: helpdesk@corp.example\r\nSubject: Badge does not open door 3\r\nMessage-ID: <contract-1@partner.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSince Monday.\r\n');
+      const r = await processMessage(deps, first, new Date(BASE + 80 * 60_000));
+      expect(r).toMatchObject({ outcome: 'ticket', folder: 'processed' });
+      expect(await processMessage(deps, first)).toMatchObject({ outcome: 'duplicate' });
+      const t = (await getTicket(database.db, r.ticketId!))!;
+      expect(t).toMatchObject({ title: 'Badge does not open door 3', description: 'Since Monday.', requester_login: 'zoe@partner.example', requester_name: 'Zoë Outsider' });
+      const reply = Buffer.from(`From: zoe@partner.example\r\nTo: helpdesk@corp.example\r\nSubject: RE: [#${r.ticketId}] Badge does not open door 3\r\nMessage-ID: <contract-2@partner.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nNow door 4 too.\r\n\r\n> Since Monday.\r\n`);
+      expect(await processMessage(deps, reply, new Date(BASE + 81 * 60_000))).toMatchObject({ outcome: 'comment', ticketId: r.ticketId });
+      expect((await listEvents(database.db, r.ticketId!, { includeInternal: true })).map((e) => [e.kind, e.body])).toEqual([
+        ['created', null],
+        ['comment', 'Now door 4 too.'],
+      ]);
+      const acks = (await listOutbox(database.db, database.dialect, 'all', 500, 0)).filter((o) => o.ticket_id === r.ticketId);
+      expect(acks.map((o) => [o.to_address, o.also_references])).toEqual([['zoe@partner.example', '<contract-1@partner.example>']]);
+      expect((await inboundOfTicket(database.db, r.ticketId!)).map((x) => x.original)).toEqual([true]);
     });
 
     test('when preferences are saved twice and arrivals counted, then one row per person holds the latest choice and old arrivals go', async () => {

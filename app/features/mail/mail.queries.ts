@@ -160,6 +160,26 @@ export async function insertInbound(trx: Q, dialect: DialectName, m: NewInbound)
   );
 }
 
+/** What became of a message recorded at the start of its transaction. */
+export async function updateInbound(
+  trx: Q,
+  id: number,
+  m: { outcome: MailInboundOutcome; reason: string; ticketId?: number | null; eventId?: number | null; personId?: number | null; original?: string | null },
+): Promise<void> {
+  await trx
+    .updateTable('mail_inbound')
+    .set({
+      outcome: m.outcome,
+      reason: m.reason.slice(0, 1000),
+      ...(m.ticketId !== undefined ? { ticket_id: m.ticketId } : {}),
+      ...(m.eventId !== undefined ? { event_id: m.eventId } : {}),
+      ...(m.personId !== undefined ? { person_id: m.personId } : {}),
+      ...(m.original !== undefined ? { original: m.original } : {}),
+    })
+    .where('id', '=', id)
+    .execute();
+}
+
 export type InboundListRow = Omit<InboundRow, 'original'>;
 
 export async function listInbound(db: Q, dialect: DialectName, limit: number): Promise<InboundListRow[]> {

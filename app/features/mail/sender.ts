@@ -52,6 +52,8 @@ export interface SenderOptions {
   retryMs: number;
   /** Who this process is in lease columns; unique per process. */
   holder?: string;
+  /** How long a claim lasts (LEASE_MS; tests shorten it). */
+  leaseMs?: number;
   pollMs?: number;
   /** First wait after a temporary failure, and the longest. */
   backoff?: { firstMs: number; maxMs: number };
@@ -174,7 +176,7 @@ export async function sendDue(o: SenderOptions, state: { transport?: MailTranspo
   const ids = await dueOutboxIds(db, o.database.dialect, new Date(now()).toISOString(), o.batch ?? 20);
   for (const id of ids) {
     const claimedAt = now();
-    if (!(await o.database.write((trx) => claimOutboxRow(trx, id, holder, new Date(claimedAt).toISOString(), new Date(claimedAt + LEASE_MS).toISOString())))) {
+    if (!(await o.database.write((trx) => claimOutboxRow(trx, id, holder, new Date(claimedAt).toISOString(), new Date(claimedAt + (o.leaseMs ?? LEASE_MS)).toISOString())))) {
       turn.lost++;
       continue;
     }
@@ -201,7 +203,7 @@ export async function sendDue(o: SenderOptions, state: { transport?: MailTranspo
     }
     if (!verdict) {
       if (!(await finish({ status: 'sent', lastAnswer: answer, sentAt: new Date(now()).toISOString() }))) o.logger.warn({ event: 'mail-send', outbox: id }, 'sent a notification whose lease had already run out');
-      o.logger.info({ event: 'mail-sent', outbox: id, to: row.to_address, messageId: row.message_id, answer }, 'notification sent');
+      o.logger.info({ event: 'mail-sent', outbox: id, to: row.to_address, messageId: row.message_id, answer, holder }, 'notification sent');
       turn.sent++;
       continue;
     }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import type SMTPPool from 'nodemailer/lib/smtp-pool';
@@ -20,6 +21,11 @@ export function trustedCas(caFile: string | undefined): string[] | undefined {
   return caFile ? [...rootCertificates, readFileSync(caFile, 'utf8')] : undefined;
 }
 
+/** The name TLS checks the certificate against: the host as configured (never an IP address, which SNI does not carry). */
+function serverName(host: string): string | undefined {
+  return isIP(host) ? undefined : host;
+}
+
 /** Timeouts that end every send well inside the sender's lease (sender.ts). */
 export const SMTP_TIMEOUTS = { connectionTimeout: 30_000, greetingTimeout: 30_000, socketTimeout: 60_000 } as const;
 
@@ -33,7 +39,7 @@ export function smtpTransport(smtp: SmtpConfig, caFile: string | undefined): Mai
     secure: smtp.secure,
     requireTLS: smtp.requireTls,
     auth: smtp.user !== undefined ? { user: smtp.user, pass: smtp.password ?? '' } : undefined,
-    tls: { ca: trustedCas(caFile), servername: smtp.host },
+    tls: { ca: trustedCas(caFile), servername: serverName(smtp.host) },
     logger: false,
     ...SMTP_TIMEOUTS,
   };
@@ -54,7 +60,7 @@ export function imapOptions(imap: ImapConfig, caFile: string | undefined): ImapF
     port: imap.port,
     secure: imap.secure,
     ...(imap.secure ? {} : { doSTARTTLS: true }),
-    servername: imap.host,
+    servername: serverName(imap.host),
     auth: { user: imap.user, pass: imap.password },
     tls: { ca: trustedCas(caFile) },
     logger: false,

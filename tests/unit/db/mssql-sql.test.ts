@@ -225,6 +225,7 @@ async function recordEverything(dialect: 'mssql' | 'sqlite') {
   await mailQueries.deleteFinishedOutbox(mdb, iso);
   await mailQueries.findInbound(mdb, '<x@y>');
   await mailQueries.insertInbound(mdb, d, { messageKey: '<x@y>', messageId: '<x@y>', fromAddress: 'a@b.c', subject: 's', outcome: 'comment', reason: null, ticketId: 1, eventId: 2, personId: 1, original: 'o', at: iso });
+  await mailQueries.updateInbound(mdb, 3, { outcome: 'comment', reason: 'a reply', ticketId: 1, eventId: 2, personId: 1, original: 'o' });
   await mailQueries.listInbound(mdb, d, 25);
   await mailQueries.inboundOfTicket(mdb, 1);
   await mailQueries.inboundOriginal(mdb, 1, 2);
@@ -248,7 +249,7 @@ async function recordEverything(dialect: 'mssql' | 'sqlite') {
   await tickets.listEventsByIds(mdb, [1, 2, 3]);
   for (const n of ['insertEventsReturningIds', 'listEventsByIds']) cover(n);
   for (const n of ['insertOutboxRows', 'dueOutboxIds', 'claimOutboxRow', 'getOutboxRow', 'finishOutboxRow', 'listOutbox', 'countOutboxByStatus', 'deleteFinishedOutbox']) cover(n);
-  for (const n of ['findInbound', 'insertInbound', 'listInbound', 'inboundOfTicket', 'inboundOriginal', 'inboundMessageIds', 'deleteInboundBefore']) cover(n);
+  for (const n of ['findInbound', 'insertInbound', 'updateInbound', 'listInbound', 'inboundOfTicket', 'inboundOriginal', 'inboundMessageIds', 'deleteInboundBefore']) cover(n);
   for (const n of ['getPreferences', 'savePreferences', 'recipientsByIds', 'agentsWantingNewTickets', 'peopleByEmail', 'isAgentPerson', 'arrivalsSince', 'recordArrival', 'deleteArrivalsBefore']) cover(n);
 
   // The seeder: several batches, explicit ids, and its SQL Server parameter budget.

@@ -1,0 +1,254 @@
+/**
+ * E-mail both ways through real servers: Dovecot holds the desk's mailbox (messages delivered
+ * by dovecot-lda, as a mail server would), an smtp-server peer with STARTTLS and AUTH takes
+ * what Deskside sends. The app is the real one (createApp over SQLite); its sender and mailbox
+ * reader are the ones compose.ts starts, with short intervals.
+ */
+import { ImapFlow } from 'imapflow';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { openDatabase, type Database } from '../../app/db/database';
+import { createLogger } from '../../app/logging';
+import { startMailboxReader, type ReaderHandle } from '../../app/features/mail/reader';
+import { startSender } from '../../app/features/mail/sender';
+import { smtpTransport } from '../../app/features/mail/transport';
+import type { InboundResult } from '../../app/features/mail/inbound.service';
+import type { MailParts } from '../../app/features/mail/mail.service';
+import { client, makeApp, type TestApp } from '../support/app';
+import { describeWithDovecot, startDovecot, startSmtpPeer, type Dovecot, type SmtpPeer } from '../support/mail-servers';
+
+jest.setTimeout(60_000);
+
+const DESK = 'helpdesk@deskside.test';
+
+async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function message(o: { from: string; subject: string; id: string; body: string; headers?: string[] }): string {
+  return [
+    `From: ${o.from}`,
+    `To: IT Helpdesk <${DESK}>`,
+    `Subject: ${o.subject}`,
+    `Message-ID: ${o.id}`,
+    'Date: Mon, 2 Nov 2026 10:00:00 +0100',
+    'MIME-Version: 1.0',
+    'Content-Type: text/plain; charset=utf-8',
+    'Content-Transfer-Encoding: 8bit',
+    ...(o.headers ?? []),
+    '',
+    o.body.replace(/\n/g, '\r\n'),
+    '',
+  ].join('\r\n');
+}
+
+/** What the SMTP peer got, parsed, from `from` on. */
+async function arrived(peer: SmtpPeer, count: number): Promise<ParsedMail[]> {
+  const got = await peer.waitFor(count, 15_000);
+  return Promise.all(got.map((m) => simpleParser(m.raw)));
+}
+
+describeWithDovecot('e-mail both ways, through Dovecot and an SMTP server', () => {
+  let smtp: SmtpPeer;
+  let dovecot: Dovecot;
+  let t: TestApp;
+  let mail: MailParts;
+  let second: Database;
+  const handled: (InboundResult & { uid: number })[] = [];
+  const stops: (() => Promise<void>)[] = [];
+  let reader: ReaderHandle;
+
+  beforeAll(async () => {
+    [smtp, dovecot] = await Promise.all([startSmtpPeer({ tls: 'starttls' }), startDovecot()]);
+    // One CA file for both servers, as a site's enterprise CA would be.
+    const caFile = path.join(dovecot.dir, 'both-cas.pem');
+    writeFileSync(caFile, readFileSync(smtp.caFile, 'utf8') + readFileSync(dovecot.caFile, 'utf8'));
+    t = await makeApp({
+      env: {
+        DESKSIDE_SMTP_URL: smtp.url,
+        DESKSIDE_MAIL_FROM: `IT Helpdesk <${DESK}>`,
+        DESKSIDE_PUBLIC_URL: 'https://helpdesk.deskside.test',
+        DESKSIDE_MAIL_CA_FILE: caFile,
+        DESKSIDE_IMAP_URL: dovecot.url('implicit'),
+        // Slow polling: that new mail is read within seconds shows IDLE at work.
+        DESKSIDE_IMAP_POLL_SECONDS: '600',
+      },
+    });
+    mail = t.mail!;
+    const config = mail.config;
+    const logger = createLogger('silent');
+    // Two senders on one database, as two iisnode processes (their own connections) would be.
+    second = openDatabase(t.config.database);
+    for (const [database, holder] of [
+      [t.database, 'server-a:1:aaaa'],
+      [second, 'server-b:2:bbbb'],
+    ] as const) {
+      const s = startSender({
+        database,
+        outbox: mail.outbox,
+        transport: () => smtpTransport(config.smtp, config.caFile),
+        logger,
+        from: config.from,
+        publicUrl: config.publicUrl,
+        replyByMail: true,
+        serverName: 'test',
+        retryMs: 600_000,
+        holder,
+        pollMs: 100,
+        backoff: { firstMs: 100, maxMs: 400 },
+      });
+      stops.push(() => s.stop());
+    }
+    reader = startMailboxReader({
+      database: t.database,
+      imap: config.imap!,
+      caFile: config.caFile,
+      maxMessageBytes: 64 * 1024,
+      inbound: { database: t.database, mail: config, ownAddresses: mail.outbox.settings.ownAddresses, threading: mail.outbox.settings.threading, listener: mail.outbox.listener },
+      logger,
+      holder: 'server-a:1:reader',
+      clientOptions: { autoIdleDelay: 100 },
+      onHandled: (r) => handled.push(r),
+    });
+    stops.push(() => reader.stop());
+    // Agents sign in once, with the address the directory would give them.
+    await client(t.app, 'TEST\\agent1').get('/me');
+    await t.database.db.updateTable('people').set({ email: 'agent1@deskside.test' }).where('login', '=', 'TEST\\agent1').execute();
+  });
+
+  afterAll(async () => {
+    for (const stop of stops) await stop();
+    await second?.close();
+    await t?.close();
+    await Promise.all([smtp?.stop(), dovecot?.stop()]);
+  });
+
+  const handledCount = (n: number) => until(`${n} messages read`, () => (handled.length >= n ? handled.slice(0, n) : undefined));
+
+  test('when a person mails the desk, then a ticket is raised in their name, they get the acknowledgement, an agent’s reply reaches them, and their e-mail reply lands in the timeline without the quoted text', async () => {
+    const t0 = Date.now();
+    await dovecot.deliver(message({ from: 'Alice Example <Alice@Example.com>', subject: 'Printer on the 2nd floor prints blank pages', id: '<first-1@example.com>', body: 'Hello,\n\nevery page comes out blank since this morning.\n\nAlice' }));
+    const [first] = await handledCount(1);
+    // IDLE: read within seconds though the poll interval is ten minutes.
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(first).toMatchObject({ outcome: 'ticket', folder: 'processed' });
+    const id = first.ticketId!;
+    const ticket = await t.database.db.selectFrom('tickets').innerJoin('people', 'people.id', 'tickets.requester_id').select(['tickets.title', 'tickets.description', 'people.login', 'people.email', 'people.display_name']).where('tickets.id', '=', id).executeTakeFirstOrThrow();
+    expect(ticket).toEqual({ title: 'Printer on the 2nd floor prints blank pages', description: 'Hello,\n\nevery page comes out blank since this morning.\n\nAlice', login: 'alice@example.com', email: 'alice@example.com', display_name: 'Alice Example' });
+
+    // The acknowledgement, threaded under Alice's own message.
+    const [ack] = await arrived(smtp, 1);
+    expect(smtp.received[0].envelope).toEqual({ mailFrom: DESK, rcptTo: ['alice@example.com'] });
+    expect(smtp.received[0].secure).toBe(true);
+    expect(ack.subject).toBe(`[#${id}] Printer on the 2nd floor prints blank pages`);
+    expect(ack.text).toContain(`its number is #${id}`);
+    expect(ack.headers.get('auto-submitted')).toBe('auto-generated');
+    expect(ack.inReplyTo).toBe('<first-1@example.com>');
+    expect(ack.references).toEqual([expect.stringMatching(new RegExp(`^<ticket-${id}\\.[0-9a-f]{16}@helpdesk\\.deskside\\.test>$`)), '<first-1@example.com>']);
+
+    // An agent answers on the web; the answer is mailed to Alice.
+    const agent = client(t.app, 'TEST\\agent1');
+    expect((await agent.post(`/tickets/${id}/comments`, { body: 'Please check the toner cartridge: is the seal strip pulled out?' })).status).toBe(303);
+    const [, answer] = await arrived(smtp, 2);
+    expect(answer.to && !Array.isArray(answer.to) && answer.to.text).toBe('alice@example.com');
+    expect(answer.text).toContain('Please check the toner cartridge');
+
+    // Alice answers from Outlook, quoting it all.
+    await dovecot.deliver(
+      message({
+        from: 'Alice Example <alice@example.com>',
+        subject: `RE: [#${id}] Printer on the 2nd floor prints blank pages`,
+        id: '<reply-2@example.com>',
+        headers: [`In-Reply-To: ${answer.messageId!}`, `References: ${(answer.references as string[]).join(' ')} ${answer.messageId!}`],
+        body: `That was it, it prints again. Thank you!\n\nAlice\n\nFrom: IT Helpdesk <${DESK}>\nSent: Monday, 2 November 2026 10:05\nTo: Alice Example <alice@example.com>\nSubject: [#${id}] Printer on the 2nd floor prints blank pages\n\nPlease check the toner cartridge: is the seal strip pulled out?`,
+      }),
+    );
+    const [, reply] = await handledCount(2);
+    expect(reply).toMatchObject({ outcome: 'comment', ticketId: id });
+    const comments = await t.database.db.selectFrom('ticket_events').select(['id', 'body', 'actor_id']).where('ticket_id', '=', id).where('kind', '=', 'comment').orderBy('id').execute();
+    expect(comments.map((c) => c.body)).toEqual(['Please check the toner cartridge: is the seal strip pulled out?', 'That was it, it prints again. Thank you!\n\nAlice']);
+    const page = await agent.get(`/tickets/${id}`);
+    expect(page.text).toContain('That was it, it prints again. Thank you!');
+    expect(page.text).toContain('by e-mail');
+    const link = /href="(\/tickets\/\d+\/mail\/\d+)"/.exec(page.text)![1];
+    const original = await agent.get(link);
+    expect(original.status).toBe(200);
+    expect(original.text).toContain('Sent: Monday, 2 November 2026 10:05');
+    // Someone else's ticket's mail is not theirs to read.
+    expect((await client(t.app, 'TEST\\bob').get(link)).status).toBe(403);
+  });
+
+  test('when an out-of-office answers a notification, then it is filed away with no comment and no mail back', async () => {
+    const before = { handled: handled.length, sent: smtp.received.length };
+    const id = handled[0].ticketId!;
+    const comments = async () => Number((await t.database.db.selectFrom('ticket_events').select((eb) => eb.fn.countAll<number>().as('n')).where('ticket_id', '=', id).executeTakeFirstOrThrow()).n);
+    const eventsBefore = await comments();
+    await dovecot.deliver(
+      message({
+        from: 'Alice Example <alice@example.com>',
+        subject: `Automatic reply: [#${id}] Printer on the 2nd floor prints blank pages`,
+        id: '<ooo-3@example.com>',
+        headers: ['Auto-Submitted: auto-replied', 'X-Auto-Response-Suppress: All'],
+        body: 'I am out of the office until Monday.',
+      }),
+    );
+    const r = (await handledCount(before.handled + 1))[before.handled];
+    expect(r).toMatchObject({ outcome: 'ignored', folder: 'processed' });
+    expect(r.reason).toMatch(/Auto-Submitted: auto-replied/);
+    expect(await comments()).toBe(eventsBefore);
+    await new Promise((res) => setTimeout(res, 500));
+    expect(smtp.received.length).toBe(before.sent);
+  });
+
+  test('when a message has no sender, then it goes to Deskside/Failed with the reason; read mail is moved, never deleted', async () => {
+    const before = handled.length;
+    await dovecot.deliver(['To: helpdesk@deskside.test', 'Subject: who am I', 'Message-ID: <nofrom-4@example.com>', '', 'No From header at all.', ''].join('\r\n'));
+    const r = (await handledCount(before + 1))[before];
+    expect(r).toMatchObject({ outcome: 'failed', folder: 'failed' });
+    expect(r.reason).toMatch(/no sender address/);
+    const look = new ImapFlow(dovecot.imapFlowOptions('implicit'));
+    look.on('error', () => undefined);
+    await look.connect();
+    try {
+      const count = async (box: string) => {
+        const st = await look.status(box, { messages: true });
+        return st ? st.messages : undefined;
+      };
+      expect([await count('INBOX'), await count('Deskside/Processed'), await count('Deskside/Failed')]).toEqual([0, 3, 1]);
+    } finally {
+      await look.logout();
+    }
+  });
+
+  test('when the SMTP server goes away and comes back, then the notifications queued meanwhile all arrive, once each, though two senders race for them', async () => {
+    const id = handled[0].ticketId!;
+    const agent = client(t.app, 'TEST\\agent1');
+    const before = smtp.received.length;
+    await smtp.goAway();
+    for (let i = 1; i <= 5; i++) expect((await agent.post(`/tickets/${id}/comments`, { body: `Update ${i} while the mail server is down.` })).status).toBe(303);
+    // Tried, refused, kept with the answer.
+    const stuck = await until('failed tries recorded', async () => {
+      const rows = await t.database.db.selectFrom('mail_outbox').selectAll().where('ticket_id', '=', id).where('status', '=', 'queued').execute();
+      return rows.length === 5 && rows.every((r) => r.attempts >= 2 && r.last_answer) ? rows : undefined;
+    });
+    expect(stuck[0].last_answer).toMatch(/ECONNECTION|ESOCKET|ECONNREFUSED/);
+    expect(smtp.received.length).toBe(before);
+    await smtp.comeBack();
+    const got = await arrived(smtp, before + 5);
+    const late = got.slice(before);
+    expect(late.map((m) => m.text!.match(/Update (\d) while/)![1]).sort()).toEqual(['1', '2', '3', '4', '5']);
+    expect(new Set(late.map((m) => m.messageId)).size).toBe(5);
+    // Nothing more trickles in: each went exactly once.
+    await new Promise((res) => setTimeout(res, 1000));
+    expect(smtp.received.length).toBe(before + 5);
+    const rows = await t.database.db.selectFrom('mail_outbox').select(['status', 'message_id']).where('ticket_id', '=', id).execute();
+    expect(rows.every((r) => r.status === 'sent')).toBe(true);
+  });
+});
