@@ -6,8 +6,10 @@
  */
 import { ImapFlow } from 'imapflow';
 import { simpleParser, type ParsedMail } from 'mailparser';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { start, type Running } from '../../app/compose';
 import { openDatabase, type Database } from '../../app/db/database';
 import { createLogger } from '../../app/logging';
 import { startMailboxReader, type ReaderHandle } from '../../app/features/mail/reader';
@@ -250,5 +252,53 @@ describeWithDovecot('e-mail both ways, through Dovecot and an SMTP server', () =
     expect(smtp.received.length).toBe(before + 5);
     const rows = await t.database.db.selectFrom('mail_outbox').select(['status', 'message_id']).where('ticket_id', '=', id).execute();
     expect(rows.every((r) => r.status === 'sent')).toBe(true);
+  });
+});
+
+describeWithDovecot('mail as start() runs it', () => {
+  test('when Deskside starts with the mail settings, then its own reader and sender answer a message to the desk, and close() stops them', async () => {
+    const [smtp, dovecot] = await Promise.all([startSmtpPeer({ tls: 'implicit' }), startDovecot()]);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'deskside-start-mail-'));
+    let running: Running | undefined;
+    try {
+      const caFile = path.join(dir, 'cas.pem');
+      writeFileSync(caFile, readFileSync(smtp.caFile, 'utf8') + readFileSync(dovecot.caFile, 'utf8'));
+      // An empty settings file of its own: nothing from the worktree's App_Data or .env.
+      writeFileSync(path.join(dir, 'settings.env'), '');
+      running = await start({
+        NODE_ENV: 'test',
+        PORT: '0',
+        DESKSIDE_HOST: '127.0.0.1',
+        DESKSIDE_IDENTITY: 'proxy',
+        DESKSIDE_TRUSTED_PROXIES: '127.0.0.1',
+        DESKSIDE_DATABASE: `sqlite:${path.join(dir, 'deskside.db')}`,
+        DESKSIDE_SECRET: 'start-test-secret-0123456789abcdefghijklmnop',
+        DESKSIDE_LOG_LEVEL: 'silent',
+        DESKSIDE_SETTINGS_FILE: path.join(dir, 'settings.env'),
+        DESKSIDE_SMTP_URL: smtp.url,
+        DESKSIDE_MAIL_FROM: `IT Helpdesk <${DESK}>`,
+        DESKSIDE_PUBLIC_URL: 'https://helpdesk.deskside.test',
+        DESKSIDE_MAIL_CA_FILE: caFile,
+        DESKSIDE_IMAP_URL: dovecot.url('starttls'),
+      });
+      await dovecot.deliver(message({ from: 'dora@example.com', subject: 'Monitor flickers', id: '<start-1@example.com>', body: 'Since the update.' }));
+      const [ack] = await arrived(smtp, 1);
+      expect(ack.subject).toBe('[#1] Monitor flickers');
+      expect(smtp.received[0].envelope.rcptTo).toEqual(['dora@example.com']);
+      await running.close();
+      running = undefined;
+      // The reader let its lease go: another process may read at once.
+      const db = openDatabase(`sqlite:${path.join(dir, 'deskside.db')}`);
+      try {
+        const lease = await db.db.selectFrom('worker_leases').selectAll().where('name', '=', 'mail-reader').executeTakeFirstOrThrow();
+        expect(Date.parse(String(lease.expires_at))).toBeLessThanOrEqual(Date.now());
+      } finally {
+        await db.close();
+      }
+    } finally {
+      await running?.close();
+      await Promise.all([smtp.stop(), dovecot.stop()]);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
