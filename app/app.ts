@@ -9,6 +9,11 @@ import type { DirectoryCache } from './directory/cache';
 import type { StaticUser } from './directory/static';
 import { categoryAdminRoutes } from './features/categories/categories.routes';
 import { adminDirectoryRoutes } from './features/admin/directory.routes';
+import { attachmentRoutes, fileUrl } from './features/attachments/attachments.routes';
+import type { AttachmentSettings } from './features/attachments/attachments.service';
+import { isInlineImage } from './features/attachments/content-types';
+import { visibleName } from './features/attachments/file-names';
+import { UPLOAD_PATHS } from './features/attachments/uploads';
 import { actAsRoutes } from './features/dev/act-as.routes';
 import { healthRoutes } from './features/health/health.routes';
 import { helpRoutes } from './features/help/help.routes';
@@ -48,6 +53,8 @@ export interface AppDeps {
   ticketCache?: TicketReadCache;
   /** E-mail, when DESKSIDE_SMTP_URL is set: the outbox every ticket event's mail is written to. */
   mail?: MailParts | null;
+  /** Where attachment bytes go and how much a post may carry. */
+  attachments: AttachmentSettings;
 }
 
 /** Largest form post accepted; ticket descriptions are capped well below it. */
@@ -72,6 +79,11 @@ export function createApp(deps: AppDeps): Express {
   app.set('etag', false);
   app.locals.appName = 'Deskside';
   app.locals.mailEnabled = Boolean(deps.mail);
+  // For every page with files: where a file is served, which may be shown in place, the limits a file input states.
+  app.locals.fileUrl = fileUrl;
+  app.locals.isInlineImage = isInlineImage;
+  app.locals.visibleName = visibleName;
+  app.locals.attachmentLimits = deps.attachments.limits;
 
   app.use(requestLog(logger));
   app.use(
@@ -110,7 +122,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(identify(deps));
   // After identify, so admins get the details; an anonymous probe costs no database read.
   app.use(healthRoutes({ config, database: deps.database, directory: deps.directory, policy, logger, startedAt: deps.startedAt ?? new Date() }));
-  const forms = csrf({ key: deps.keys.csrf, config, logger });
+  const forms = csrf({ key: deps.keys.csrf, config, logger, uploadPaths: UPLOAD_PATHS });
   app.use(forms.locals);
   // View locals before the token check, so a refused post gets a page in the site's look.
   app.use(viewLocals({ policy, config, demoPeople: deps.demoPeople }));
@@ -125,7 +137,8 @@ export function createApp(deps: AppDeps): Express {
   const ticketEvents = deps.mail?.outbox.listener ?? NO_LISTENER;
   app.use(knownIssueRoutes({ config, database: deps.database, policy, ticketEvents }));
   if (deps.mail) app.use(mailRoutes({ config, database: deps.database, policy, mail: deps.mail }));
-  app.use(ticketRoutes({ config, database: deps.database, policy, cache: ticketCache, ticketEvents }));
+  app.use(ticketRoutes({ config, database: deps.database, policy, cache: ticketCache, attachments: deps.attachments, ticketEvents }));
+  app.use(attachmentRoutes({ config, database: deps.database, policy, attachments: deps.attachments, logger, ticketEvents }));
   app.use(signInRoutes({ config, database: deps.database, logger }));
   if (config.passwordSignin) app.use(passwordSignInRoutes({ ...deps, limits: config.passwordSignin }));
   app.use(meRoutes());

@@ -5,9 +5,11 @@
  * the same way everywhere.
  */
 import { existsSync, lstatSync, readFileSync, unlinkSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import http from 'node:http';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
+import type { Kysely } from 'kysely';
 import { createPolicy } from './access/policy';
 import { createApp, type AppDeps } from './app';
 import { ldapStartupWarnings, type LdapConfig } from './config/ldap';
@@ -15,10 +17,13 @@ import { mailStartupWarnings } from './config/mail';
 import { ConfigError, parseConfig, type Config } from './config/schema';
 import { openDatabase, type Database, type OpenOptions } from './db/database';
 import { assertSchemaCurrent, migrateToLatest } from './db/migrate';
+import type { DB } from './db/schema';
 import { DirectoryCache } from './directory/cache';
 import { LdapDirectory } from './directory/ldap';
 import { createStaticDirectory, type StaticUser } from './directory/static';
 import type { Directory } from './directory/types';
+import { attachmentSettings } from './features/attachments/attachments.service';
+import { startSweeper } from './features/attachments/sweeper';
 import { seedDemoIfEmpty } from './features/demo/demo-data';
 import type { MailParts } from './features/mail/mail.service';
 import { createMailOutbox } from './features/mail/outbox.service';
@@ -33,6 +38,9 @@ import { createLogger, type Logger } from './logging';
 import { APP_ROOT } from './paths';
 import { deriveKeys, loadOrCreateSecret, type Keys } from './secret';
 import { deleteExpiredSessions } from './session/sessions.queries';
+import type { BlobStore } from './storage/blob-store';
+import { DatabaseBlobStore, type BlobTables } from './storage/database-blob-store';
+import { FolderBlobStore } from './storage/folder-blob-store';
 
 type Env = Record<string, string | undefined>;
 
@@ -150,10 +158,42 @@ export function mailPartsFor(config: Config, keys: Keys): MailParts | null {
   return { config: mail, outbox: createMailOutbox({ threading: { host: mailHost({ publicUrl: mail.publicUrl }), key: keys.mail }, ownAddresses: own }) };
 }
 
+/**
+ * Where attachment bytes go (DESKSIDE_ATTACHMENT_STORE): a folder, which may be a UNC
+ * share all servers use, or the database itself. Opening it does no I/O.
+ */
+export function attachmentStoreFor(config: Config, database: Database): BlobStore {
+  const where = config.attachments.store;
+  if (where.kind === 'folder') return new FolderBlobStore(where.path);
+  // The store reads and writes only its own two tables; Kysely's types cannot narrow a
+  // database to some of its tables, hence the casts.
+  const blobTables = (db: Kysely<DB>) => db as unknown as Kysely<BlobTables>;
+  return new DatabaseBlobStore(blobTables(database.db), {
+    // Uploads wait here, on this server's own disk, until their post is accepted.
+    stagingDir: path.resolve(APP_ROOT, config.dataDir, 'attachment-staging'),
+    // Database.write: SQLite waits behind other processes' writers, SQL Server retries deadlock victims.
+    transaction: (fn) => database.write((trx) => fn(blobTables(trx))),
+  });
+}
+
+/**
+ * Can this process write where uploads are staged? Asked once at start, so a share the
+ * app pool identity may not change is in the log before anyone tries to attach a file.
+ * Never fatal: tickets without files still work.
+ */
+export async function checkAttachmentStore(store: BlobStore, logger: Logger, describe: string): Promise<void> {
+  try {
+    const probe = await store.stage(Readable.from([]));
+    await probe.discard();
+  } catch (err) {
+    logger.error({ err, event: 'attachment-store', store: describe }, `attachments cannot be stored in ${describe}: uploads will fail until it is writable (DESKSIDE_ATTACHMENT_STORE)`);
+  }
+}
+
 /** Everything createApp needs, from the settings and an open database. */
 export function appDepsFor(
   config: Config,
-  parts: { database: Database; logger: Logger; secret: string; directory?: Directory | null; ticketCache?: TicketReadCache },
+  parts: { database: Database; logger: Logger; secret: string; directory?: Directory | null; ticketCache?: TicketReadCache; store?: BlobStore },
 ): AppDeps {
   const { directory, demoPeople } = chooseDirectory(config, parts.logger, parts.directory);
   const keys = deriveKeys(parts.secret);
@@ -169,6 +209,7 @@ export function appDepsFor(
     startedAt: new Date(),
     ticketCache: parts.ticketCache,
     mail: mailPartsFor(config, keys),
+    attachments: attachmentSettings(config.attachments, parts.store ?? attachmentStoreFor(config, parts.database)),
   };
 }
 
@@ -206,6 +247,8 @@ export async function start(env: Env = process.env): Promise<Running> {
     if (seeded) logger.info({ tickets: seeded }, 'seeded demo data into an empty database');
   }
   const app = createApp(deps);
+  const storeDescription = config.attachments.store.kind === 'folder' ? config.attachments.store.path : 'the database';
+  await checkAttachmentStore(deps.attachments.store, logger, storeDescription);
 
   // Slow clients must not hold the server: a client gets 15 s to send its headers and
   // 60 s for the whole request, checked every 2 s (node's default check is every 30 s).
@@ -228,7 +271,10 @@ export async function start(env: Env = process.env): Promise<Running> {
   });
   const where = typeof config.port === 'number' ? `http://${host ?? 'localhost'}:${(server.address() as { port: number }).port}` : config.port;
   const what = config.identity === 'dev' ? 'The Deskside demo (anyone can act as anyone: for demos and development only)' : 'Deskside';
-  logger.info({ listen: where, identity: config.identity, database: database.describe, nodeEnv: config.nodeEnv, iisnode: config.underIisnode }, `${what} is listening on ${where}`);
+  logger.info(
+    { listen: where, identity: config.identity, database: database.describe, attachments: storeDescription, nodeEnv: config.nodeEnv, iisnode: config.underIisnode },
+    `${what} is listening on ${where}`,
+  );
 
   // Expired sign-ins are ignored by every query; clearing them keeps the table small.
   const sweep = () =>
@@ -239,6 +285,13 @@ export async function start(env: Env = process.env): Promise<Running> {
   void sweep();
   const sweeper = setInterval(() => void sweep(), 3_600_000);
   sweeper.unref();
+  const fileSweeper = startSweeper({
+    database,
+    store: deps.attachments.store,
+    logger,
+    retentionMs: config.attachments.retentionMs,
+    intervalMs: config.attachments.sweepIntervalMs,
+  });
 
   // Mail: every process sends (the outbox's claims keep any one notification to one sender).
   const mail = deps.mail;
@@ -279,6 +332,7 @@ export async function start(env: Env = process.env): Promise<Running> {
       clearInterval(sweeper);
       await reader?.stop();
       await sender?.stop();
+      await fileSweeper.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await deps.directory.directory?.close();

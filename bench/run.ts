@@ -30,7 +30,9 @@ interface AcRequest {
   method?: string;
   path?: string;
   headers?: Record<string, string>;
-  body?: string;
+  body?: string | Buffer;
+  /** Called before each send; may change the request (the upload scenario makes every file new). */
+  setupRequest?: (req: AcRequest) => AcRequest;
 }
 interface AcResult {
   errors: number;
@@ -77,7 +79,7 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--only') a.only = val().split(',');
     else if (flag === '--no-build') a.build = false;
     else if (flag === '--cpu-prof') a.cpuProf = true;
-    else throw new Error(`unknown option ${flag}; usage: npm run bench -- [--tickets N] [--seed S] [--reseed] [--duration S] [--only queue,ticket] [--cpu-prof]`);
+    else throw new Error(`unknown option ${flag}; usage: npm run bench -- [--tickets N] [--seed S] [--reseed] [--duration S] [--only queue,ticket,upload,download,stream,two-process] [--cpu-prof]`);
   }
   if (a.tickets < 1000) throw new Error('--tickets must be at least 1,000');
   return a;
@@ -123,7 +125,7 @@ interface Fetched {
   headers: http.IncomingHttpHeaders;
   body: Buffer;
 }
-function fetchRaw(port: number, pathName: string, headers: Record<string, string> = {}, method = 'GET', body?: string): Promise<Fetched> {
+function fetchRaw(port: number, pathName: string, headers: Record<string, string> = {}, method = 'GET', body?: string | Buffer): Promise<Fetched> {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port, path: pathName, method, headers: { ...headers, ...(body ? { 'content-length': String(Buffer.byteLength(body)) } : {}) } }, (res) => {
       const parts: Buffer[] = [];
@@ -255,6 +257,9 @@ function baseEnv(dbFile: string, dataDir: string): Record<string, string> {
     DESKSIDE_DATA_DIR: dataDir,
     DESKSIDE_SECRET: SECRET,
     DESKSIDE_HOST: '127.0.0.1',
+    // The streaming check sends a 100 MB file; the store is a folder under the run's data dir.
+    DESKSIDE_ATTACHMENT_MAX_MB: '128',
+    DESKSIDE_ATTACHMENT_POST_MAX_MB: '128',
   };
 }
 
@@ -435,6 +440,127 @@ async function startCeiling(bodyFile: string, contentType: string): Promise<{ pr
   return { proc, port };
 }
 
+// ---------------------------------------------------------------- files
+const BOUNDARY = '----DesksideBenchBoundary';
+const MULTIPART = `multipart/form-data; boundary=${BOUNDARY}`;
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** A "screenshot" of `bytes`: PNG by its signature, which is all the server looks at (it never decodes images). */
+function screenshot(bytes: number, seed: number): Buffer {
+  return Buffer.concat([PNG_SIGNATURE, crypto.createHash('sha256').update(String(seed)).digest(), crypto.randomBytes(bytes - PNG_SIGNATURE.length - 32)]);
+}
+
+function multipartHead(fields: Record<string, string>, file: { name: string; type: string }): Buffer {
+  const parts = Object.entries(fields).map(([k, v]) => `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`);
+  parts.push(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="files"; filename="${file.name}"\r\nContent-Type: ${file.type}\r\n\r\n`);
+  return Buffer.from(parts.join(''));
+}
+const MULTIPART_TAIL = Buffer.from(`\r\n--${BOUNDARY}--\r\n`);
+
+/** A reply with one file, as the ticket page's form posts it (token first). */
+function replyWithFile(p: Persona, text: string, file: { name: string; type: string; content: Buffer }): Buffer {
+  return Buffer.concat([multipartHead({ _csrf: p.csrf, body: text }, file), file.content, MULTIPART_TAIL]);
+}
+
+/** The file the download scenario fetches: a 200 KB screenshot on a ticket, attached once before measuring. */
+async function attachForDownload(port: number, p: Persona, ticketId: number): Promise<string> {
+  const body = replyWithFile(p, 'Benchmark: the screenshot to download.', { name: 'download-me.png', type: 'image/png', content: screenshot(200 * 1024, 0) });
+  const r = await fetchRaw(port, `/tickets/${ticketId}/comments`, { ...headersOf(p), 'content-type': MULTIPART }, 'POST', body);
+  if (r.status !== 303) throw new Error(`attaching the download file answered ${r.status}`);
+  const page = await fetchRaw(port, `/tickets/${ticketId}`, headersOf(p));
+  const link = new RegExp(`/tickets/${ticketId}/attachments/\\d+/download-me\\.png`).exec(page.body.toString());
+  if (!link) throw new Error('the attached file is not linked from its ticket');
+  return link[0];
+}
+
+interface StreamCheck {
+  fileMb: number;
+  rssBeforeMb: number;
+  rssPeakUploadMb: number;
+  rssPeakDownloadMb: number;
+  rssGrowthMb: number;
+  uploadSeconds: number;
+  downloadSeconds: number;
+  downloadMbPerSecond: number;
+  bytesMatch: boolean;
+}
+
+/**
+ * Memory while a 100 MB file goes in and comes back out: the server's RSS, sampled every
+ * 20 ms, must stay flat (the bytes stream through the store, never whole in memory). The
+ * download is hashed as it arrives and compared with what was sent.
+ */
+async function streamCheck(port: number, pid: number, p: Persona, ticketId: number): Promise<StreamCheck> {
+  const size = 100 * 1024 * 1024;
+  const piece = crypto.randomBytes(1024 * 1024);
+  const sent = crypto.createHash('sha256');
+  const head = multipartHead({ _csrf: p.csrf, body: 'Benchmark: a 100 MB memory dump.' }, { name: 'memory.dmp', type: 'application/octet-stream' });
+  const before = rssMb(pid);
+  let peak = before;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 20);
+  try {
+    const t0 = process.hrtime.bigint();
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = http.request(
+        { host: '127.0.0.1', port, path: `/tickets/${ticketId}/comments`, method: 'POST', headers: { ...headersOf(p), 'content-type': MULTIPART, 'content-length': String(head.length + size + MULTIPART_TAIL.length) } },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', reject);
+      void (async () => {
+        req.write(head);
+        for (let off = 0; off < size; off += piece.length) {
+          // Each megabyte differs (its offset is mixed in), so the file is one new blob.
+          const chunk = Buffer.from(piece);
+          chunk.writeUInt32BE(off / piece.length, 0);
+          sent.update(chunk);
+          if (!req.write(chunk)) await new Promise((r) => req.once('drain', r));
+        }
+        req.end(MULTIPART_TAIL);
+      })().catch(reject);
+    });
+    if (status !== 303) throw new Error(`the 100 MB upload answered ${status}`);
+    const uploadSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const rssPeakUploadMb = peak;
+    const page = await fetchRaw(port, `/tickets/${ticketId}`, headersOf(p));
+    const link = new RegExp(`/tickets/${ticketId}/attachments/\\d+/memory\\.dmp`).exec(page.body.toString());
+    if (!link) throw new Error('the 100 MB file is not linked from its ticket');
+    peak = rssMb(pid);
+    const got = crypto.createHash('sha256');
+    const t1 = process.hrtime.bigint();
+    const received = await new Promise<number>((resolve, reject) => {
+      http
+        .get({ host: '127.0.0.1', port, path: link[0], headers: headersOf(p) }, (res) => {
+          let n = 0;
+          res.on('data', (d: Buffer) => {
+            n += d.length;
+            got.update(d);
+          });
+          res.on('end', () => resolve(n));
+          res.on('error', reject);
+        })
+        .on('error', reject);
+    });
+    const downloadSeconds = Number(process.hrtime.bigint() - t1) / 1e9;
+    const rssPeakDownloadMb = peak;
+    return {
+      fileMb: size / 1024 / 1024,
+      rssBeforeMb: r1(before),
+      rssPeakUploadMb: r1(rssPeakUploadMb),
+      rssPeakDownloadMb: r1(rssPeakDownloadMb),
+      rssGrowthMb: r1(Math.max(rssPeakUploadMb, rssPeakDownloadMb) - before),
+      uploadSeconds: r2(uploadSeconds),
+      downloadSeconds: r2(downloadSeconds),
+      downloadMbPerSecond: r1(received / 1024 / 1024 / downloadSeconds),
+      bytesMatch: received === size && got.digest('hex') === sent.digest('hex'),
+    };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
 // ---------------------------------------------------------------- scenarios
 interface Scenario {
   name: string;
@@ -443,7 +569,7 @@ interface Scenario {
   requests: (p: Persona) => AcRequest[];
 }
 
-function scenarios(meta: SeedMeta): Scenario[] {
+function scenarios(meta: SeedMeta, downloadPath: string): Scenario[] {
   const get = (paths: string[]) => (p: Persona) => paths.map((pathName) => ({ method: 'GET', path: pathName, headers: headersOf(p) }));
   return [
     { name: 'queue', persona: 'agent', expect: 200, requests: get(['/tickets']) },
@@ -488,6 +614,26 @@ function scenarios(meta: SeedMeta): Scenario[] {
           body: new URLSearchParams({ _csrf: p.csrf, body: 'Benchmark reply: please restart the machine and try again.' }).toString(),
         })),
     },
+    {
+      // A reply with a 200 KB screenshot: parse, hash and stage it, fsync, rename into the store, then the rows.
+      name: 'upload',
+      persona: 'agent',
+      expect: 303,
+      requests: (p) =>
+        meta.activeTickets.slice(100, 108).map((id, i) => {
+          const body = replyWithFile(p, 'Benchmark reply: the error on screen.', { name: `screenshot-${i}.png`, type: 'image/png', content: screenshot(200 * 1024, i + 1) });
+          const at = body.indexOf(PNG_SIGNATURE) + PNG_SIGNATURE.length;
+          return {
+            method: 'POST',
+            path: `/tickets/${id}/comments`,
+            headers: { ...headersOf(p), 'content-type': MULTIPART },
+            body,
+            // Every screenshot is new content, as real ones are: a new blob each time, not a refresh.
+            setupRequest: (req: AcRequest) => ({ ...req, body: crypto.randomFillSync(Buffer.from(body), at, 32) }),
+          };
+        }),
+    },
+    { name: 'download', persona: 'agent', expect: 200, requests: get([downloadPath]) },
   ];
 }
 
@@ -525,7 +671,7 @@ interface TargetCheck {
 }
 
 /** The issue's targets (stated for 1,000,000 tickets on 2 cores), checked against this run. */
-function checkTargets(out: { tickets: number; seedSeconds: number; coldStartMs: number; rssMb: number; scenarios: ScenarioResult[] }, twoProcessSpeedup: number | undefined): TargetCheck[] {
+function checkTargets(out: { tickets: number; seedSeconds: number; coldStartMs: number; rssMb: number; scenarios: ScenarioResult[] }, twoProcessSpeedup: number | undefined, stream: StreamCheck | undefined): TargetCheck[] {
   const at = (name: string, c: number) => out.scenarios.find((x) => x.name === name && x.concurrency === c);
   const checks: TargetCheck[] = [];
   const add = (target: string, value: number | undefined, unit: string, ok: (v: number) => boolean) =>
@@ -541,6 +687,9 @@ function checkTargets(out: { tickets: number; seedSeconds: number; coldStartMs: 
   add('RSS after the run ≤ 150 MB', out.rssMb, ' MB', (v) => v <= 150);
   add(`seeding ≤ 2 min (scaled to 1,000,000 tickets: ${out.tickets.toLocaleString('en-GB')} seeded)`, out.seedSeconds, ' s', (v) => v <= 120 * (out.tickets / 1_000_000));
   add('two processes ≥ 1.6× one', twoProcessSpeedup, '×', (v) => v >= 1.6);
+  // Issue 16: a 100 MB file streams in and out; memory must not grow with it.
+  add('RSS grows ≤ 32 MB while a 100 MB file is uploaded and downloaded', stream?.rssGrowthMb, ' MB', (v) => v <= 32);
+  if (stream) checks.push({ target: 'the 100 MB download is byte for byte what was uploaded', value: stream.bytesMatch ? 'yes' : 'no', met: stream.bytesMatch });
   return checks;
 }
 
@@ -627,12 +776,14 @@ async function main(): Promise<void> {
     };
     let twoProcess: Awaited<ReturnType<typeof compareTwoProcesses>> | undefined;
 
+    const wants = (step: string) => !a.only || a.only.includes(step);
+    const downloadPath = wants('download') ? await attachForDownload(server.port, personas.agent, meta.activeTickets[120]) : '/';
     const results: ScenarioResult[] = [];
     const generatorCpu: Record<string, number> = {};
     // Server CPU per request: unlike requests/s it barely moves when other work shares the machine.
     const serverCpuMsPerRequest: Record<string, number> = {};
     const rssMbAfter: Record<string, number> = {};
-    for (const s of scenarios(meta)) {
+    for (const s of scenarios(meta, downloadPath)) {
       if (a.only && !a.only.includes(s.name)) continue;
       for (const c of [1, 8]) {
         const cpu0 = cpuSeconds(server.proc.pid!);
@@ -652,6 +803,8 @@ async function main(): Promise<void> {
     }
     twoProcess ??= await compareTwoProcesses();
     const rss = rssMb(server.proc.pid!);
+    const stream = wants('stream') ? await streamCheck(server.port, server.proc.pid!, personas.agent, meta.activeTickets[121]) : undefined;
+    if (stream) process.stderr.write(`  stream 100 MB: RSS ${stream.rssBeforeMb} MB before, peak ${stream.rssPeakUploadMb} MB uploading, ${stream.rssPeakDownloadMb} MB downloading (${stream.downloadMbPerSecond} MB/s); bytes ${stream.bytesMatch ? 'match' : 'DIFFER'}\n`);
 
     await stopChild(server.proc);
     server = undefined;
@@ -665,6 +818,7 @@ async function main(): Promise<void> {
       scenarios: results,
       ceiling: [1, 8].map((c) => ({ concurrency: c, requestsPerSecond: r1(ceilingBy.get(c)!.requestsPerSecond), p50Ms: r3(ceilingBy.get(c)!.p50Ms), p99Ms: r3(ceilingBy.get(c)!.p99Ms), bytes: ceilingBy.get(c)!.bytes })),
       twoProcess,
+      stream,
       machine: {
         cpus: os.cpus().length,
         cpuModel: os.cpus()[0]?.model,
@@ -682,7 +836,7 @@ async function main(): Promise<void> {
       targets: [] as TargetCheck[],
       wallSeconds: Math.round((Date.now() - started) / 1000),
     };
-    out.targets = checkTargets(out, twoProcess?.speedup);
+    out.targets = checkTargets(out, twoProcess?.speedup, stream);
     mkdirSync(RESULTS, { recursive: true });
     const md = [
       `# Deskside benchmark: ${meta.tickets.toLocaleString('en-GB')} tickets`,
@@ -698,6 +852,9 @@ async function main(): Promise<void> {
       `| seeding ${meta.tickets.toLocaleString('en-GB')} tickets | ${out.seedSeconds} s wall${meta.seedCpuSeconds === undefined ? '' : `, ${r1(meta.seedCpuSeconds)} s CPU (load ${r2(meta.seedLoadAverage ?? 0)})`} |`,
       twoProcess
         ? `| queue, two processes vs one (8 connections in all; medians of 3 alternations) | ${twoProcess.twoProcessRequestsPerSecond} vs ${twoProcess.oneProcessRequestsPerSecond} req/s (×${twoProcess.speedup}); p50 ${twoProcess.twoProcessP50Ms} vs ${twoProcess.oneProcessP50Ms} ms; p99 ${twoProcess.twoProcessP99Ms} vs ${twoProcess.oneProcessP99Ms} ms |`
+        : '',
+      stream
+        ? `| 100 MB file: server RSS before / peak uploading / peak downloading | ${stream.rssBeforeMb} / ${stream.rssPeakUploadMb} / ${stream.rssPeakDownloadMb} MB (upload ${stream.uploadSeconds} s, download ${stream.downloadSeconds} s, ${stream.downloadMbPerSecond} MB/s) |`
         : '',
       '',
       '| target | this run | met |\n| --- | ---: | :---: |',

@@ -31,6 +31,9 @@ export type Action =
   | 'known-issues.view' // the known issues the desk publishes, and their public updates
   | 'known-issues.manage' // publish, update, resolve known issues; link tickets to them
   | 'known-issues.see-tickets' // which tickets are linked to a known issue
+  | 'files.view' // files attached to tickets, at all (signed-in people; which ones: ticket.files)
+  | 'ticket.files' // this ticket's files (internal notes' files also need ticket.view-internal)
+  | 'ticket.remove-file'
   | 'me.view'
   | 'me.notifications' // choose which e-mails one gets (signed-in people only)
   | 'health.detail' // /healthz with process, identity and error details
@@ -45,6 +48,8 @@ const TICKET_ACTIONS: ReadonlySet<Action> = new Set<Action>([
   'ticket.edit',
   'ticket.close',
   'ticket.reopen',
+  'ticket.files',
+  'ticket.remove-file',
 ]);
 
 export interface Policy {
@@ -85,6 +90,7 @@ export function createPolicy(opts: { anonymous: AnonymousMode }): Policy {
       case 'ticket.create':
       case 'known-issues.view':
       case 'me.notifications':
+      case 'files.view':
         return true;
       case 'tickets.list-all':
       case 'known-issues.manage':
@@ -93,10 +99,12 @@ export function createPolicy(opts: { anonymous: AnonymousMode }): Policy {
       case 'ticket.view':
       case 'ticket.view-contact':
       case 'ticket.comment':
+      case 'ticket.files':
         return agent || owns(viewer, t);
       case 'ticket.view-internal':
       case 'ticket.note':
       case 'ticket.edit':
+      case 'ticket.remove-file':
         return agent;
       case 'ticket.close':
         return (agent || owns(viewer, t)) && t.status !== 'closed';

@@ -1,9 +1,10 @@
 import { APP_ROOT } from '../paths';
+import { parseAttachmentConfig, type AttachmentConfig } from './attachments';
 import { defaultText, docText, readKeys, type Env } from './keys';
 import { parseLdapConfig, type LdapConfig } from './ldap';
 import { parseMailConfig, type MailConfig } from './mail';
 import { parseKerberosConfig, parsePasswordSigninConfig, type KerberosConfig, type PasswordSigninConfig } from './sso';
-import { ALL_KEYS, GENERAL_KEYS, LDAP_KEYS, LOGGING_KEYS, MAIL_KEYS, SSO_KEYS } from './table';
+import { ALL_KEYS, ATTACHMENT_KEYS, GENERAL_KEYS, LDAP_KEYS, LOGGING_KEYS, MAIL_KEYS, SSO_KEYS } from './table';
 
 /**
  * The parsed configuration. Keys are read once, by config/table.ts's specs; the rules
@@ -18,6 +19,7 @@ export type NodeEnv = (typeof GENERAL_KEYS.NODE_ENV.values)[number];
 export type { KerberosConfig, PasswordSigninConfig } from './sso';
 export type { LdapConfig } from './ldap';
 export type { ImapConfig, MailConfig, SmtpConfig, UnknownSenders } from './mail';
+export type { AttachmentConfig, AttachmentStoreConfig } from './attachments';
 
 export interface Config {
   nodeEnv: NodeEnv;
@@ -56,6 +58,8 @@ export interface Config {
   passwordSignin: PasswordSigninConfig | null;
   /** Notifications by SMTP and, optionally, the desk's mailbox over IMAP; null when DESKSIDE_SMTP_URL is not set (mail off). */
   mail: MailConfig | null;
+  /** Limits for files on tickets and replies, where their bytes go, and the sweeper. */
+  attachments: AttachmentConfig;
 }
 
 export interface KeyDoc {
@@ -136,6 +140,7 @@ export function parseConfig(env: Env, platform: NodeJS.Platform = process.platfo
   const sso = readKeys(env, SSO_KEYS, problems);
   const logging = readKeys(env, LOGGING_KEYS, problems);
   const m = readKeys(env, MAIL_KEYS, problems);
+  const files = readKeys(env, ATTACHMENT_KEYS, problems);
 
   const nodeEnv = g.NODE_ENV ?? 'development';
   const port: number | string = /^\d+$/.test(g.PORT) ? Number(g.PORT) : g.PORT; // iisnode: \\.\pipe\<guid>; Linux: a socket path
@@ -164,6 +169,7 @@ export function parseConfig(env: Env, platform: NodeJS.Platform = process.platfo
   const kerberos = parseKerberosConfig(sso, problems, { identity, platform, appRoot: APP_ROOT });
   const passwordSignin = parsePasswordSigninConfig(sso, problems, { identity, ldap, ldapKeysSet: Boolean(l.DESKSIDE_LDAP_URL) });
   const mail = parseMailConfig(env, m, Object.keys(MAIL_KEYS), problems, APP_ROOT);
+  const attachments = parseAttachmentConfig(files, problems, { appRoot: APP_ROOT, dataDir: g.DESKSIDE_DATA_DIR });
 
   if (problems.length) throw new ConfigError(problems);
 
@@ -192,5 +198,6 @@ export function parseConfig(env: Env, platform: NodeJS.Platform = process.platfo
     kerberos,
     passwordSignin,
     mail,
+    attachments,
   };
 }

@@ -383,6 +383,56 @@ export const MAIL_KEYS = {
   },
 } satisfies Record<string, KeySpec>;
 
+export const ATTACHMENT_KEYS = {
+  DESKSIDE_ATTACHMENT_MAX_MB: {
+    type: 'number',
+    default: 25,
+    min: 0.01,
+    max: 2048,
+    unit: 'MB',
+    doc: 'Largest file that can be attached to a ticket or reply. Raising the limits? Raise IIS\'s `maxAllowedContentLength` for `tickets` in web.config too (see "Attachments").',
+  },
+  DESKSIDE_ATTACHMENT_POST_MAX_MB: {
+    type: 'number',
+    default: 50,
+    min: 0.01,
+    max: 4096,
+    unit: 'MB',
+    doc: 'Largest total of the files sent with one ticket or reply; at least `DESKSIDE_ATTACHMENT_MAX_MB`.',
+  },
+  DESKSIDE_ATTACHMENT_MAX_FILES: {
+    type: 'integer',
+    default: 10,
+    min: 1,
+    max: 100,
+    unit: 'files',
+    doc: 'Most files sent with one ticket or reply.',
+  },
+  DESKSIDE_ATTACHMENT_STORE: {
+    type: 'string',
+    docDefault: '`App_Data/attachments` (under `DESKSIDE_DATA_DIR`)',
+    doc: 'Where the bytes of attachments are kept: a folder (relative paths are under the app folder), which for several IIS servers is one UNC share every app pool identity may change (`\\\\files\\deskside$\\attachments`); or `database`, for one backup of everything (SQL Server keeps them as `VARBINARY(MAX)` in 1 MiB chunks). Names, sizes and who attached what are always in the database.',
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what a path must not hold
+    check: (v) => (/[\u0000-\u001f]/.test(v) ? 'holds a control character; give a folder path or `database`' : undefined),
+  },
+  DESKSIDE_ATTACHMENT_RETENTION_DAYS: {
+    type: 'number',
+    default: 30,
+    min: 0,
+    max: 3650,
+    unit: 'days',
+    doc: 'The bytes of a removed attachment, and bytes no attachment points at (an upload cut off by a crash), are kept this long; then the sweeper deletes them.',
+  },
+  DESKSIDE_ATTACHMENT_SWEEP_MINUTES: {
+    type: 'number',
+    default: 60,
+    min: 0.05,
+    max: 10_080,
+    unit: 'minutes',
+    doc: 'How often the sweeper looks for bytes to delete. One process sweeps at a time (a lease in the database), however many processes and servers share it.',
+  },
+} satisfies Record<string, KeySpec>;
+
 export const LOGGING_KEYS = {
   DESKSIDE_LOG_LEVEL: {
     type: 'enum',
@@ -393,4 +443,4 @@ export const LOGGING_KEYS = {
 } satisfies Record<string, KeySpec>;
 
 /** Every key, in README order. */
-export const ALL_KEYS: Record<string, KeySpec> = { ...GENERAL_KEYS, ...LDAP_KEYS, ...SSO_KEYS, ...MAIL_KEYS, ...LOGGING_KEYS };
+export const ALL_KEYS: Record<string, KeySpec> = { ...GENERAL_KEYS, ...LDAP_KEYS, ...SSO_KEYS, ...ATTACHMENT_KEYS, ...MAIL_KEYS, ...LOGGING_KEYS };

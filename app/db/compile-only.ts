@@ -27,8 +27,11 @@ export interface RecordedQuery {
   inTransaction: boolean;
 }
 
-/** What the "database" answers to a query; no rows unless told otherwise. */
-export type Responder = (query: CompiledQuery) => Record<string, unknown>[] | undefined;
+/**
+ * What the "database" answers to a query; no rows unless told otherwise. Writes count as
+ * one affected row (or as many as the rows given) unless `affected` says otherwise.
+ */
+export type Responder = (query: CompiledQuery) => Record<string, unknown>[] | { rows: Record<string, unknown>[]; affected: number } | undefined;
 
 class RecordingConnection implements DatabaseConnection {
   inTransaction = false;
@@ -38,8 +41,9 @@ class RecordingConnection implements DatabaseConnection {
   ) {}
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     this.log.push({ sql: query.sql, parameters: query.parameters, inTransaction: this.inTransaction });
-    const rows = (this.respond(query) ?? []) as R[];
-    return { rows, numAffectedRows: BigInt(rows.length || 1) };
+    const answer = this.respond(query) ?? [];
+    const rows = (Array.isArray(answer) ? answer : answer.rows) as R[];
+    return { rows, numAffectedRows: BigInt(Array.isArray(answer) ? rows.length || 1 : answer.affected) };
   }
   async *streamQuery<R>(query: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
     yield await this.executeQuery<R>(query);

@@ -4,6 +4,8 @@ import type { DialectName } from './dialect';
 import * as m001 from './migrations/001_initial';
 import * as m002 from './migrations/002_sign_in_attempts';
 import * as m003 from './migrations/003_known_issues';
+import * as m005a from './migrations/005_attachments';
+import * as m005w from './migrations/005_worker_leases';
 import * as m006 from './migrations/006_mail';
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: DialectName): Promise<void> };
@@ -18,6 +20,8 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '001_initial': m001,
   '002_sign_in_attempts': m002,
   '003_known_issues': m003,
+  '005_attachments': m005a,
+  '005_worker_leases': m005w,
   '006_mail': m006,
 };
 

@@ -176,12 +176,31 @@ export interface MailSenderArrivalsTable {
   arrived_at: Timestamp;
 }
 
-/** Background work one process at a time does, and who holds it until when. */
+export interface AttachmentsTable {
+  id: Generated<number>;
+  ticket_id: number;
+  sha256: string;
+  /** bigint: SQL Server returns it as a string; read it through Number(). */
+  size: ColumnType<number | string, number, number>;
+  name: string;
+  original_name: string;
+  content_type: string;
+  /** 1: came with an internal note, agents only. */
+  internal: number;
+  uploaded_by: number;
+  created_at: Timestamp;
+  removed_at: Timestamp | null;
+  removed_by: number | null;
+}
+
 export interface WorkerLeasesTable {
   name: string;
   holder: string;
   expires_at: Timestamp;
 }
+
+// attachment_blob_heads and attachment_blobs (migration 005) belong to the database blob
+// store, which types them itself (storage/database-blob-store.ts BlobTables).
 
 export interface DB {
   people: PeopleTable;
@@ -197,5 +216,6 @@ export interface DB {
   mail_inbound: MailInboundTable;
   mail_preferences: MailPreferencesTable;
   mail_sender_arrivals: MailSenderArrivalsTable;
+  attachments: AttachmentsTable;
   worker_leases: WorkerLeasesTable;
 }

@@ -66,6 +66,8 @@ export interface ByteRange {
 
 /** Bytes in the staging area, hashed and complete, not yet visible under their hash. */
 export interface StagedBlob extends BlobRef {
+  /** The first bytes of the file (up to 64; all of it if shorter): enough to tell its type. */
+  head: Buffer;
   /**
    * Make the bytes durable and visible under their hash; resolves once a crash can no
    * longer lose them. Committing content that is already stored succeeds too.

@@ -7,10 +7,15 @@ import { BlobHashMismatchError, BlobTooLargeError, type BlobRef, type StagedBlob
 /** Staged files end so; a sweep removes only names of this shape, never anything else in the folder. */
 export const STAGING_SUFFIX = '.part';
 
+/** How many of a file's first bytes staging keeps, so its type can be told without reading it again. */
+export const HEAD_BYTES = 64;
+
 export interface StagedFile {
   path: string;
   sha256: string;
   size: number;
+  /** The first HEAD_BYTES bytes (fewer if the file is shorter). */
+  head: Buffer;
 }
 
 /**
@@ -26,9 +31,11 @@ export async function stageToFile(dir: string, source: Readable, opts: StageOpti
   const fh = await open(file, 'wx');
   const hash = createHash('sha256');
   let size = 0;
+  let head = Buffer.alloc(0);
   const max = opts.maxBytes ?? Infinity;
   try {
     await copyInto(source, fh, (chunk) => {
+      if (head.length < HEAD_BYTES) head = Buffer.concat([head, chunk.subarray(0, HEAD_BYTES - head.length)]);
       size += chunk.length;
       if (size > max) throw new BlobTooLargeError(max);
       hash.update(chunk);
@@ -45,7 +52,7 @@ export async function stageToFile(dir: string, source: Readable, opts: StageOpti
     await rm(file, { force: true });
     throw new BlobHashMismatchError(opts.expectedSha256, sha256);
   }
-  return { path: file, sha256, size };
+  return { path: file, sha256, size, head };
 }
 
 /**
@@ -58,6 +65,7 @@ export function stagedBlob(staged: StagedFile, place: (staged: StagedFile) => Pr
   return {
     sha256: staged.sha256,
     size: staged.size,
+    head: staged.head,
     commit: () => (placed ??= place(staged)),
     discard: async () => {
       if (!placed) await rm(staged.path, { force: true });

@@ -11,6 +11,11 @@ import { viewerOf } from './viewer';
 export const CSRF_COOKIE = 'deskside_csrf';
 export const CSRF_FIELD = '_csrf';
 
+/** A form token check for a body the route reads itself; set on res.locals.checkFormToken. */
+export type FormTokenCheck = (fields: Record<string, unknown>) => boolean;
+
+const isMultipart = (req: Request) => /^multipart\/form-data\s*;/i.test(req.headers['content-type'] ?? '');
+
 /**
  * Windows credentials are ambient: a hostile page can make the browser post to us as the
  * signed-in person. Every POST therefore needs a token that only our own pages know:
@@ -18,8 +23,9 @@ export const CSRF_FIELD = '_csrf';
  * shared secret so every iisnode process accepts every other's tokens. Cross-site
  * Origin headers are refused before the token is even looked at.
  */
-export function csrf(opts: { key: Buffer; config: Config; logger: Logger }) {
+export function csrf(opts: { key: Buffer; config: Config; logger: Logger; uploadPaths?: RegExp[] }) {
   const { key, config, logger } = opts;
+  const uploadPaths = opts.uploadPaths ?? [];
 
   function browserId(req: Request, res: Response): string {
     const existing = readCookies(req).get(CSRF_COOKIE);
@@ -58,17 +64,24 @@ export function csrf(opts: { key: Buffer; config: Config; logger: Logger }) {
       logger.warn({ security: true, event: 'csrf-origin', origin: req.headers.origin, reqId: res.locals.reqId }, 'refused a cross-site form post');
       return next(new HttpError(403, 'cross-site post refused', 'This form was sent from another site, so it was refused. Nothing was changed.'));
     }
-    const field = formOf(req)[CSRF_FIELD];
+    if (isMultipart(req) && uploadPaths.some((p) => p.test(req.path))) {
+      // A post with files carries its token inside the body, which only the route reads:
+      // its upload reader must call this before it writes a byte of any file, and refuse
+      // the post when it answers false. Multipart posts anywhere else are refused below.
+      res.locals.checkFormToken = ((fields) => tokenAccepted(req, res, fields[CSRF_FIELD])) satisfies FormTokenCheck;
+      return next();
+    }
+    if (!tokenAccepted(req, res, formOf(req)[CSRF_FIELD])) return next(tokenRefused());
+    next();
+  }
+
+  function tokenAccepted(req: Request, res: Response, field: unknown): boolean {
     const sent = (typeof field === 'string' ? field : undefined) ?? req.get('x-csrf-token');
     const id = readCookies(req).get(CSRF_COOKIE);
     const expected = id ? tokenOf(id, res) : undefined;
-    if (typeof sent !== 'string' || !expected || !safeEqual(sent, expected)) {
-      logger.warn({ security: true, event: 'csrf-token', reqId: res.locals.reqId, hasToken: typeof sent === 'string' }, 'refused a post with a missing or wrong form token');
-      return next(
-        new HttpError(403, 'csrf token missing or wrong', 'This form has expired or did not come from Deskside, so nothing was changed. Go back, reload the page and try again.'),
-      );
-    }
-    next();
+    if (typeof sent === 'string' && expected && safeEqual(sent, expected)) return true;
+    logger.warn({ security: true, event: 'csrf-token', reqId: res.locals.reqId, hasToken: typeof sent === 'string' }, 'refused a post with a missing or wrong form token');
+    return false;
   }
 
   function locals(req: Request, res: Response, next: NextFunction): void {
@@ -78,4 +91,9 @@ export function csrf(opts: { key: Buffer; config: Config; logger: Logger }) {
   }
 
   return { verify, locals, tokenFor };
+}
+
+/** The answer to a post whose form token is missing or wrong. */
+export function tokenRefused(): HttpError {
+  return new HttpError(403, 'csrf token missing or wrong', 'This form has expired or did not come from Deskside, so nothing was changed. Go back, reload the page and try again.');
 }

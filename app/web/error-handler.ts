@@ -12,6 +12,7 @@ const TITLES: Record<number, string> = {
   404: 'Page not found',
   405: 'That is not allowed here',
   409: 'Someone else changed this first',
+  410: 'That is no longer here',
   413: 'That was too much to send',
   415: 'That kind of content is not accepted',
   429: 'Too many sign-in attempts',

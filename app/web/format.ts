@@ -75,3 +75,16 @@ function findLocale(acceptLanguage: string): string {
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n.toLocaleString('en-GB')} ${n === 1 ? one : many}`;
 }
+
+/** 1,048,576 bytes → "1 MB"; the units Windows Explorer shows. */
+export function fileSize(bytes: number): string {
+  const units = ['bytes', 'KB', 'MB', 'GB'];
+  let n = bytes;
+  let u = 0;
+  while (n >= 1024 && u < units.length - 1) {
+    n /= 1024;
+    u++;
+  }
+  if (u === 0) return bytes === 1 ? '1 byte' : `${bytes.toLocaleString('en-GB')} bytes`;
+  return `${n < 10 && !Number.isInteger(n) ? n.toFixed(1) : Math.round(n).toLocaleString('en-GB')} ${units[u]}`;
+}

@@ -3,7 +3,7 @@ import type { Action, Policy, TicketFacts } from '../access/policy';
 import type { Config } from '../config/schema';
 import type { StaticUser } from '../directory/static';
 import { toDate } from '../db/values';
-import { exactTime, localeFrom, plural, relativeTime } from './format';
+import { exactTime, fileSize, localeFrom, plural, relativeTime } from './format';
 import { isAgent, viewerOf } from './viewer';
 
 export interface Notice {
@@ -46,6 +46,7 @@ export function viewLocals(deps: { policy: Policy; config: Config; demoPeople?: 
     res.locals.demoPeople = config.identity === 'dev' ? deps.demoPeople ?? [] : [];
     res.locals.locale = locale;
     res.locals.plural = plural;
+    res.locals.fileSize = fileSize;
     // Guests see people's names, never their logins (which are also e-mail-like identifiers).
     res.locals.personName = (name: string | null | undefined, login: string | null | undefined) =>
       name || (viewer.anonymous ? 'A colleague' : login || 'Someone');

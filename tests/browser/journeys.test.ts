@@ -1,5 +1,5 @@
 import type { Page } from 'playwright-core';
-import { startApp, type RunningApp } from './support/app-process';
+import { PROXY_DEMO_ENV, startApp, type RunningApp } from './support/app-process';
 import { clickAndLoad, describeWithChromium, Harness, launchChromium, screenshots, visit, writeAuditLog } from './support/browser';
 
 /**
@@ -21,15 +21,7 @@ describeWithChromium(
     let h: Harness;
 
     beforeAll(async () => {
-      app = await startApp({
-        NODE_ENV: 'production',
-        DESKSIDE_IDENTITY: 'proxy',
-        DESKSIDE_TRUSTED_PROXIES: '127.0.0.1,::1',
-        DESKSIDE_AGENTS: 'DEMO\\Helpdesk Agents',
-        DESKSIDE_ADMINS: 'DEMO\\Deskside Admins',
-        DESKSIDE_ANONYMOUS: 'browse',
-        DESKSIDE_DEMO_DATA: 'true',
-      });
+      app = await startApp({ ...PROXY_DEMO_ENV, DESKSIDE_ANONYMOUS: 'browse' });
       h = new Harness(await launchChromium(), app.url);
     }, 60_000);
 

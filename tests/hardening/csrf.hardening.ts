@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
@@ -35,9 +35,9 @@ describe('cross-site request forgery', () => {
       },
     });
     dev = await makeApp({ env: { DESKSIDE_IDENTITY: 'dev', DESKSIDE_TRUSTED_PROXIES: undefined, DESKSIDE_AGENTS: undefined, DESKSIDE_ADMINS: undefined } });
-    // Data for the ticket routes: ticket 1 belongs to alice.
+    // Data for the ticket routes: ticket 1 belongs to alice, and carries file 1.
     const alice = client(prod.app, 'TEST\\alice');
-    expect((await alice.post('/tickets', { title: 'Target', description: 'x', category: '1', priority: 'low' })).status).toBe(303);
+    expect((await alice.postFiles('/tickets', { title: 'Target', description: 'x', category: '1', priority: 'low' }, [{ name: 'target.log', content: Buffer.from('x') }])).status).toBe(303);
     await client(prod.app, 'TEST\\admin1').get('/');
     // …and known issue 1, published by an agent.
     expect((await client(prod.app, 'TEST\\agent1').post('/known-issues', { title: 'Target outage', summary: 'x', status: 'investigating' }, { tokenFrom: '/known-issues/new' })).status).toBe(303);
@@ -54,6 +54,7 @@ describe('cross-site request forgery', () => {
     'POST /tickets': { who: 'TEST\\alice', body: { title: 'Forged', description: 'x', category: '1', priority: 'urgent' } },
     'POST /tickets/:id': { who: 'TEST\\admin1', body: { version: '1', status: 'closed' } },
     'POST /tickets/:id/comments': { who: 'TEST\\alice', body: { body: 'forged reply' } },
+    'POST /tickets/:id/attachments/:attachmentId/remove': { who: 'TEST\\admin1', body: {} },
     'POST /sign-out': { who: 'TEST\\alice', body: {} },
     'POST /admin/categories': { who: 'TEST\\admin1', body: { name: 'Forged category' } },
     'POST /admin/categories/:id': { who: 'TEST\\admin1', body: { name: 'Renamed', sortOrder: '1' } },
@@ -83,7 +84,7 @@ describe('cross-site request forgery', () => {
     let attempts = 0;
     let changes = 0;
     const failures: string[] = [];
-    const url = (route: string) => route.split(' ')[1].replace(':id', '1');
+    const url = (route: string) => route.split(' ')[1].replace(':id', '1').replace(':attachmentId', '1');
     for (const [route, { who, body }] of Object.entries(forms)) {
       const victim = client(prod.app, who);
       const victimToken = csrfFrom((await victim.get('/tickets/1')).text);
@@ -149,6 +150,35 @@ describe('cross-site request forgery', () => {
         }
       }
     }
+    // The two routes that take files, attacked as multipart posts: the token is read from
+    // the body by the route itself, before any file byte is written.
+    const staging = path.join(prod.dir, 'attachments', '.staging');
+    const stagedNow = () => (existsSync(staging) ? readdirSync(staging).length : 0);
+    for (const route of ['POST /tickets', 'POST /tickets/:id/comments']) {
+      const { who, body } = forms[route];
+      const victim = client(prod.app, who);
+      const victimToken = csrfFrom((await victim.get('/tickets/1')).text);
+      const malloryToken = await client(prod.app, 'TEST\\mallory').token('/tickets/new');
+      const attacks: [string, string | null, Record<string, string>, boolean][] = [
+        ['multipart, no token', null, {}, false],
+        ["multipart, another person's token", malloryToken, {}, false],
+        ['multipart, cross-site origin', victimToken, { Origin: 'https://evil.example' }, false],
+        ['multipart, the files before the token', victimToken, {}, true],
+      ];
+      for (const [kind, token, headers, filesFirst] of attacks) {
+        const before = await fingerprint(prod.database);
+        let r = victim.agent.post(url(route)).set('X-Remote-User', who).set(headers);
+        if (filesFirst) r = r.attach('files', Buffer.alloc(64 * 1024, 'f'), 'forged.log');
+        if (token) r = r.field('_csrf', token);
+        for (const [k, v] of Object.entries(body)) r = r.field(k, v);
+        if (!filesFirst) r = r.attach('files', Buffer.alloc(64 * 1024, 'f'), 'forged.log');
+        const res = await r;
+        attempts++;
+        const after = await fingerprint(prod.database);
+        if (before !== after) changes++;
+        if (res.status !== 403 || before !== after || stagedNow() !== 0) failures.push(`${route} (${kind}): ${res.status}${before !== after ? ', data changed' : ''}${stagedNow() ? ', a file was staged' : ''}`);
+      }
+    }
     recordFigure('CSRF attacks tried', attempts, '>= 3 per route', attempts >= 3 * (Object.keys(forms).length + Object.keys(devForms).length + Object.keys(guestForms).length));
     recordFigure('CSRF attacks that changed data', changes, '0', changes === 0);
     expect(failures).toEqual([]);
@@ -157,12 +187,12 @@ describe('cross-site request forgery', () => {
   test('when the same posts carry the right token from our own pages, then they work (the matrix is not vacuous)', async () => {
     // Every route of the matrix but sign-out (which changes only a session), in an order
     // where each still applies: the known issue is resolved last.
-    const order = ['POST /tickets', 'POST /tickets/:id/comments', 'POST /known-issues/:id/me-too', 'POST /known-issues/:id/updates', 'POST /known-issues/:id/tickets', 'POST /known-issues', 'POST /admin/categories', 'POST /admin/categories/:id', 'POST /me/notifications', 'POST /admin/mail/test', 'POST /tickets/:id', 'POST /known-issues/:id'];
+    const order = ['POST /tickets', 'POST /tickets/:id/comments', 'POST /known-issues/:id/me-too', 'POST /known-issues/:id/updates', 'POST /known-issues/:id/tickets', 'POST /known-issues', 'POST /admin/categories', 'POST /admin/categories/:id', 'POST /me/notifications', 'POST /admin/mail/test', 'POST /tickets/:id/attachments/:attachmentId/remove', 'POST /tickets/:id', 'POST /known-issues/:id'];
     expect(new Set(order)).toEqual(new Set(Object.keys(forms).filter((r) => r !== 'POST /sign-out')));
     const failures: string[] = [];
     for (const route of order) {
       const { who, body } = forms[route];
-      const path = route.split(' ')[1].replace(':id', '1');
+      const path = route.split(' ')[1].replace(':id', '1').replace(':attachmentId', '1');
       const page = path.startsWith('/known-issues') ? '/known-issues/1' : path.startsWith('/admin/mail') ? '/admin/mail' : path.startsWith('/admin') ? '/admin/categories' : path.startsWith('/me') ? path : '/tickets/1';
       const before = await fingerprint(prod.database);
       const res = await client(prod.app, who).post(path, route === 'POST /tickets/:id' ? { ...body, version: String(await versionOfTicket1()) } : body, { tokenFrom: page });

@@ -43,6 +43,8 @@ export async function makeApp(
     DESKSIDE_AGENTS: 'TEST\\agent1,TEST\\agent2',
     DESKSIDE_ADMINS: 'TEST\\admin1',
     DESKSIDE_LOG_LEVEL: 'silent',
+    // Everything the app keeps on disk (attachments in <dir>/attachments) stays in this folder.
+    DESKSIDE_DATA_DIR: dir,
     ...opts.env,
   });
   const logs = opts.logs;
@@ -99,5 +101,28 @@ export function client(app: Express, login?: string, header = 'X-Remote-User') {
       for (const [k, v] of Object.entries(form)) if (v !== undefined) body[k] = v;
       return withId(agent.post(url).type('form').send(body));
     },
+    /**
+     * A multipart/form-data post as a browser sends the forms with a file input: the form
+     * token first (unless `token: null`, or `filesFirst` puts the files before it), then
+     * the fields, then each file in the `files` field.
+     */
+    async postFiles(url: string, form: Record<string, string | undefined>, files: UploadFile[], opts: { token?: string | null; filesFirst?: boolean } = {}) {
+      const token = opts.token === undefined ? await this.token('/me') : opts.token;
+      let req = withId(agent.post(url));
+      const attachAll = () => {
+        for (const f of files) req = req.attach('files', f.content, { filename: f.name, contentType: f.type ?? 'application/octet-stream' });
+      };
+      if (opts.filesFirst) attachAll();
+      if (token !== null) req = req.field('_csrf', token);
+      for (const [k, v] of Object.entries(form)) if (v !== undefined) req = req.field(k, v);
+      if (!opts.filesFirst) attachAll();
+      return req;
+    },
   };
+}
+
+export interface UploadFile {
+  name: string;
+  content: Buffer;
+  type?: string;
 }

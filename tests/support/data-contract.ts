@@ -4,7 +4,18 @@
  * `npm test`; tests/mssql/contract.test.ts runs the same cases on a throwaway SQL Server
  * database (`DESKSIDE_TEST_MSSQL=… npm run test:mssql`).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import type { Kysely } from 'kysely';
 import type { Database } from '../../app/db/database';
+import { getAttachment, listAttachments, referencedHashes } from '../../app/features/attachments/attachments.queries';
+import { removeAttachment } from '../../app/features/attachments/attachments.service';
+import type { UploadedFile } from '../../app/features/attachments/multipart';
+import { claimLease, releaseLease } from '../../app/features/shared/leases.queries';
+import { CHUNK_BYTES, DatabaseBlobStore, type BlobTables } from '../../app/storage/database-blob-store';
 import { migrateToLatest, pendingMigrations } from '../../app/db/migrate';
 import { toDate } from '../../app/db/values';
 import { seedTickets } from '../../app/features/demo/generator';
@@ -376,6 +387,76 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
       for (const m of [70, 71, 72]) await recordArrival(database.db, 'flood@example.com', at(m));
       expect((await arrivalsSince(database.db, 'flood@example.com', at(70))).map((d) => d.toISOString())).toEqual([at(71), at(72)]);
       expect(await deleteArrivalsBefore(database.db, at(72))).toBe(2);
+    });
+
+    test('when files come with a reply and a note, then rows, events and the internal filter agree, and the database store gives every byte back', async () => {
+      const staging = mkdtempSync(path.join(os.tmpdir(), 'deskside-contract-staging-'));
+      try {
+        const tables = (k: unknown) => k as Kysely<BlobTables>;
+        const store = new DatabaseBlobStore(tables(database.db), { stagingDir: staging, transaction: (fn) => database.write((trx) => fn(tables(trx))) });
+        const upload = async (name: string, bytes: Buffer): Promise<UploadedFile> => ({ field: 'files', originalName: name, name, declaredType: 'text/plain', staged: await store.stage(Readable.from([bytes])) });
+        // Two chunks, so the chunked insert and read run on this engine.
+        const log = Buffer.from(Array.from({ length: CHUNK_BYTES + 1000 }, (_, i) => (i * 13) % 256));
+        expect(await addComment(database, { personId: f.requester, isAgent: false }, f.t.laptop, { body: 'The log', internal: undefined }, mail.listener, [await upload('crash.log', log)])).toEqual({ kind: 'ok' });
+        expect(await addComment(database, { personId: f.agent, isAgent: true }, f.t.laptop, { body: '', internal: 'on' }, mail.listener, [await upload('notes.txt', Buffer.from('Überprüft ✓'))])).toEqual({ kind: 'ok' });
+
+        const pub = await listAttachments(database.db, f.t.laptop, { includeInternal: false });
+        const all = await listAttachments(database.db, f.t.laptop, { includeInternal: true });
+        expect(pub.map((a) => [a.name, a.size, a.internal, a.uploader_login])).toEqual([['crash.log', log.length, 0, 'CORP\\Alice']]);
+        expect(all.map((a) => [a.name, a.internal])).toEqual([['crash.log', 0], ['notes.txt', 1]]);
+        expect(toDate(all[0].created_at)).toBeInstanceOf(Date);
+        expect(await getAttachment(database.db, f.t.printer, all[0].id)).toBeUndefined();
+        expect((await getAttachment(database.db, f.t.laptop, all[1].id))!.sha256).toBe(all[1].sha256);
+        const kinds = async (includeInternal: boolean) => (await listEvents(database.db, f.t.laptop, { includeInternal })).map((e) => e.kind);
+        expect(await kinds(false)).toEqual(['created', 'comment', 'attached']);
+        expect(await kinds(true)).toEqual(['created', 'comment', 'attached', 'note-attached']);
+
+        expect(Buffer.compare(await buffer(await store.open(all[0].sha256)), log)).toBe(0);
+        const across = await buffer(await store.open(all[0].sha256, { start: CHUNK_BYTES - 3, end: CHUNK_BYTES + 2 }));
+        expect(Buffer.compare(across, log.subarray(CHUNK_BYTES - 3, CHUNK_BYTES + 3))).toBe(0);
+        expect((await buffer(await store.open(all[1].sha256))).toString()).toBe('Überprüft ✓');
+        // Putting stored content again succeeds and moves its time on.
+        const before = (await store.stat(all[1].sha256))!.storedAt;
+        await new Promise((r) => setTimeout(r, 20));
+        await store.put(Readable.from([Buffer.from('Überprüft ✓')]));
+        expect((await store.stat(all[1].sha256))!.storedAt.getTime()).toBeGreaterThan(before.getTime());
+      } finally {
+        rmSync(staging, { recursive: true, force: true });
+      }
+    });
+
+    test('when a file is removed, then only once, and the sweeper counts it as needed only until the retention passes', async () => {
+      const [file] = await listAttachments(database.db, f.t.laptop, { includeInternal: false });
+      expect((await removeAttachment(database, { personId: f.agent }, f.t.laptop, file.id, mail.listener)).kind).toBe('ok');
+      expect((await removeAttachment(database, { personId: f.agent2 }, f.t.laptop, file.id, mail.listener)).kind).toBe('already-removed');
+      expect(await removeAttachment(database, { personId: f.agent }, f.t.printer, file.id, mail.listener)).toEqual({ kind: 'not-found' });
+      const removed = (await getAttachment(database.db, f.t.laptop, file.id))!;
+      expect(removed).toMatchObject({ removed_by: f.agent, remover_name: 'Carol Castro' });
+      const evs = await listEvents(database.db, f.t.laptop, { includeInternal: false });
+      expect(evs.at(-1)).toMatchObject({ kind: 'detached', from_value: 'crash.log', to_value: String(file.id) });
+      const [note] = (await listAttachments(database.db, f.t.laptop, { includeInternal: true })).filter((a) => a.internal);
+      const unknown = 'f'.repeat(64);
+      const removedAt = toDate(removed.removed_at)!.getTime();
+      // Within the retention (removed after the cutoff) it is still needed; past it, only the live file is.
+      expect(await referencedHashes(database.db, [file.sha256, note.sha256, unknown], new Date(removedAt - 60_000).toISOString())).toEqual(new Set([file.sha256, note.sha256]));
+      expect(await referencedHashes(database.db, [file.sha256, note.sha256, unknown], new Date(removedAt + 60_000).toISOString())).toEqual(new Set([note.sha256]));
+    });
+
+    test('when two processes claim one lease, then one holds it until it lets go or it expires', async () => {
+      const t0 = new Date('2026-03-01T10:00:00.000Z');
+      const later = (ms: number) => new Date(t0.getTime() + ms);
+      expect(await claimLease(database.db, 'contract-job', 'a', t0, 60_000)).toBe(true);
+      expect(await claimLease(database.db, 'contract-job', 'b', later(1000), 60_000)).toBe(false);
+      // The holder renews; the other still waits.
+      expect(await claimLease(database.db, 'contract-job', 'a', later(50_000), 60_000)).toBe(true);
+      expect(await claimLease(database.db, 'contract-job', 'b', later(70_000), 60_000)).toBe(false);
+      expect(await claimLease(database.db, 'contract-job', 'b', later(111_000), 60_000)).toBe(true);
+      await releaseLease(database.db, 'contract-job', 'a', later(112_000));
+      expect(await claimLease(database.db, 'contract-job', 'a', later(113_000), 60_000)).toBe(false);
+      await releaseLease(database.db, 'contract-job', 'b', later(114_000));
+      expect(await claimLease(database.db, 'contract-job', 'a', later(115_000), 60_000)).toBe(true);
+      const racers = await Promise.all(['c', 'd', 'e'].map((h) => claimLease(database.db, 'contract-race', h, t0, 60_000)));
+      expect(racers.filter(Boolean)).toHaveLength(1);
     });
 
     test('when the seeder adds hundreds of tickets with their own ids, then the batches fit the parameter limit and every row lands', async () => {

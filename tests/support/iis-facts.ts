@@ -27,6 +27,13 @@ export const SECTION_GROUPS = [
   'system.webServer/rewrite',
 ];
 
+/**
+ * Attributes of <location> directly under <configuration>, whose children are sections
+ * for one path of the site (IIS configuration reference, "Location <location>": path,
+ * overrideMode, inheritInChildApplications; allowOverride is the older spelling).
+ */
+export const LOCATION_ATTRIBUTES = ['path', 'overrideMode', 'inheritInChildApplications', 'allowOverride'];
+
 export const SECTIONS: Record<string, 'Allow' | 'Deny'> = {
   appSettings: 'Allow',
   'system.webServer/asp': 'Deny',

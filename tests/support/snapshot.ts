@@ -13,6 +13,8 @@ export async function fingerprint(database: Database): Promise<string> {
       (select coalesce(sum(version), 0) from tickets) as versions,
       (select max(updated_at) from tickets) as updated,
       (select count(*) from ticket_events) as events,
+      (select count(*) from attachments) as attachments,
+      (select count(*) from attachments where removed_at is not null) as removed_attachments,
       (select count(*) from people) as people,
       (select coalesce(sum(is_agent), 0) from people) as agents,
       (select count(*) from categories) as categories,

@@ -3,6 +3,8 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { XMLParser } from 'fast-xml-parser';
 import { parseIisnodeYml } from '../support/iis-facts';
+import { parseConfig } from '../../app/config/schema';
+import { defaultMaxBodyBytes } from '../../app/features/attachments/multipart';
 
 /**
  * web.config and iisnode.yml are production configuration that no test server runs;
@@ -57,6 +59,15 @@ describe('web.config', () => {
   test('when a URL names node_modules, the iisnode logs or .git, then IIS hides it', () => {
     const segments = ws.security.requestFiltering.hiddenSegments.add.map((s: { segment: string }) => s.segment);
     expect(segments).toEqual(expect.arrayContaining(['node_modules', 'iisnode', '.git', 'App_Data', 'dist', 'deploy']));
+  });
+
+  test('when files are posted, then IIS lets through under /tickets what Deskside reads with its default limits, and keeps 1 MB elsewhere', () => {
+    const { maxPostBytes } = parseConfig({}).attachments;
+    const location = cfg.location;
+    expect(location.path).toBe('tickets');
+    const limit = Number(location['system.webServer'].security.requestFiltering.requestLimits.maxAllowedContentLength);
+    expect(limit).toBeGreaterThanOrEqual(defaultMaxBodyBytes(maxPostBytes));
+    expect(Number(ws.security.requestFiltering.requestLimits.maxAllowedContentLength)).toBe(1048576);
   });
 
   test('when the app answers an error, then IIS passes its page through unchanged', () => {

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
-import { COLLECTIONS, ELEMENT_ATTRIBUTES, IISNODE_ATTRIBUTES, IISNODE_YML_KEYS, SECTION_GROUPS, SECTIONS, STOCK_MIME_TYPES, parseIisnodeYml } from '../support/iis-facts';
+import { COLLECTIONS, ELEMENT_ATTRIBUTES, IISNODE_ATTRIBUTES, IISNODE_YML_KEYS, LOCATION_ATTRIBUTES, SECTION_GROUPS, SECTIONS, STOCK_MIME_TYPES, parseIisnodeYml } from '../support/iis-facts';
 
 /**
  * web.config against what a stock IIS 10 (with iisnode and URL Rewrite 2.1) already holds:
@@ -35,6 +35,16 @@ function configurationOf(xml: string): Element {
   const configuration = top.find((e) => e.name === 'configuration');
   if (!configuration) throw new Error('no <configuration> element');
   return configuration;
+}
+
+/** The sections under <configuration>, and those inside each <location> (for one path of the site). */
+function sectionsOf(configuration: Element, problems: string[] = []): Element[] {
+  return configuration.children.flatMap((el) => {
+    if (el.name !== 'location') return [el];
+    for (const attr of Object.keys(el.attrs)) if (!LOCATION_ATTRIBUTES.includes(attr)) problems.push(`<location>: unrecognized attribute "${attr}"`);
+    if (!el.attrs.path) problems.push('<location>: no path');
+    return el.children;
+  });
 }
 
 const isUint = (v: string) => /^\d+$/.test(v);
@@ -82,7 +92,7 @@ function stockIisProblems(xml: string, unlocked: string[]): string[] {
     }
   };
 
-  for (const section of configurationOf(xml).children) visit(section, section.name);
+  for (const section of sectionsOf(configurationOf(xml), problems)) visit(section, section.name);
   return problems;
 }
 
@@ -103,8 +113,8 @@ const lockedSectionsUsed = (() => {
     if (SECTION_GROUPS.includes(where)) for (const child of el.children) visit(child, `${where}/${child.name}`);
     else if (SECTIONS[where] === 'Deny') used.push(where);
   };
-  for (const section of configurationOf(webConfigXml).children) visit(section, section.name);
-  return used.sort();
+  for (const section of sectionsOf(configurationOf(webConfigXml))) visit(section, section.name);
+  return [...new Set(used)].sort();
 })();
 
 describe('web.config on a stock IIS 10', () => {
@@ -123,6 +133,8 @@ describe('web.config on a stock IIS 10', () => {
     ['an iisnode number that is not one', 'maxLogFiles="20"', 'maxLogFiles="twenty"', /maxLogFiles="twenty" is not a number/],
     ['a section locked by default', '<authentication>', '<access sslFlags="Ssl" /><authentication>', /security\/access>: locked by default/],
     ['a section IIS does not know', '<httpErrors ', '<httpError existingResponse="PassThrough" /><httpErrors ', /httpError>: not a configuration section/],
+    ['a <location> attribute IIS does not have', '<location path="tickets">', '<location path="tickets" inherit="false">', /<location>: unrecognized attribute "inherit"/],
+    ['an attribute IIS does not have inside a <location>', '<requestLimits maxAllowedContentLength="105906176" />', '<requestLimits maxAllowedContentLength="105906176" maxBodySize="1" />', /requestLimits>: unrecognized attribute "maxBodySize"/],
   ])('when web.config has %s, then the stock model reports it', (_what, find, replace, problem) => {
     expect(webConfigXml).toContain(find);
     const broken = webConfigXml.replace(find, replace);

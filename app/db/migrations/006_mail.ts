@@ -16,8 +16,7 @@ import type { DialectName } from '../dialect';
  *
  * `mail_preferences`: who wants which mail (no row: the defaults).
  * `mail_sender_arrivals`: recent arrivals per sender address, for the flood limit.
- * `worker_leases`: who does background work that one process at a time should do (the
- * mailbox reader); the same table issue 16's sweeper brings, made here if it is not there.
+ * The mailbox reader's lease is a row in `worker_leases` (migration 005).
  */
 export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<void> {
   const mssql = dialect === 'mssql';
@@ -104,12 +103,4 @@ export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<voi
     .execute();
   await db.schema.createIndex('mail_sender_arrivals_idx').on('mail_sender_arrivals').columns(['sender', 'arrived_at']).execute();
   await db.schema.createIndex('mail_sender_arrivals_at_idx').on('mail_sender_arrivals').column('arrived_at').execute();
-
-  await db.schema
-    .createTable('worker_leases')
-    .addColumn('name', key(64), (c) => c.primaryKey())
-    // Which process holds it: host, pid and a random part, for logs and for renewing.
-    .addColumn('holder', text(200), (c) => c.notNull())
-    .addColumn('expires_at', ts, (c) => c.notNull())
-    .execute();
 }

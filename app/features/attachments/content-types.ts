@@ -30,6 +30,13 @@ export function sniffImage(head: Uint8Array): ImageType | null {
   return null;
 }
 
+const INLINE_TYPES: ReadonlySet<string> = new Set<ImageType>(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
+
+/** A stored content type (told from the bytes at upload) that browsers may show inline. */
+export function isInlineImage(contentType: string): boolean {
+  return INLINE_TYPES.has(contentType);
+}
+
 /**
  * Types an attachment may be downloaded as, by extension. Anything not listed (SVG and
  * HTML included) is application/octet-stream. Images are absent on purpose: their type

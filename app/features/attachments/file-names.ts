@@ -27,6 +27,14 @@ const RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout
 /** A trailing extension worth keeping when a name is shortened. */
 const EXTENSION = /\.[^.\s]{1,16}$/u;
 
+/**
+ * A name as sent, with every invisible or direction-changing character written out
+ * (`evil[U+202E]gpj.exe`), so showing it can never make it look like something else.
+ */
+export function visibleName(name: string): string {
+  return withoutLoneSurrogates(name).replace(INVISIBLE, (c) => `[U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}]`);
+}
+
 /** A lone half of a surrogate pair cannot be encoded as UTF-8; drop it. */
 export function withoutLoneSurrogates(s: string): string {
   return s.replace(LONE_SURROGATE, '');

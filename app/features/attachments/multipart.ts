@@ -93,6 +93,9 @@ export interface MultipartOptions {
 
 export const CSRF_FIELD = '_csrf';
 
+/** How much of a post is read (to give the form back) when its files are too large: twice the post total plus 1 MiB. */
+export const defaultMaxBodyBytes = (maxPostBytes: number) => 2 * maxPostBytes + 1024 * 1024;
+
 /** Discard every staged file of a parsed post (the route decided not to keep it). */
 export async function discardAll(files: UploadedFile[]): Promise<void> {
   await Promise.all(files.map((f) => f.staged.discard()));
@@ -111,6 +114,11 @@ class Upload {
   /** Files are handled one after another, so each knows what the earlier ones took. */
   private queue: Promise<void> = Promise.resolve();
   private gate: Promise<boolean> | undefined;
+  /**
+   * The fields as they stood when the first file part began. Files are handled in a queue,
+   * and busboy may parse the fields after a file (from the same chunk) before its turn.
+   */
+  private fieldsBeforeFirstFile: Fields | undefined;
   private stagedBytes = 0;
   private aborted = false;
   private activeFile: Readable | undefined;
@@ -126,7 +134,7 @@ class Upload {
     this.limits = {
       maxFields: 100,
       maxFieldBytes: 100 * 1024,
-      maxBodyBytes: 2 * l.maxPostBytes + 1024 * 1024,
+      maxBodyBytes: defaultMaxBodyBytes(l.maxPostBytes),
       ...l,
     };
     this.csrfField = opts.csrfField ?? CSRF_FIELD;
@@ -166,6 +174,7 @@ class Upload {
       // busboy destroys a file stream with its own error when the body breaks off; that
       // error reaches us through busboy's 'error', possibly before this file's turn.
       stream.on('error', () => undefined);
+      this.fieldsBeforeFirstFile ??= { ...this.fields };
       this.queue = this.queue.then(() => this.file(field, stream, info));
     });
     bb.on('close', () => this.finish());
@@ -250,11 +259,12 @@ class Upload {
   }
 
   private async openGate(): Promise<boolean> {
-    if (!(this.csrfField in this.fields)) {
+    const before = this.fieldsBeforeFirstFile ?? { ...this.fields };
+    if (!(this.csrfField in before)) {
       this.abort({ kind: 'file-before-csrf' });
       return false;
     }
-    const ok = await this.opts.beforeFiles({ ...this.fields });
+    const ok = await this.opts.beforeFiles(before);
     if (!ok) this.abort({ kind: 'refused' });
     return ok;
   }

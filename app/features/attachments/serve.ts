@@ -69,7 +69,7 @@ export interface ServeFile {
 export interface ServeOptions {
   /** The caller wants it shown in the page (a thumbnail); honoured only for inline-safe images. */
   inline?: boolean;
-  /** Private caches (the browser) may keep it this long; never shared caches. */
+  /** Private caches (the browser) may keep it this long; never shared caches. 0: nobody keeps a copy (no-store). */
   maxAgeSeconds?: number;
 }
 
@@ -87,7 +87,7 @@ export function decideServe(req: ServeRequest, file: ServeFile, opts: ServeOptio
   const common: Record<string, string> = {
     ETag: etag,
     // Attachments belong to a ticket's people: a proxy must never keep a copy.
-    'Cache-Control': `private, max-age=${opts.maxAgeSeconds ?? DEFAULT_MAX_AGE_SECONDS}`,
+    'Cache-Control': opts.maxAgeSeconds === 0 ? 'private, no-store' : `private, max-age=${opts.maxAgeSeconds ?? DEFAULT_MAX_AGE_SECONDS}`,
     'X-Content-Type-Options': 'nosniff',
     // Even if a browser rendered it, the document gets no script, no origin, no forms.
     'Content-Security-Policy': 'sandbox',

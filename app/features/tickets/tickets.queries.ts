@@ -147,6 +147,9 @@ export interface EventRow {
   actor_login: string | null;
 }
 
+/** Events only agents see: internal notes, and files attached to or removed from them. */
+export const INTERNAL_EVENT_KINDS = ['note', 'note-attached', 'note-detached'] as const;
+
 /** Events with who did them: the timeline's shape, and a notification's. */
 function eventsWithActors(db: Q) {
   return db
@@ -168,7 +171,7 @@ function eventsWithActors(db: Q) {
 
 export async function listEvents(db: Q, ticketId: number, opts: { includeInternal: boolean; afterVersion?: number }): Promise<EventRow[]> {
   let qb = eventsWithActors(db).where('ticket_events.ticket_id', '=', ticketId);
-  if (!opts.includeInternal) qb = qb.where('ticket_events.kind', '!=', 'note');
+  if (!opts.includeInternal) qb = qb.where('ticket_events.kind', 'not in', INTERNAL_EVENT_KINDS);
   if (opts.afterVersion !== undefined) qb = qb.where('ticket_events.ticket_version', '>', opts.afterVersion);
   return qb.orderBy('ticket_events.id', 'asc').execute();
 }
@@ -208,8 +211,12 @@ export async function insertTicket(trx: Transaction<DB> | Q, dialect: DialectNam
 export interface NewEvent {
   ticketId: number;
   actorId: number | null;
-  /** `issue-linked`: linked to a known issue (to = its id); `issue-update`: a known issue's public update (body). */
-  kind: 'created' | 'comment' | 'note' | 'status' | 'priority' | 'category' | 'assignee' | 'issue-linked' | 'issue-update';
+  /**
+   * `issue-linked`: linked to a known issue (to = its id); `issue-update`: a known issue's public update (body).
+   * `attached`/`note-attached`: a file came with a reply or ticket, or with an internal note
+   * (to = the attachment's id, from = its name); `detached`/`note-detached`: an agent removed it.
+   */
+  kind: 'created' | 'comment' | 'note' | 'status' | 'priority' | 'category' | 'assignee' | 'issue-linked' | 'issue-update' | 'attached' | 'note-attached' | 'detached' | 'note-detached';
   body?: string | null;
   from?: string | null;
   to?: string | null;

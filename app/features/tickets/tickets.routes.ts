@@ -8,6 +8,9 @@ import { assertCan } from '../../web/guards';
 import { badRequest, notFound, SignInRequired } from '../../web/http-error';
 import { isAgent, viewerOf, type RequestViewer } from '../../web/viewer';
 import { listPeopleByIds } from '../../people/people.queries';
+import { listAttachments } from '../attachments/attachments.queries';
+import type { AttachmentSettings } from '../attachments/attachments.service';
+import { readUploads } from '../attachments/uploads';
 import { listCategories } from '../categories/categories.queries';
 import { knownIssuesOfTicket } from '../known-issues/known-issues.queries';
 import { inboundOfTicket } from '../mail/mail.queries';
@@ -22,10 +25,10 @@ import { addComment, createTicket, editTicket, listTicketsFor, parseEdit, setOwn
 /**
  * GET  /tickets                 the list (agents: the queue; requesters: their own)
  * GET  /tickets/new             new-ticket form
- * POST /tickets                 create, then 303 to the ticket
+ * POST /tickets                 create (with files: multipart), then 303 to the ticket
  * GET  /tickets/:id             the ticket and its timeline
  * POST /tickets/:id             agents: change fields (409 on a stale version); requesters: close/reopen
- * POST /tickets/:id/comments    reply, or (agents) internal note
+ * POST /tickets/:id/comments    reply, or (agents) internal note, with files or files alone
  */
 /** What the ticket page says after a post redirected to it (web/flash.ts). */
 const FLASH_MESSAGES: Record<string, string | undefined> = Object.assign(Object.create(null) as Record<string, string>, {
@@ -33,10 +36,11 @@ const FLASH_MESSAGES: Record<string, string | undefined> = Object.assign(Object.
   saved: 'Changes saved.',
   commented: 'Added to the conversation.',
   'me-too': 'Your ticket has been raised and linked to the known issue. Updates about it will appear here.',
+  'file-removed': 'The file has been removed.',
 });
 
-export function ticketRoutes(deps: { config: Config; database: Database; policy: Policy; cache?: TicketReadCache; ticketEvents: EventListener }): Router {
-  const { config, database, policy, ticketEvents } = deps;
+export function ticketRoutes(deps: { config: Config; database: Database; policy: Policy; cache?: TicketReadCache; attachments: AttachmentSettings; ticketEvents: EventListener }): Router {
+  const { config, database, policy, attachments, ticketEvents } = deps;
   const cache = deps.cache ?? new TicketReadCache(database);
   const db = database.db;
   const router = Router();
@@ -110,14 +114,20 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
   router.post('/tickets', async (req, res) => {
     assertCan(policy, req, res, 'ticket.create');
     const v = viewerOf(res);
-    const { form, errors, values } = await validateNewTicket(database, formOf(req));
-    if (!values) {
-      await renderNew(res, 400, form, errors);
-      return;
+    const upload = await readUploads(req, res, attachments);
+    try {
+      const { form, errors, values } = await validateNewTicket(database, formOf(req));
+      if (!values || Object.keys(upload.errors).length) {
+        await upload.discard();
+        await renderNew(res, 400, form, { ...errors, ...upload.errors });
+        return;
+      }
+      const id = await createTicket(database, v.personId!, values, ticketEvents, upload.files);
+      setFlash(req, res, config, 'created', `/tickets/${id}`);
+      res.redirect(303, `/tickets/${id}`);
+    } finally {
+      await upload.discard();
     }
-    const id = await createTicket(database, v.personId!, values, ticketEvents);
-    setFlash(req, res, config, 'created', `/tickets/${id}`);
-    res.redirect(303, `/tickets/${id}`);
   });
 
   async function renderTicket(req: Request, res: Response, t: TicketRow, extra: { status?: number; editErrors?: FieldErrors; commentErrors?: FieldErrors; commentBody?: string; internalChecked?: boolean } = {}) {
@@ -126,11 +136,12 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
     const includeInternal = policy.can(v, 'ticket.view-internal', f);
     const events = await listEvents(db, t.id, { includeInternal });
     const canEdit = policy.can(v, 'ticket.edit', f);
-    const [categories, agents, names, knownIssues, mailed] = await Promise.all([
+    const [categories, agents, names, knownIssues, files, mailed] = await Promise.all([
       cache.categories(),
       canEdit ? cache.agents() : Promise.resolve([]),
       eventNames(events),
       knownIssuesOfTicket(db, t.id),
+      policy.can(v, 'ticket.files', f) ? listAttachments(db, t.id, { includeInternal }) : Promise.resolve([]),
       // Replies that came by e-mail, and where the whole message is.
       config.mail?.imap ? inboundOfTicket(db, t.id) : Promise.resolve([]),
     ]);
@@ -157,6 +168,7 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
       limits: LIMITS,
       knownIssues,
       knownIssueStatusLabels: KNOWN_ISSUE_STATUS_LABELS,
+      files,
       viaMail: new Map(mailed.filter((m) => m.event_id !== null).map((m) => [m.event_id, m])),
     });
   }
@@ -227,13 +239,24 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
   router.post('/tickets/:id/comments', async (req, res) => {
     const t = await loadTicket(req, res);
     const v: RequestViewer = viewerOf(res);
-    const body = formOf(req);
-    const internal = body.internal === 'on' || body.internal === 'true';
-    assertCan(policy, req, res, internal ? 'ticket.note' : 'ticket.comment', facts(t), 'You can only reply to your own tickets.');
-    const result = await addComment(database, { personId: v.personId!, isAgent: isAgent(v) }, t.id, { body: body.body, internal: body.internal }, ticketEvents);
-    if (result.kind === 'invalid') return renderTicket(req, res, t, { status: 400, commentErrors: result.errors, commentBody: result.body, internalChecked: internal });
-    setFlash(req, res, config, 'commented', `/tickets/${t.id}`);
-    res.redirect(303, `/tickets/${t.id}#latest`);
+    // Whether it is a note is in the body: may they reply at all, before it is read.
+    assertCan(policy, req, res, 'ticket.comment', facts(t), 'You can only reply to your own tickets.');
+    const upload = await readUploads(req, res, attachments);
+    try {
+      const body = formOf(req);
+      const internal = body.internal === 'on' || body.internal === 'true';
+      assertCan(policy, req, res, internal ? 'ticket.note' : 'ticket.comment', facts(t), 'You can only reply to your own tickets.');
+      if (Object.keys(upload.errors).length) {
+        await upload.discard();
+        return await renderTicket(req, res, t, { status: 400, commentErrors: upload.errors, commentBody: typeof body.body === 'string' ? body.body : '', internalChecked: internal });
+      }
+      const result = await addComment(database, { personId: v.personId!, isAgent: isAgent(v) }, t.id, { body: body.body, internal: body.internal }, ticketEvents, upload.files);
+      if (result.kind === 'invalid') return await renderTicket(req, res, t, { status: 400, commentErrors: result.errors, commentBody: result.body, internalChecked: internal });
+      setFlash(req, res, config, 'commented', `/tickets/${t.id}`);
+      res.redirect(303, `/tickets/${t.id}#latest`);
+    } finally {
+      await upload.discard();
+    }
   });
 
   return router;

@@ -6,6 +6,8 @@ import type { DB } from '../../db/schema';
 import { nowIso, toDate } from '../../db/values';
 import { parseLogin } from '../../login';
 import { findPersonByKey, listAgents, type AgentRow } from '../../people/people.queries';
+import { dropUploads, insertAttachments, keepUploads, type StoredUpload } from '../attachments/attachments.service';
+import type { UploadedFile } from '../attachments/multipart';
 import { listCategories, type CategoryRow } from '../categories/categories.queries';
 import { cleanText, oneLine, text, type FieldErrors } from '../shared/form-values';
 import { isActive, isPriority, isStatus, LIMITS, priorityCode, priorityName, type PriorityName } from './ticket-values';
@@ -162,12 +164,19 @@ export async function validateNewTicket(database: Database, body: Record<string,
   };
 }
 
-/** Create the ticket and its "created" event in one transaction; returns the new id. */
-export async function createTicket(database: Database, requesterId: number, v: NewTicketValues, listener: EventListener): Promise<number> {
-  return database.write((trx) => insertNewTicket(trx, database.dialect, requesterId, v, nowIso(), listener));
+/**
+ * Create the ticket, its "created" event and its files in one transaction; returns the
+ * new id. The files' bytes are made durable first, before any row points at them.
+ */
+export async function createTicket(database: Database, requesterId: number, v: NewTicketValues, listener: EventListener, files: UploadedFile[] = []): Promise<number> {
+  const stored = await keepUploads(files);
+  return database.write((trx) => insertNewTicket(trx, database.dialect, requesterId, v, nowIso(), listener, {}, stored));
 }
 
-/** A new ticket and its "created" event, inside the caller's transaction (which may do more, e.g. link it); returns its id. */
+/**
+ * A new ticket, its "created" event and its files (already kept), inside the caller's
+ * transaction (which may do more, e.g. link it); returns its id.
+ */
 export async function insertNewTicket(
   trx: Transaction<DB>,
   dialect: DialectName,
@@ -176,6 +185,7 @@ export async function insertNewTicket(
   at: string,
   listener: EventListener,
   context: EventsContext = {},
+  stored: StoredUpload[] = [],
 ): Promise<number> {
   const id = await insertTicket(trx, dialect, {
     title: v.title,
@@ -188,15 +198,18 @@ export async function insertNewTicket(
     assigneeId: null,
     at,
   });
-  await recordEvents(trx, dialect, listener, [{ ticketId: id, actorId: requesterId, kind: 'created', ticketVersion: 1, at }], context);
+  const files = await insertAttachments(trx, dialect, { ticketId: id, actorId: requesterId, internal: false, ticketVersion: 1, at }, stored);
+  await recordEvents(trx, dialect, listener, [{ ticketId: id, actorId: requesterId, kind: 'created', ticketVersion: 1, at }, ...files], context);
   return id;
 }
 
 export type CommentResult = { kind: 'ok' } | { kind: 'invalid'; errors: FieldErrors; body: string };
 
 /**
- * A reply (or, for agents, an internal note). A requester's reply to a ticket that was
- * waiting on them ("pending") puts it back in the queue as "open".
+ * A reply (or, for agents, an internal note), with any files, or files alone. A
+ * requester's reply to a ticket that was waiting on them ("pending") puts it back in the
+ * queue as "open". Files are kept (made durable) only once the reply is known to be
+ * good, and before the transaction that records them; a refused reply keeps none.
  */
 export async function addComment(
   database: Database,
@@ -204,22 +217,27 @@ export async function addComment(
   ticketId: number,
   input: { body: unknown; internal: unknown },
   listener: EventListener,
+  files: UploadedFile[] = [],
 ): Promise<CommentResult> {
   const body = cleanText(input.body);
   const internal = input.internal === 'on' || input.internal === 'true';
   const errors: FieldErrors = {};
-  if (!body) errors.body = internal ? 'Write the note before saving it' : 'Write your reply before sending it';
+  if (!body && files.length === 0) errors.body = internal ? 'Write the note before saving it' : 'Write your reply before sending it';
   else if (body.length > LIMITS.comment) errors.body = `Keep it to ${LIMITS.comment.toLocaleString('en-GB')} characters or fewer (it is ${body.length.toLocaleString('en-GB')})`;
   if (internal && !actor.isAgent) errors.body = 'Only agents can write internal notes';
-  if (Object.keys(errors).length) return { kind: 'invalid', errors, body };
-  await database.write((trx) => insertComment(trx, database.dialect, actor, ticketId, { body, internal }, listener));
+  if (Object.keys(errors).length) {
+    await dropUploads(files);
+    return { kind: 'invalid', errors, body };
+  }
+  const stored = await keepUploads(files);
+  await database.write((trx) => insertComment(trx, database.dialect, actor, ticketId, { body, internal }, listener, {}, stored));
   return { kind: 'ok' };
 }
 
 /**
- * A checked reply or note and what it changes, inside the caller's transaction; returns
- * its events (with ids when someone listens). A requester's reply to a ticket that was
- * waiting on them ("pending") puts it back in the queue as "open".
+ * A checked reply or note, its files (already kept) and what it changes, inside the
+ * caller's transaction; returns its events (with ids when someone listens). A requester's
+ * reply to a ticket that was waiting on them ("pending") puts it back in the queue as "open".
  */
 export async function insertComment(
   trx: Transaction<DB>,
@@ -229,17 +247,20 @@ export async function insertComment(
   c: { body: string; internal: boolean },
   listener: EventListener,
   context: EventsContext = {},
+  stored: StoredUpload[] = [],
 ) {
   const at = nowIso();
   const t = await getTicketForUpdate(trx, ticketId);
   if (!t) throw new Error(`ticket ${ticketId} disappeared`);
-  const events: NewEvent[] = [{ ticketId, actorId: actor.personId, kind: c.internal ? 'note' : 'comment', body: c.body, ticketVersion: t.version, at }];
+  // A post may be files alone: then there is no reply event, only theirs.
+  const events: NewEvent[] = c.body ? [{ ticketId, actorId: actor.personId, kind: c.internal ? 'note' : 'comment', body: c.body, ticketVersion: t.version, at }] : [];
   if (!c.internal && !actor.isAgent && t.status === 'pending' && t.requester_id === actor.personId) {
     const ok = await updateTicketAtVersion(trx, ticketId, t.version, { status: 'open', active: 1 }, at);
     if (ok) events.push({ ticketId, actorId: actor.personId, kind: 'status', from: 'pending', to: 'open', ticketVersion: t.version + 1, at });
   } else {
     await touchTicket(trx, ticketId, at);
   }
+  events.push(...(await insertAttachments(trx, dialect, { ticketId, actorId: actor.personId, internal: c.internal, ticketVersion: t.version, at }, stored)));
   return recordEvents(trx, dialect, listener, events, context);
 }
 

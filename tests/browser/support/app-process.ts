@@ -8,6 +8,19 @@ import type { Readable } from 'node:stream';
 const ROOT = path.resolve(__dirname, '../../..');
 const ENTRY = path.join(ROOT, 'dist', 'server.js');
 
+/**
+ * The production build behind a trusted proxy on loopback, with the demo directory's
+ * people and groups (DEMO\alice … DEMO\erin): how the journeys sign people in.
+ */
+export const PROXY_DEMO_ENV: Record<string, string> = {
+  NODE_ENV: 'production',
+  DESKSIDE_IDENTITY: 'proxy',
+  DESKSIDE_TRUSTED_PROXIES: '127.0.0.1,::1',
+  DESKSIDE_AGENTS: 'DEMO\\Helpdesk Agents',
+  DESKSIDE_ADMINS: 'DEMO\\Deskside Admins',
+  DESKSIDE_DEMO_DATA: 'true',
+};
+
 export interface RunningApp {
   /** http://127.0.0.1:PORT */
   url: string;

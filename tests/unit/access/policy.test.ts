@@ -66,6 +66,21 @@ describe('the policy', () => {
     expect(browse.can(admin, 'admin.view')).toBe(true);
   });
 
+  test('when files are asked for, then requesters have their own tickets\' files, agents and admins every file and removal, and guests never, in either mode', () => {
+    for (const p of [browse, none]) {
+      expect(p.can(guest, 'files.view')).toBe(false);
+      expect(p.can(guest, 'ticket.files', alicesTicket)).toBe(false);
+    }
+    expect(browse.can(alice, 'files.view')).toBe(true);
+    expect(browse.can(alice, 'ticket.files', alicesTicket)).toBe(true);
+    expect(browse.can(bob, 'ticket.files', alicesTicket)).toBe(false);
+    expect(browse.can(alice, 'ticket.remove-file', alicesTicket)).toBe(false);
+    for (const v of [agent, admin]) {
+      expect(browse.can(v, 'ticket.files', alicesTicket)).toBe(true);
+      expect(browse.can(v, 'ticket.remove-file', alicesTicket)).toBe(true);
+    }
+  });
+
   test('when a ticket action is asked without a ticket, then it is refused rather than guessed', () => {
     expect(browse.can(admin, 'ticket.edit')).toBe(false);
   });

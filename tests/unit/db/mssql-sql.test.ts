@@ -11,7 +11,10 @@ import { bindParameter } from '../../../app/db/mssql-driver';
 import { searchWords } from '../../../app/db/portable';
 import { seedDemoIfEmpty } from '../../../app/features/demo/demo-data';
 import { seedTickets } from '../../../app/features/demo/generator';
+import * as attachments from '../../../app/features/attachments/attachments.queries';
+import * as attachmentService from '../../../app/features/attachments/attachments.service';
 import * as categories from '../../../app/features/categories/categories.queries';
+import * as leases from '../../../app/features/shared/leases.queries';
 import * as people from '../../../app/people/people.queries';
 import * as knownIssues from '../../../app/features/known-issues/known-issues.queries';
 import * as kiService from '../../../app/features/known-issues/known-issues.service';
@@ -23,6 +26,7 @@ import * as mailService from '../../../app/features/mail/mail.service';
 import { createMailOutbox, queueNotifications } from '../../../app/features/mail/outbox.service';
 import { sendDue, sweepMailTables } from '../../../app/features/mail/sender';
 import { createLogger } from '../../../app/logging';
+import { recordEvents } from '../../../app/features/tickets/ticket-events';
 
 /** A row that satisfies every select the app makes (ticket, person, category, count). */
 const ROW = {
@@ -252,6 +256,33 @@ async function recordEverything(dialect: 'mssql' | 'sqlite') {
   for (const n of ['findInbound', 'insertInbound', 'updateInbound', 'listInbound', 'inboundOfTicket', 'inboundOriginal', 'inboundMessageIds', 'deleteInboundBefore']) cover(n);
   for (const n of ['getPreferences', 'savePreferences', 'recipientsByIds', 'agentsWantingNewTickets', 'peopleByEmail', 'isAgentPerson', 'arrivalsSince', 'recordArrival', 'deleteArrivalsBefore']) cover(n);
 
+  // Attachments: their rows, the sweeper's question, and the lease it sweeps under.
+  const fileRow = { ...ROW, ticket_id: 1, sha256: 'a'.repeat(64), size: '1234', name: 'log.txt', original_name: 'log.txt', content_type: 'text/plain', internal: 0, uploaded_by: 1, removed_at: null, removed_by: null };
+  const files = compileOnly(dialect, (q) => echoEvents(q) ?? [fileRow]);
+  const listed = await attachments.listAttachments(files.db, 1, { includeInternal: false });
+  await attachments.listAttachments(files.db, 1, { includeInternal: true });
+  await attachments.getAttachment(files.db, 1, 2);
+  await attachments.referencedHashes(files.db, Array.from({ length: 2500 }, (_, i) => i.toString(16).padStart(64, '0')), new Date().toISOString());
+  await files.database.write(async (trx) => {
+    await attachments.insertAttachment(trx, d, { ticketId: 1, sha256: 'b'.repeat(64), size: 10, name: 'a.png', originalName: 'a.png', contentType: 'image/png', internal: true, uploadedBy: 1, at: new Date().toISOString() });
+    await attachments.markAttachmentRemoved(trx, 1, 2, 1, new Date().toISOString());
+    const fileEvents = await attachmentService.insertAttachments(trx, d, { ticketId: 1, actorId: 1, internal: false, ticketVersion: 1, at: new Date().toISOString() }, [
+      { sha256: 'c'.repeat(64), size: 3, name: 'x.txt', originalName: 'x.txt', contentType: 'text/plain' },
+    ]);
+    await recordEvents(trx, d, mail.listener, fileEvents);
+  });
+  await attachmentService.removeAttachment(files.database, { personId: 1 }, 1, 2, mail.listener);
+  rec.queries.push(...files.queries);
+  expect(listed[0].size).toBe(1234);
+  for (const n of ['listAttachments', 'getAttachment', 'referencedHashes', 'insertAttachment', 'markAttachmentRemoved']) cover(n);
+  await leases.claimLease(db, 'attachment-sweep', 'host:1:abc', new Date(), 60_000);
+  // Nobody holds it yet: the update finds no row, so the claim inserts one.
+  const taken = compileOnly(dialect, (q) => (/^update "worker_leases"/.test(q.sql) ? { rows: [], affected: 0 } : []));
+  await leases.claimLease(taken.db, 'attachment-sweep', 'host:1:abc', new Date(), 60_000);
+  rec.queries.push(...taken.queries);
+  await leases.releaseLease(db, 'attachment-sweep', 'host:1:abc', new Date());
+  for (const n of ['claimLease', 'releaseLease']) cover(n);
+
   // The seeder: several batches, explicit ids, and its SQL Server parameter budget.
   const seeding = compileOnly(dialect, (q) => (/max\(/i.test(q.sql) ? [{ m: 41 }] : isSelect(q) ? [ROW] : []));
   await seedTickets(seeding.database, { tickets: 700, seed: 3, generatedPeople: 220, batchSize: 400 });
@@ -277,9 +308,16 @@ describe('the SQL Server text of every query', () => {
   });
 
   test('when a queries module exports a function, then this test runs it (so new queries are checked too)', () => {
-    const missing = [...exportedFunctions(tickets), ...exportedFunctions(people), ...exportedFunctions(sessions), ...exportedFunctions(categories), ...exportedFunctions(knownIssues), ...exportedFunctions(mailQueries)].filter(
-      (n) => !covered.has(n),
-    );
+    const missing = [
+      ...exportedFunctions(tickets),
+      ...exportedFunctions(people),
+      ...exportedFunctions(sessions),
+      ...exportedFunctions(categories),
+      ...exportedFunctions(knownIssues),
+      ...exportedFunctions(attachments),
+      ...exportedFunctions(leases),
+      ...exportedFunctions(mailQueries),
+    ].filter((n) => !covered.has(n));
     expect(missing).toEqual([]);
     expect(queries.length).toBeGreaterThan(100);
   });
@@ -304,6 +342,34 @@ describe('the SQL Server text of every query', () => {
     const inserts = queries.filter((q) => /^insert into "tickets"/.test(q.sql) && q.parameters.length === 12);
     expect(inserts.length).toBeGreaterThan(0);
     for (const q of inserts) expect(q.sql).toMatch(/^insert into "tickets" \([^)]*\) output "inserted"\."id" values/);
+  });
+
+  test('when files are recorded, then each row comes back through OUTPUT inserted.id and its event follows in the same transaction', () => {
+    const inserts = queries.filter((q) => /^insert into "attachments"/.test(q.sql));
+    expect(inserts.length).toBeGreaterThanOrEqual(2);
+    for (const q of inserts) {
+      expect(q.sql).toMatch(/^insert into "attachments" \([^)]*\) output "inserted"\."id" values/);
+      expect(q.inTransaction).toBe(true);
+    }
+    const event = queries.find((q) => /^insert into "ticket_events"/.test(q.sql) && q.parameters.includes('attached'));
+    expect(event?.inTransaction).toBe(true);
+    const removal = queries.find((q) => /^update "attachments" set "removed_at" = @1, "removed_by" = @2 where "ticket_id" = @3 and "id" = @4 and "removed_at" is null$/.test(q.sql));
+    expect(removal).toBeDefined();
+  });
+
+  test('when the sweeper asks which hashes are still needed, then each statement stays under the parameter limit', () => {
+    const asks = queries.filter((q) => /^select distinct "sha256" from "attachments" where "sha256" in/.test(q.sql));
+    expect(asks.length).toBe(2);
+    expect(asks.map((q) => q.parameters.length)).toEqual([1991, 2500 - 1990 + 1]);
+    expect(asks[0].sql).toMatch(/and \("removed_at" is null or "removed_at" > @\d+\)$/);
+  });
+
+  test('when a lease is claimed, then it is one conditional UPDATE, and a first claim one race-safe INSERT … WHERE NOT EXISTS', () => {
+    const update = queries.filter((q) => /^update "worker_leases" set "holder" = @1, "expires_at" = @2 where "name" = @3 and \("expires_at" < @4 or "holder" = @5\)$/.test(q.sql));
+    expect(update.length).toBeGreaterThanOrEqual(2);
+    const insert = queries.filter((q) => /^insert into "worker_leases"/.test(q.sql));
+    expect(insert).toHaveLength(1);
+    expect(insert[0].sql).toMatch(/where not exists \(select 1 from "worker_leases" with \(updlock, holdlock\) where "name" = @\d+\)$/);
   });
 
   test('when words are searched, then each is a case- and accent-insensitive LIKE over padded title and description', () => {
@@ -418,7 +484,7 @@ describe('the SQL Server schema from the migrations', () => {
         const type = def.split(' ')[0];
         if (name.endsWith('_at')) expect({ table, name, type }).toEqual({ table, name, type: 'datetime2(3)' });
         else if (name === 'id' && table !== 'sessions') expect({ table, def }).toEqual({ table, def: 'integer identity primary key' });
-        else expect({ table, name, type }).toEqual({ table, name, type: expect.stringMatching(/^(nvarchar\((\d+|max)\)|integer|smallint)$/) });
+        else expect({ table, name, type }).toEqual({ table, name, type: expect.stringMatching(/^(nvarchar\((\d+|max)\)|integer|smallint|bigint|varbinary\(max\))$/) });
       }
     }
   });
@@ -426,6 +492,25 @@ describe('the SQL Server schema from the migrations', () => {
   test('when logins are keyed, then login_key is compared byte for byte (the app lower-cases it) and unique', () => {
     expect(columns('people').find(([n]) => n === 'login_key')![1]).toBe('nvarchar(320) collate Latin1_General_100_BIN2 not null');
     expect(script).toContain('create unique index "people_login_key_uq" on "people" ("login_key");');
+  });
+
+  test('when attachments are stored, then names are NVARCHAR, sizes BIGINT, hashes compared byte for byte and bytes VARBINARY(MAX) in chunks', () => {
+    const a = Object.fromEntries(columns('attachments'));
+    expect(a).toMatchObject({
+      id: 'integer identity primary key',
+      ticket_id: 'integer not null references "tickets" ("id")',
+      sha256: 'nvarchar(64) collate Latin1_General_100_BIN2 not null',
+      size: 'bigint not null',
+      name: 'nvarchar(200) not null',
+      original_name: 'nvarchar(1000) not null',
+      uploaded_by: 'integer not null references "people" ("id")',
+      removed_at: 'datetime2(3)',
+    });
+    expect(Object.fromEntries(columns('attachment_blob_heads'))).toEqual({ sha256: 'nvarchar(64) collate Latin1_General_100_BIN2 primary key', size: 'bigint not null', created_at: 'datetime2(3) not null' });
+    expect(Object.fromEntries(columns('attachment_blobs'))).toEqual({ sha256: 'nvarchar(64) collate Latin1_General_100_BIN2 not null', seq: 'integer not null', data: 'varbinary(max) not null' });
+    expect(script).toContain('constraint "attachment_blobs_pk" primary key ("sha256", "seq")');
+    expect(script).toContain('create index "attachments_sha256_idx" on "attachments" ("sha256", "removed_at");');
+    expect(Object.fromEntries(columns('worker_leases'))).toEqual({ name: 'nvarchar(64) collate Latin1_General_100_BIN2 primary key', holder: 'nvarchar(200) not null', expires_at: 'datetime2(3) not null' });
   });
 
   test('when tickets are constrained, then CHECKs, foreign keys and index keys are valid on SQL Server', () => {

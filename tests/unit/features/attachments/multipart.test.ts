@@ -86,8 +86,12 @@ describe('multipart uploads', () => {
     last = new Promise((resolve) => (settle = resolve));
   });
 
-  /** Post the parts over a real socket; resolve with what the server parsed and the HTTP status. */
-  async function post(parts: Part[], headers: Record<string, string> = {}): Promise<Seen & { status: number }> {
+  /**
+   * Post the parts over a real socket; resolve with what the server parsed and the HTTP
+   * status. `oneChunk`: the whole body in one write, as a small form usually arrives, so
+   * busboy parses every part of it at once.
+   */
+  async function post(parts: Part[], headers: Record<string, string> = {}, opts: { oneChunk?: boolean } = {}): Promise<Seen & { status: number }> {
     const status = await new Promise<number>((resolve, reject) => {
       const req = http.request(url, { method: 'POST', headers: { 'Content-Type': `multipart/form-data; boundary=${BOUNDARY}`, ...headers } }, (res) => {
         res.resume();
@@ -95,7 +99,8 @@ describe('multipart uploads', () => {
       });
       // The server may answer and close before the whole body is sent: that is the point.
       req.on('error', (err) => ((err as NodeJS.ErrnoException).code === 'EPIPE' || (err as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : reject(err)));
-      Readable.from(bodyOf(parts)).pipe(req);
+      if (opts.oneChunk) req.end(Buffer.concat([...bodyOf(parts)]));
+      else Readable.from(bodyOf(parts)).pipe(req);
     });
     return { ...(await last), status };
   }
@@ -135,6 +140,17 @@ describe('multipart uploads', () => {
     expect(s.hook).toEqual([]);
     expect(await store.has(sha({ filename: 'early.txt', size: 5000 }))).toBe(false);
     expect(staging()).toEqual([]);
+  });
+
+  test('when a whole small body arrives at once, then a file before the token is still refused and the hook sees only the fields before the first file', async () => {
+    const early = await post([{ name: 'files', filename: 'early.txt', size: 500 }, { name: '_csrf', value: 'good-token' }], {}, { oneChunk: true });
+    expect(problems(early)).toEqual(['file-before-csrf']);
+    expect(early.hook).toEqual([]);
+    expect(staging()).toEqual([]);
+    last = new Promise((resolve) => (settle = resolve));
+    const fine = await post([{ name: '_csrf', value: 'good-token' }, { name: 'files', filename: 'a.txt', size: 500 }, { name: 'after', value: 'z' }], {}, { oneChunk: true });
+    expect(fine.result.ok).toBe(true);
+    expect(fine.hook).toEqual([{ _csrf: 'good-token' }]);
   });
 
   test('when a file is larger than the per-file limit, then the post is refused, every staged file is removed, and the text after it is kept', async () => {

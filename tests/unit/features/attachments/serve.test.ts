@@ -54,6 +54,11 @@ describe('serving decisions', () => {
     });
   });
 
+  test('when no copy may be kept (maxAgeSeconds 0), then the answer says no-store', () => {
+    expect(decideServe({ method: 'GET' }, FILE, { maxAgeSeconds: 0 }).headers['Cache-Control']).toBe('private, no-store');
+    expect(decideServe({ method: 'GET' }, FILE, { maxAgeSeconds: 60 }).headers['Cache-Control']).toBe('private, max-age=60');
+  });
+
   test('when inline is asked for, then only an inline-safe image gets it', () => {
     expect(decideServe({ method: 'GET' }, FILE, { inline: true }).headers['Content-Disposition']).toMatch(/^attachment;/);
     const png = { ...FILE, name: 'a.png', type: { contentType: 'image/png', inline: true } };
