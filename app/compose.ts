@@ -25,7 +25,7 @@ import type { Directory } from './directory/types';
 import { attachmentSettings } from './features/attachments/attachments.service';
 import { startSweeper } from './features/attachments/sweeper';
 import { seedDemoIfEmpty } from './features/demo/demo-data';
-import type { MailParts } from './features/mail/mail.service';
+import { inboundDeps, type MailParts } from './features/mail/mail.service';
 import { createMailOutbox } from './features/mail/outbox.service';
 import { startMailboxReader } from './features/mail/reader';
 import { startSender } from './features/mail/sender';
@@ -319,7 +319,7 @@ export async function start(env: Env = process.env): Promise<Running> {
         imap,
         caFile: mail.config.caFile,
         maxMessageBytes: mail.config.maxMessageBytes,
-        inbound: { database, mail: mail.config, ownAddresses: mail.outbox.settings.ownAddresses, threading: mail.outbox.settings.threading, listener: mail.outbox.listener },
+        inbound: inboundDeps(database, mail, deps.attachments),
         logger,
       });
       logger.info({ event: 'mail-config', imap: describeImap(imap), unknownSenders: mail.config.unknownSenders }, 'mail: the desk’s mailbox becomes tickets');

@@ -141,6 +141,26 @@ describe('notifications, with mail on', () => {
     expect(mails[1].text).toContain('Raised by: ');
   });
 
+  test('when a ticket is raised with files and an agent answers with a file only, then the mails name the files', async () => {
+    const alice = p['TEST\\alice'];
+    const raised = await alice.postFiles('/tickets', { title: 'Scanner jams', description: 'See the photo.', category: '1', priority: 'normal' }, [{ name: 'jam.jpg', content: Buffer.from('not really a jpeg'), type: 'image/jpeg' }]);
+    expect(raised.status).toBe(303);
+    const id = Number(/(\d+)$/.exec(raised.headers.location)![1]);
+    const [ack] = await deliver(t, t.mail!);
+    expect(ack.text).toContain('We have your request');
+    expect(ack.text).toContain('attached jam.jpg');
+    expect(ack.html).toContain('<strong>jam.jpg</strong>');
+    const answered = await p['TEST\\agent1'].postFiles(`/tickets/${id}/comments`, { body: '' }, [
+      { name: 'manual.pdf', content: Buffer.from('%PDF-1.4 manual'), type: 'application/pdf' },
+      { name: 'steps.txt', content: Buffer.from('1. open the lid'), type: 'text/plain' },
+    ]);
+    expect(answered.status).toBe(303);
+    const [files] = await deliver(t, t.mail!);
+    expect(files.to).toBe('alice@corp.example');
+    expect(files.text).toContain(`added files to your ticket #${id}`);
+    expect(files.text).toContain('attached manual.pdf, steps.txt');
+  });
+
   test('when an agent opts in to every new ticket, then they hear of the next one raised, and not of their own', async () => {
     const agent = p['TEST\\agent1'];
     const page = await agent.get('/me/notifications');

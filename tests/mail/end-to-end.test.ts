@@ -16,7 +16,7 @@ import { startMailboxReader, type ReaderHandle } from '../../app/features/mail/r
 import { startSender } from '../../app/features/mail/sender';
 import { smtpTransport } from '../../app/features/mail/transport';
 import type { InboundResult } from '../../app/features/mail/inbound.service';
-import type { MailParts } from '../../app/features/mail/mail.service';
+import { inboundDeps, type MailParts } from '../../app/features/mail/mail.service';
 import { client, makeApp, type TestApp } from '../support/app';
 import { describeWithDovecot, startDovecot, startSmtpPeer, type Dovecot, type SmtpPeer } from '../support/mail-servers';
 
@@ -113,7 +113,7 @@ describeWithDovecot('e-mail both ways, through Dovecot and an SMTP server', () =
       imap: config.imap!,
       caFile: config.caFile,
       maxMessageBytes: 64 * 1024,
-      inbound: { database: t.database, mail: config, ownAddresses: mail.outbox.settings.ownAddresses, threading: mail.outbox.settings.threading, listener: mail.outbox.listener },
+      inbound: inboundDeps(t.database, mail, t.attachments),
       logger,
       holder: 'server-a:1:reader',
       clientOptions: { autoIdleDelay: 100 },
@@ -134,9 +134,33 @@ describeWithDovecot('e-mail both ways, through Dovecot and an SMTP server', () =
 
   const handledCount = (n: number) => until(`${n} messages read`, () => (handled.length >= n ? handled.slice(0, n) : undefined));
 
-  test('when a person mails the desk, then a ticket is raised in their name, they get the acknowledgement, an agent’s reply reaches them, and their e-mail reply lands in the timeline without the quoted text', async () => {
+  test('when a person mails the desk, then a ticket is raised in their name with their file, they get the acknowledgement, an agent’s reply reaches them, and their e-mail reply lands in the timeline without the quoted text', async () => {
     const t0 = Date.now();
-    await dovecot.deliver(message({ from: 'Alice Example <Alice@Example.com>', subject: 'Printer on the 2nd floor prints blank pages', id: '<first-1@example.com>', body: 'Hello,\n\nevery page comes out blank since this morning.\n\nAlice' }));
+    // With the printer's status page as a file.
+    await dovecot.deliver(
+      [
+        'From: Alice Example <Alice@Example.com>',
+        `To: IT Helpdesk <${DESK}>`,
+        'Subject: Printer on the 2nd floor prints blank pages',
+        'Message-ID: <first-1@example.com>',
+        'Date: Mon, 2 Nov 2026 10:00:00 +0100',
+        'MIME-Version: 1.0',
+        'Content-Type: multipart/mixed; boundary="b1"',
+        '',
+        '--b1',
+        'Content-Type: text/plain; charset=utf-8',
+        '',
+        'Hello,\r\n\r\nevery page comes out blank since this morning.\r\n\r\nAlice',
+        '--b1',
+        'Content-Type: text/plain; name="status-page.txt"',
+        'Content-Disposition: attachment; filename="status-page.txt"',
+        'Content-Transfer-Encoding: base64',
+        '',
+        Buffer.from('Toner: 0 %\nDrum: OK\n').toString('base64'),
+        '--b1--',
+        '',
+      ].join('\r\n'),
+    );
     const [first] = await handledCount(1);
     // IDLE: read within seconds though the poll interval is ten minutes.
     expect(Date.now() - t0).toBeLessThan(5_000);
@@ -144,6 +168,12 @@ describeWithDovecot('e-mail both ways, through Dovecot and an SMTP server', () =
     const id = first.ticketId!;
     const ticket = await t.database.db.selectFrom('tickets').innerJoin('people', 'people.id', 'tickets.requester_id').select(['tickets.title', 'tickets.description', 'people.login', 'people.email', 'people.display_name']).where('tickets.id', '=', id).executeTakeFirstOrThrow();
     expect(ticket).toEqual({ title: 'Printer on the 2nd floor prints blank pages', description: 'Hello,\n\nevery page comes out blank since this morning.\n\nAlice', login: 'alice@example.com', email: 'alice@example.com', display_name: 'Alice Example' });
+    // The file is the ticket's, served to the agents like any other.
+    const file = await t.database.db.selectFrom('attachments').select(['id', 'name']).where('ticket_id', '=', id).executeTakeFirstOrThrow();
+    expect(file.name).toBe('status-page.txt');
+    const download = await client(t.app, 'TEST\\agent1').get(`/tickets/${id}/attachments/${file.id}/status-page.txt`);
+    expect(download.status).toBe(200);
+    expect(download.text).toBe('Toner: 0 %\nDrum: OK\n');
 
     // The acknowledgement, threaded under Alice's own message.
     const [ack] = await arrived(smtp, 1);
@@ -151,6 +181,7 @@ describeWithDovecot('e-mail both ways, through Dovecot and an SMTP server', () =
     expect(smtp.received[0].secure).toBe(true);
     expect(ack.subject).toBe(`[#${id}] Printer on the 2nd floor prints blank pages`);
     expect(ack.text).toContain(`its number is #${id}`);
+    expect(ack.text).toContain('attached status-page.txt');
     expect(ack.headers.get('auto-submitted')).toBe('auto-generated');
     expect(ack.inReplyTo).toBe('<first-1@example.com>');
     expect(ack.references).toEqual([expect.stringMatching(new RegExp(`^<ticket-${id}\\.[0-9a-f]{16}@helpdesk\\.deskside\\.test>$`)), '<first-1@example.com>']);

@@ -3,6 +3,7 @@
  * lease), the next taking over when the holder goes, folders made with the server's own
  * separator, and mail too large to read filed away unread.
  */
+import { inboundDeps } from '../../app/features/mail/mail.service';
 import { ImapFlow } from 'imapflow';
 import { openDatabase, type Database } from '../../app/db/database';
 import type { InboundResult } from '../../app/features/mail/inbound.service';
@@ -61,7 +62,7 @@ describeWithDovecot('the mailbox reader', () => {
       imap: m.config.imap!,
       caFile: m.config.caFile,
       maxMessageBytes: opts.maxMessageBytes ?? m.config.maxMessageBytes,
-      inbound: { database, mail: m.config, ownAddresses: m.outbox.settings.ownAddresses, threading: m.outbox.settings.threading, listener: m.outbox.listener },
+      inbound: inboundDeps(database, m, t.attachments),
       logger: createLogger('silent'),
       holder,
       leaseMs: opts.leaseMs ?? 1500,

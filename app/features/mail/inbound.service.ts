@@ -5,12 +5,14 @@ import type { MailConfig } from '../../config/schema';
 import type { Database } from '../../db/database';
 import type { DB, MailInboundOutcome } from '../../db/schema';
 import { ensurePerson } from '../../people/people.queries';
+import { dropUploads, keepUploads, type AttachmentSettings, type StoredUpload } from '../attachments/attachments.service';
 import { listCategories } from '../categories/categories.queries';
 import { LIMITS } from '../tickets/ticket-values';
 import type { EventListener } from '../tickets/ticket-events';
 import { getTicketForUpdate } from '../tickets/tickets.queries';
 import { insertComment, insertNewTicket } from '../tickets/tickets.service';
 import { detectAutomatic } from './auto-reply';
+import { NO_FILES, stageMailFiles, type MailFiles } from './inbound-files';
 import { fromParsedMail, header } from './inbound-message';
 import { arrivalsSince, findInbound, insertInbound, peopleByEmail, recordArrival, updateInbound } from './mail.queries';
 import { extractReply } from './reply-text';
@@ -36,6 +38,8 @@ import { ticketFromReferences, ticketFromSubject, titleFromSubject, type Threadi
  *   text and signature cut; the whole message kept for "show the original"); anyone else
  *   who has our Message-IDs (a colleague copied in) adds an internal note, as only the
  *   requester and agents may reply on a ticket. Otherwise the message is a new ticket.
+ * - Its files become the ticket's or reply's files, through the attachment service and
+ *   under its limits (inbound-files.ts); what does not fit is named in the text.
  */
 
 export interface InboundDeps {
@@ -46,6 +50,8 @@ export interface InboundDeps {
   threading: ThreadingContext;
   /** Where the tickets and replies' events go: the outbox listener, so acknowledgements are queued with them. */
   listener: EventListener;
+  /** Where an e-mail's files go, and how much is accepted: the web form's store and limits. Absent: files are left out. */
+  attachments?: AttachmentSettings;
 }
 
 export type Folder = 'processed' | 'failed';
@@ -111,8 +117,12 @@ export async function processMessage(d: InboundDeps, raw: Buffer, now: Date = ne
     return recordOnly(d, key, about, 'ignored', `${automatic.kind.replace('-', ' ')}: ${automatic.reason}`.slice(0, 1000), 'processed');
   }
 
+  // Files are made durable before the transaction whose rows point at them (the attachment
+  // service's rule); if that transaction then decides otherwise, the sweeper takes the bytes.
+  const files = d.attachments && parsed.attachments.length > 0 && (await mayAct(d, msg.from, now)) ? await stageMailFiles(d.attachments, parsed.attachments) : NO_FILES;
   try {
-    return await d.database.write((trx) => actOn(d, trx, { parsed, msg: { ...msg, from: msg.from! }, key, about, now }));
+    const stored = await keepUploads(files.files);
+    return await d.database.write((trx) => actOn(d, trx, { parsed, msg: { ...msg, from: msg.from! }, key, about, now, stored, files }));
   } catch (err) {
     if (err instanceof Duplicate) return { outcome: 'duplicate', folder: 'processed', reason: 'another reader handled the same Message-ID first', ticketId: null };
     // The row's unique key: another reader (a lease that ran out under us) got there first.
@@ -120,15 +130,38 @@ export async function processMessage(d: InboundDeps, raw: Buffer, now: Date = ne
       return { outcome: 'duplicate', folder: 'processed', reason: 'another reader handled the same Message-ID first', ticketId: null };
     }
     throw err;
+  } finally {
+    await dropUploads(files.files);
   }
+}
+
+/**
+ * Whether the message will be acted on as far as can be told before its transaction (which
+ * decides for good): no point storing the files of a refused sender or a flood.
+ */
+async function mayAct(d: InboundDeps, from: string, now: Date): Promise<boolean> {
+  if (d.mail.unknownSenders === 'reject' && (await peopleByEmail(d.database.db, from)).length === 0) return false;
+  const arrivals = await arrivalsSince(d.database.db, senderKey(from), windowStart(now, d.mail.senderLimit).toISOString());
+  return decideSenderRate(arrivals, now, d.mail.senderLimit).allowed;
 }
 
 async function actOn(
   d: InboundDeps,
   trx: Transaction<DB>,
-  m: { parsed: ParsedMail; msg: ReturnType<typeof fromParsedMail> & { from: string }; key: string; about: { messageId: string | null; from: string | null; subject: string | null }; now: Date },
+  m: {
+    parsed: ParsedMail;
+    msg: ReturnType<typeof fromParsedMail> & { from: string };
+    key: string;
+    about: { messageId: string | null; from: string | null; subject: string | null };
+    now: Date;
+    stored: StoredUpload[];
+    files: MailFiles;
+  },
 ): Promise<InboundResult> {
-  const { parsed, msg, key, about, now } = m;
+  const { parsed, msg, key, about, now, stored } = m;
+  // Said in the ticket, so nobody wonders where a file went.
+  const leftOut = m.files.leftOut.length ? `\n\n[Not attached from the e-mail: ${m.files.leftOut.join('; ')}]` : '';
+  const withFiles = stored.length ? ` with ${stored.length} file${stored.length === 1 ? '' : 's'}` : '';
   const dialect = d.database.dialect;
   const at = now.toISOString();
   // First, so a second reader racing on the same message fails here, before writing anything.
@@ -176,17 +209,19 @@ async function actOn(
 
   if (ticket) {
     const mayReply = ticket.requester_id === person.id || isAgent;
-    if (!text.full) {
+    if (!text.full && stored.length === 0) {
       const reason = `a reply to #${ticket.id} with no text`;
       await updateInbound(trx, inboundId, { outcome: 'ignored', reason, ticketId: ticket.id, personId: person.id });
       return { outcome: 'ignored', folder: 'processed', reason, ticketId: ticket.id };
     }
     const said = mayReply ? text.reply : `By e-mail from ${msg.from}, who is not this ticket’s requester (so only agents see it):\n\n${text.reply}`;
-    const body = cut(said, LIMITS.comment, CUT_NOTE);
-    const events = await insertComment(trx, dialect, { personId: person.id, isAgent }, ticket.id, { body, internal: !mayReply }, d.listener, context);
+    const body = (cut(said, LIMITS.comment - leftOut.length, CUT_NOTE) + leftOut).trim();
+    const events = await insertComment(trx, dialect, { personId: person.id, isAgent }, ticket.id, { body, internal: !mayReply }, d.listener, context, stored);
     const eventId = events?.find((e) => e.kind === 'comment' || e.kind === 'note')?.id ?? null;
-    const reason = mayReply ? `a reply on #${ticket.id}, matched by ${via}` : `kept as an internal note on #${ticket.id} (matched by ${via}): the sender is not its requester or an agent`;
-    await updateInbound(trx, inboundId, { outcome: 'comment', reason, ticketId: ticket.id, eventId, personId: person.id, original: text.full !== body ? text.full : null });
+    const reason = mayReply
+      ? `a reply${withFiles} on #${ticket.id}, matched by ${via}`
+      : `kept as an internal note${withFiles} on #${ticket.id} (matched by ${via}): the sender is not its requester or an agent`;
+    await updateInbound(trx, inboundId, { outcome: 'comment', reason, ticketId: ticket.id, eventId, personId: person.id, original: text.full && text.full !== body ? text.full : null });
     return { outcome: 'comment', folder: 'processed', reason, ticketId: ticket.id };
   }
 
@@ -195,9 +230,9 @@ async function actOn(
   if (!category) throw new Error('there is no active category to file tickets from e-mail under');
   const subject = titleFromSubject(msg.subject) || '(no subject)';
   const title = subject.length > LIMITS.title ? `${subject.slice(0, LIMITS.title - 1).trimEnd()}…` : subject;
-  const description = cut(text.full || '(The e-mail had no text.)', LIMITS.description, 'cut here: the e-mail was longer');
-  const newId = await insertNewTicket(trx, dialect, person.id, { title, description, categoryId: category.id, priority: 'normal' }, at, d.listener, context);
-  const reason = `a new ticket #${newId}`;
+  const description = cut(text.full || (stored.length ? '(The e-mail had no text, only files.)' : '(The e-mail had no text.)'), LIMITS.description - leftOut.length, 'cut here: the e-mail was longer') + leftOut;
+  const newId = await insertNewTicket(trx, dialect, person.id, { title, description, categoryId: category.id, priority: 'normal' }, at, d.listener, context, stored);
+  const reason = `a new ticket #${newId}${withFiles}`;
   await updateInbound(trx, inboundId, { outcome: 'ticket', reason, ticketId: newId, personId: person.id });
   return { outcome: 'ticket', folder: 'processed', reason, ticketId: newId };
 }

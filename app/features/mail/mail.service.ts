@@ -15,6 +15,8 @@ import {
   type OutboxRow,
   type Preferences,
 } from './mail.queries';
+import type { AttachmentSettings } from '../attachments/attachments.service';
+import type { InboundDeps } from './inbound.service';
 import { queueTestMessage, type MailOutbox } from './outbox.service';
 import { describeImap, describeSmtp } from './transport';
 import { singleAddress } from '../../config/mail';
@@ -23,6 +25,12 @@ import { singleAddress } from '../../config/mail';
 export interface MailParts {
   config: MailConfig;
   outbox: MailOutbox;
+}
+
+/** What the mailbox reader acts with: the outbox's listener and threading, and the attachment store and limits. */
+export function inboundDeps(database: Database, mail: MailParts, attachments?: AttachmentSettings): InboundDeps {
+  const { ownAddresses, threading } = mail.outbox.settings;
+  return { database, mail: mail.config, ownAddresses, threading, listener: mail.outbox.listener, attachments };
 }
 
 // ---------------------------------------------------------------------------------------

@@ -17,10 +17,11 @@ import { notificationMessageId, type ThreadingContext } from './threading';
  * so a notification exists exactly when its event does.
  *
  * - The requester: the acknowledgement of a ticket they raised (with its number), every public
- *   reply by someone else, the ticket resolved or closed by someone else, and public updates of
+ *   reply (or files) by someone else, the ticket resolved or closed by someone else, and public updates of
  *   a known issue their ticket is linked to (those are public events on their ticket, written
  *   into its timeline like a reply; they are how "this is my problem too" keeps people told).
- * - The assignee: the ticket assigned to them (by someone else), and the requester's replies.
+ * - The assignee: the ticket assigned to them (by someone else), and the requester's replies
+ *   and files. Files are told with the post they came with, to whoever hears of it.
  * - Agents who asked for it: every new ticket.
  * - Never an internal note, to anyone; never a person about their own action (but the
  *   acknowledgement); never the desk's own address.
@@ -75,7 +76,7 @@ async function ticketFacts(trx: Transaction<DB>, ids: number[]): Promise<Map<num
 }
 
 /** The events that could mean mail, in the order they were recorded. */
-const MAILABLE = new Set<RecordedEvent['kind']>(['created', 'comment', 'status', 'assignee', 'issue-update']);
+const MAILABLE = new Set<RecordedEvent['kind']>(['created', 'comment', 'status', 'assignee', 'issue-update', 'attached']);
 
 /**
  * Who should hear of each event, before anyone's choices and addresses are looked at.
@@ -97,6 +98,11 @@ export function planRecipients(events: RecordedEvent[], tickets: Map<number, Tic
       }
     }
   };
+  // The requester's words go to the assignee; anyone else's to the requester.
+  const replied = (e: RecordedEvent, t: TicketFacts) => {
+    if (e.actorId !== t.requester_id) add(e, t.requester_id, 'requester', 'my_tickets');
+    else if (t.assignee_id !== null && t.assignee_id !== e.actorId) add(e, t.assignee_id, 'assignee', 'assigned');
+  };
   for (const e of events) {
     if (!MAILABLE.has(e.kind)) continue;
     const t = tickets.get(e.ticketId);
@@ -107,10 +113,16 @@ export function planRecipients(events: RecordedEvent[], tickets: Map<number, Tic
         add(e, t.requester_id, 'requester', 'my_tickets');
         for (const agent of newTicketAgents) if (agent !== e.actorId && agent !== t.requester_id) add(e, agent, 'agent', 'new_tickets');
         break;
+      case 'attached': {
+        // Files come with a post (a new ticket, a reply): whoever hears of the post hears of
+        // them; files alone are told like a reply.
+        const heard = [...plans.values()].filter((p) => p.ticketId === e.ticketId);
+        if (heard.length) for (const p of heard) p.events.push(e);
+        else replied(e, t);
+        break;
+      }
       case 'comment':
-        if (byRequester) {
-          if (t.assignee_id !== null && t.assignee_id !== e.actorId) add(e, t.assignee_id, 'assignee', 'assigned');
-        } else add(e, t.requester_id, 'requester', 'my_tickets');
+        replied(e, t);
         break;
       case 'status':
         // Done, by someone else: resolved, or closed without being resolved first.

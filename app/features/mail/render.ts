@@ -12,7 +12,7 @@ import { isStatus, priorityName, STATUS_LABELS } from '../tickets/ticket-values'
  */
 
 export interface MailItem {
-  kind: 'created' | 'comment' | 'status' | 'assignee' | 'issue-update';
+  kind: 'created' | 'comment' | 'status' | 'assignee' | 'issue-update' | 'attached';
   /** Who did it, as people know them. */
   who: string;
   /** What they wrote (a reply, an update, the new ticket's description). */
@@ -21,6 +21,8 @@ export interface MailItem {
   statusLabel?: string;
   assigneeName?: string;
   knownIssueUrl?: string;
+  /** attached: the files' names, as they are on the ticket. */
+  files?: string[];
 }
 
 export interface TicketMailView {
@@ -57,10 +59,12 @@ function headlineFor(audience: MailAudience, first: MailItem, ticketId: number):
       if (first.kind === 'comment') return `${first.who} replied to your ticket ${n}`;
       if (first.kind === 'status') return `Your ticket ${n} is ${first.statusLabel?.toLowerCase() ?? 'done'}`;
       if (first.kind === 'issue-update') return `News about the known issue behind your ticket ${n}`;
+      if (first.kind === 'attached') return `${first.who} added files to your ticket ${n}`;
       return `Your ticket ${n} has changed`;
     case 'assignee':
       if (first.kind === 'assignee') return `${first.who} assigned ticket ${n} to you`;
       if (first.kind === 'comment') return `${first.who} replied on ticket ${n}`;
+      if (first.kind === 'attached') return `${first.who} added files to ticket ${n}`;
       return `Ticket ${n} has changed`;
     case 'agent':
       return `${first.who} raised a new ticket: ${n}`;
@@ -105,6 +109,13 @@ export function ticketMailView(input: {
       case 'issue-update':
         items.push({ kind: 'issue-update', who, body: e.body ?? '', knownIssueUrl: e.to_value ? `${publicUrl}/known-issues/${e.to_value}` : undefined });
         break;
+      case 'attached': {
+        // One line for the files one person sent together.
+        const last = items[items.length - 1];
+        if (last?.kind === 'attached' && last.who === who) last.files!.push(e.from_value ?? 'a file');
+        else items.push({ kind: 'attached', who, files: [e.from_value ?? 'a file'] });
+        break;
+      }
       // Anything else (never a note: those are not loaded for mail) says nothing here.
     }
   }

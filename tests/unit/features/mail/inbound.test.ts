@@ -2,6 +2,7 @@
  * What becomes of a message from the desk's mailbox (inbound.service.ts), on a real app and
  * database; reading it over IMAP is tests/mail/end-to-end.test.ts.
  */
+import { inboundDeps } from '../../../../app/features/mail/mail.service';
 import { processMessage, type InboundDeps } from '../../../../app/features/mail/inbound.service';
 import { notificationMessageId, ticketRootMessageId } from '../../../../app/features/mail/threading';
 import { client, makeApp, type TestApp } from '../../../support/app';
@@ -29,7 +30,7 @@ describe('a message from the desk’s mailbox', () => {
   async function setUp(env: Record<string, string> = {}) {
     t = await makeApp({ env: { ...ENV, ...env } });
     const m = t.mail!;
-    d = { database: t.database, mail: m.config, ownAddresses: m.outbox.settings.ownAddresses, threading: m.outbox.settings.threading, listener: m.outbox.listener };
+    d = inboundDeps(t.database, m, t.attachments);
     for (const [login, email] of [
       ['TEST\\alice', 'Alice@Corp.Example'],
       ['TEST\\bob', 'bob@corp.example'],
@@ -178,6 +179,60 @@ describe('a message from the desk’s mailbox', () => {
     // After a quiet window, Alice gets through again.
     expect((await processMessage(d, mail({ body: 'Later' }), new Date(now + 11 * 60_000 + 5000))).outcome).toBe('ticket');
     expect(await tickets()).toHaveLength(5);
+  });
+
+  test('when a message brings files, then they become the ticket’s through the attachment store and its limits; signature logos are left out and too-large files are named', async () => {
+    await setUp({ DESKSIDE_ATTACHMENT_MAX_MB: '0.05' });
+    const b = 'mixed-1';
+    const part = (headers: string[], body: string) => [`--${b}`, ...headers, '', body].join('\r\n');
+    const screenshot = Buffer.alloc(20 * 1024, 7).toString('base64');
+    const logo = Buffer.alloc(2 * 1024, 9).toString('base64');
+    const huge = Buffer.alloc(80 * 1024, 1).toString('base64');
+    const message = Buffer.from(
+      raw(
+        ['From: Alice <alice@corp.example>', 'To: helpdesk@corp.example', 'Subject: Error dialog', 'Message-ID: <files-1@mail.example>', 'MIME-Version: 1.0', `Content-Type: multipart/mixed; boundary="${b}"`],
+        [
+          part(['Content-Type: text/plain; charset=utf-8'], 'The dialog is attached.'),
+          part(['Content-Type: application/pdf; name="report.pdf"', 'Content-Disposition: attachment; filename="report.pdf"', 'Content-Transfer-Encoding: base64'], Buffer.from('%PDF-1.4 report').toString('base64')),
+          part(['Content-Type: image/png', 'Content-Disposition: inline', 'Content-ID: <shot@x>', 'Content-Transfer-Encoding: base64'], screenshot),
+          part(['Content-Type: image/png; name="image001.png"', 'Content-Disposition: inline; filename="image001.png"', 'Content-ID: <logo@x>', 'Content-Transfer-Encoding: base64'], logo),
+          part(['Content-Type: application/zip; name="dump.zip"', 'Content-Disposition: attachment; filename="dump.zip"', 'Content-Transfer-Encoding: base64'], huge),
+          `--${b}--`,
+          '',
+        ].join('\r\n'),
+      ),
+    );
+    const r = await processMessage(d, message);
+    expect(r).toMatchObject({ outcome: 'ticket', folder: 'processed' });
+    expect(r.reason).toMatch(/with 2 files/);
+    const files = await t.database.db.selectFrom('attachments').select(['name', 'size', 'internal', 'uploaded_by']).where('ticket_id', '=', r.ticketId!).orderBy('id').execute();
+    expect(files).toEqual([
+      { name: 'report.pdf', size: 15, internal: 0, uploaded_by: people['TEST\\alice'] },
+      { name: 'image-2.png', size: 20 * 1024, internal: 0, uploaded_by: people['TEST\\alice'] },
+    ]);
+    const [ticket] = await tickets();
+    expect(ticket.description).toMatch(/^The dialog is attached\.\n\n\[Not attached from the e-mail: dump\.zip: 80 KB, larger than 51 KB/);
+    expect((await events(r.ticketId!)).map((e) => e.kind)).toEqual(['created', 'attached', 'attached']);
+    // A reply that is only a file adds the file.
+    const reply = raw(
+      ['From: alice@corp.example', 'To: helpdesk@corp.example', `Subject: RE: [#${r.ticketId}] Error dialog`, 'Message-ID: <files-2@mail.example>', 'MIME-Version: 1.0', `Content-Type: multipart/mixed; boundary="${b}"`],
+      [part(['Content-Type: text/plain; name="more.log"', 'Content-Disposition: attachment; filename="more.log"'], 'line 1'), `--${b}--`, ''].join('\r\n'),
+    );
+    expect(await processMessage(d, Buffer.from(reply))).toMatchObject({ outcome: 'comment', ticketId: r.ticketId });
+    expect((await events(r.ticketId!)).map((e) => e.kind)).toEqual(['created', 'attached', 'attached', 'attached']);
+  });
+
+  test('when a refused sender sends files, then nothing is stored for them', async () => {
+    await setUp({ DESKSIDE_MAIL_UNKNOWN_SENDERS: 'reject' });
+    const b = 'mixed-2';
+    const message = raw(
+      ['From: spam@spam.example', 'To: helpdesk@corp.example', 'Subject: Invoice', 'MIME-Version: 1.0', `Content-Type: multipart/mixed; boundary="${b}"`],
+      [`--${b}`, 'Content-Type: text/plain', '', 'Pay now', `--${b}`, 'Content-Type: application/zip; name="invoice.zip"', 'Content-Disposition: attachment; filename="invoice.zip"', '', 'PK...', `--${b}--`, ''].join('\r\n'),
+    );
+    expect((await processMessage(d, Buffer.from(message))).outcome).toBe('rejected');
+    const stored = [];
+    for await (const blob of t.attachments.store.list()) stored.push(blob);
+    expect(stored).toEqual([]);
   });
 
   test('when a message has no text and no sender, then it is filed as failed; a reply with no text is left alone', async () => {

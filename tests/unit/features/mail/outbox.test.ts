@@ -50,6 +50,16 @@ describe('who hears of which ticket event', () => {
     expect(plan([ev('status', AGENT, { from: 'resolved', to: 'closed' }), ev('status', AGENT, { from: 'resolved', to: 'open' })])).toEqual([]);
   });
 
+  test('when files come with a new ticket or a reply, then whoever hears of the post hears of them; files alone are told like a reply; an internal note\u2019s files go to nobody', () => {
+    expect(plan([ev('created', REQUESTER), ev('attached', REQUESTER, { from: 'photo.jpg', to: '1' })], [WATCHER])).toEqual([
+      { to: REQUESTER, audience: 'requester', wish: 'my_tickets', kinds: ['created', 'attached'] },
+      { to: WATCHER, audience: 'agent', wish: 'new_tickets', kinds: ['created', 'attached'] },
+    ]);
+    expect(plan([ev('attached', AGENT, { from: 'fix.ps1', to: '2' })])).toEqual([{ to: REQUESTER, audience: 'requester', wish: 'my_tickets', kinds: ['attached'] }]);
+    expect(plan([ev('attached', REQUESTER, { from: 'log.txt', to: '3' })])).toEqual([{ to: AGENT, audience: 'assignee', wish: 'assigned', kinds: ['attached'] }]);
+    expect(plan([ev('note', AGENT, { body: 'x' }), ev('note-attached', AGENT, { from: 'secret.txt', to: '4' })])).toEqual([]);
+  });
+
   test('when a known issue update is copied into the ticket, then its requester hears of it as of a reply', () => {
     expect(plan([ev('issue-update', OTHER_AGENT, { body: 'Fixed tonight', to: '5' }), ev('issue-linked', OTHER_AGENT, { to: '5' })])).toEqual([
       { to: REQUESTER, audience: 'requester', wish: 'my_tickets', kinds: ['issue-update'] },
