@@ -205,13 +205,18 @@ export async function inboundOfTicket(db: Q, ticketId: number): Promise<{ id: nu
   return rows.map((r) => ({ id: Number(r.id), event_id: r.event_id, original: Number(r.has_original) === 1 }));
 }
 
-/** One message's whole text, as it belongs to a ticket. */
-export async function inboundOriginal(db: Q, ticketId: number, id: number): Promise<Pick<InboundRow, 'id' | 'event_id' | 'from_address' | 'subject' | 'original' | 'received_at'> | undefined> {
+/** One message's whole text, as it belongs to a ticket, with the kind of event it became (a reply, or an internal note). */
+export async function inboundOriginal(
+  db: Q,
+  ticketId: number,
+  id: number,
+): Promise<(Pick<InboundRow, 'id' | 'event_id' | 'from_address' | 'subject' | 'original' | 'received_at'> & { event_kind: string | null }) | undefined> {
   return db
     .selectFrom('mail_inbound')
-    .select(['id', 'event_id', 'from_address', 'subject', 'original', 'received_at'])
-    .where('ticket_id', '=', ticketId)
-    .where('id', '=', id)
+    .leftJoin('ticket_events', 'ticket_events.id', 'mail_inbound.event_id')
+    .select(['mail_inbound.id', 'mail_inbound.event_id', 'mail_inbound.from_address', 'mail_inbound.subject', 'mail_inbound.original', 'mail_inbound.received_at', 'ticket_events.kind as event_kind'])
+    .where('mail_inbound.ticket_id', '=', ticketId)
+    .where('mail_inbound.id', '=', id)
     .executeTakeFirst();
 }
 

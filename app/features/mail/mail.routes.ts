@@ -74,9 +74,11 @@ export function mailRoutes(deps: { config: Config; database: Database; policy: P
     if (!/^\d{1,9}$/.test(id) || !/^\d{1,9}$/.test(mailId)) throw notFound('There is no such e-mail.');
     const t = await getTicket(database.db, Number(id));
     if (!t) throw notFound(`There is no ticket #${id}.`);
-    assertCan(policy, req, res, 'ticket.view', { requesterId: t.requester_id, status: t.status }, 'This ticket belongs to someone else.');
+    const facts = { requesterId: t.requester_id, status: t.status };
+    assertCan(policy, req, res, 'ticket.view', facts, 'This ticket belongs to someone else.');
     const original = await originalMessage(database, t.id, Number(mailId));
-    if (!original) throw notFound('There is no such e-mail on this ticket.');
+    // A message kept as an internal note is as private as the note.
+    if (!original || (original.event_kind !== 'comment' && !policy.can(viewerOf(res), 'ticket.view-internal', facts))) throw notFound('There is no such e-mail on this ticket.');
     res.render('tickets/mail/show', { title: `E-mail on #${t.id}`, t, original });
   });
 

@@ -139,6 +139,11 @@ describe('a message from the desk’s mailbox', () => {
     const last = (await events(ticketId!)).at(-1)!;
     expect(last.kind).toBe('note');
     expect(last.body).toMatch(/^By e-mail from bob@corp\.example, who is not this ticket’s requester \(so only agents see it\):\n\nI am her manager/);
+    // Its whole message is as private as the note: agents only, and the requester cannot guess their way to it.
+    const row = await t.database.db.selectFrom('mail_inbound').select('id').where('from_address', '=', 'bob@corp.example').executeTakeFirstOrThrow();
+    expect((await client(t.app, 'TEST\\agent1').get(`/tickets/${ticketId}/mail/${row.id}`)).status).toBe(200);
+    expect((await client(t.app, 'TEST\\alice').get(`/tickets/${ticketId}/mail/${row.id}`)).status).toBe(404);
+    expect((await client(t.app, 'TEST\\alice').get(`/tickets/${ticketId}`)).text).not.toContain('her manager');
   });
 
   test('when machine mail comes (out of office, a bounce, the desk’s own notification, a list), then no ticket is raised and nothing is answered', async () => {
