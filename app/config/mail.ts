@@ -1,7 +1,5 @@
 import addressparser from 'nodemailer/lib/addressparser';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { isSet, type Env, type Values } from './keys';
+import { caFileSetting, isSet, type Env, type Values } from './keys';
 import type { MAIL_KEYS } from './table';
 
 /** Where notifications are handed over: an SMTP server (Exchange's relay, Microsoft 365's submission port, …). */
@@ -181,16 +179,7 @@ export function parseMailConfig(env: Env, v: Values<typeof MAIL_KEYS>, keys: rea
   if (!v.DESKSIDE_PUBLIC_URL) problems.push('DESKSIDE_PUBLIC_URL is required with DESKSIDE_SMTP_URL: the address people open Deskside at (links in mail point there), e.g. https://helpdesk.corp.example');
   else publicUrl = parsePublicUrl(v.DESKSIDE_PUBLIC_URL, problems);
 
-  let caFile = v.DESKSIDE_MAIL_CA_FILE;
-  if (caFile !== undefined) {
-    caFile = path.resolve(appRoot, caFile);
-    try {
-      const pem = readFileSync(caFile, 'utf8');
-      if (!pem.includes('-----BEGIN CERTIFICATE-----')) problems.push(`DESKSIDE_MAIL_CA_FILE="${caFile}" holds no PEM certificate (-----BEGIN CERTIFICATE-----); export the CA as Base-64 X.509`);
-    } catch (err) {
-      problems.push(`DESKSIDE_MAIL_CA_FILE="${caFile}" cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-  }
+  const caFile = caFileSetting('DESKSIDE_MAIL_CA_FILE', v.DESKSIDE_MAIL_CA_FILE, appRoot, problems);
 
   let imap: ImapConfig | null = null;
   if (v.DESKSIDE_IMAP_URL) {

@@ -1,11 +1,11 @@
 import { simpleParser, type ParsedMail } from 'mailparser';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { dovecotUnavailableReason, startDovecot, startSmtpPeer, type Dovecot, type SmtpPeer } from '../support/mail-servers';
+import { bothCas, dovecotUnavailableReason, startDovecot, startSmtpPeer, type Dovecot, type SmtpPeer } from '../support/mail-servers';
 import { isCI } from '../support/real-components';
-import { startApp, type RunningApp } from './support/app-process';
+import { PROXY_DEMO_ENV, startApp, type RunningApp } from './support/app-process';
 import { clickAndLoad, describeWithChromium, Harness, launchChromium, screenshots, visit, writeAuditLog } from './support/browser';
 
 /**
@@ -35,19 +35,12 @@ describeWithChromium(
       }
       [smtp, dovecot] = await Promise.all([startSmtpPeer({ tls: 'starttls', auth: false }), startDovecot()]);
       dir = mkdtempSync(path.join(os.tmpdir(), 'deskside-browser-mail-'));
-      const caFile = path.join(dir, 'cas.pem');
-      writeFileSync(caFile, readFileSync(smtp.caFile, 'utf8') + readFileSync(dovecot.caFile, 'utf8'));
       app = await startApp({
-        NODE_ENV: 'production',
-        DESKSIDE_IDENTITY: 'proxy',
-        DESKSIDE_TRUSTED_PROXIES: '127.0.0.1,::1',
-        DESKSIDE_AGENTS: 'DEMO\\Helpdesk Agents',
-        DESKSIDE_ADMINS: 'DEMO\\Deskside Admins',
-        DESKSIDE_DEMO_DATA: 'true',
+        ...PROXY_DEMO_ENV,
         DESKSIDE_SMTP_URL: smtp.url,
         DESKSIDE_MAIL_FROM: 'IT Helpdesk <helpdesk@demo.example>',
         DESKSIDE_PUBLIC_URL: 'https://helpdesk.demo.example',
-        DESKSIDE_MAIL_CA_FILE: caFile,
+        DESKSIDE_MAIL_CA_FILE: bothCas(dir, smtp, dovecot),
         DESKSIDE_IMAP_URL: dovecot.url('implicit'),
       });
       h = new Harness(await launchChromium(), app.url);

@@ -4,9 +4,8 @@
  * what Deskside sends. The app is the real one (createApp over SQLite); its sender and mailbox
  * reader are the ones compose.ts starts, with short intervals.
  */
-import { ImapFlow } from 'imapflow';
 import { simpleParser, type ParsedMail } from 'mailparser';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { start, type Running } from '../../app/compose';
@@ -18,7 +17,7 @@ import { smtpTransport } from '../../app/features/mail/transport';
 import type { InboundResult } from '../../app/features/mail/inbound.service';
 import { inboundDeps, type MailParts } from '../../app/features/mail/mail.service';
 import { client, makeApp, type TestApp } from '../support/app';
-import { describeWithDovecot, startDovecot, startSmtpPeer, type Dovecot, type SmtpPeer } from '../support/mail-servers';
+import { bothCas, describeWithDovecot, startDovecot, startSmtpPeer, type Dovecot, type SmtpPeer } from '../support/mail-servers';
 
 jest.setTimeout(60_000);
 
@@ -69,9 +68,7 @@ describeWithDovecot('e-mail both ways, through Dovecot and an SMTP server', () =
 
   beforeAll(async () => {
     [smtp, dovecot] = await Promise.all([startSmtpPeer({ tls: 'starttls' }), startDovecot()]);
-    // One CA file for both servers, as a site's enterprise CA would be.
-    const caFile = path.join(dovecot.dir, 'both-cas.pem');
-    writeFileSync(caFile, readFileSync(smtp.caFile, 'utf8') + readFileSync(dovecot.caFile, 'utf8'));
+    const caFile = bothCas(dovecot.dir, smtp, dovecot);
     t = await makeApp({
       env: {
         DESKSIDE_SMTP_URL: smtp.url,
@@ -246,18 +243,7 @@ describeWithDovecot('e-mail both ways, through Dovecot and an SMTP server', () =
     const r = (await handledCount(before + 1))[before];
     expect(r).toMatchObject({ outcome: 'failed', folder: 'failed' });
     expect(r.reason).toMatch(/no sender address/);
-    const look = new ImapFlow(dovecot.imapFlowOptions('implicit'));
-    look.on('error', () => undefined);
-    await look.connect();
-    try {
-      const count = async (box: string) => {
-        const st = await look.status(box, { messages: true });
-        return st ? st.messages : undefined;
-      };
-      expect([await count('INBOX'), await count('Deskside/Processed'), await count('Deskside/Failed')]).toEqual([0, 3, 1]);
-    } finally {
-      await look.logout();
-    }
+    expect(await dovecot.messages(['INBOX', 'Deskside/Processed', 'Deskside/Failed'])).toEqual([0, 3, 1]);
   });
 
   test('when the SMTP server goes away and comes back, then the notifications queued meanwhile all arrive, once each, though two senders race for them', async () => {
@@ -292,8 +278,7 @@ describeWithDovecot('mail as start() runs it', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'deskside-start-mail-'));
     let running: Running | undefined;
     try {
-      const caFile = path.join(dir, 'cas.pem');
-      writeFileSync(caFile, readFileSync(smtp.caFile, 'utf8') + readFileSync(dovecot.caFile, 'utf8'));
+      const caFile = bothCas(dir, smtp, dovecot);
       // An empty settings file of its own: nothing from the worktree's App_Data or .env.
       writeFileSync(path.join(dir, 'settings.env'), '');
       running = await start({

@@ -169,7 +169,7 @@ export async function queueNotifications(trx: Transaction<DB>, settings: OutboxS
     if (seen.has(dedupeKey)) continue;
     seen.add(dedupeKey);
     const t = tickets.get(p.ticketId)!;
-    const row: NewOutboxRow = {
+    const row = outboxRow({
       dedupe_key: dedupeKey,
       kind: 'ticket',
       audience: p.audience,
@@ -182,17 +182,7 @@ export async function queueNotifications(trx: Transaction<DB>, settings: OutboxS
       to_address: address,
       subject: notificationSubject(p.ticketId, t.title),
       message_id: notificationMessageId({ ticketId: p.ticketId, eventId: lead.id, recipient: address }, settings.threading),
-      also_references: null,
-      status: 'queued',
-      attempts: 0,
-      next_attempt_at: at,
-      lease_owner: null,
-      lease_expires_at: null,
-      last_answer: null,
-      created_at: at,
-      updated_at: at,
-      sent_at: null,
-    };
+    }, at);
     rows.push(row);
     if (p.audience === 'requester') toRequesters.push({ ticketId: p.ticketId, address, row });
   }
@@ -219,33 +209,20 @@ async function threadUnderRequesterMail(trx: Transaction<DB>, mails: { ticketId:
 
 /** A test message from /admin/mail: no ticket, sent like any notification. */
 export async function queueTestMessage(database: Database, threading: ThreadingContext, to: string, requestedBy: number): Promise<void> {
-  const at = nowIso();
   const tag = randomUUID();
-  await database.write((trx) =>
-    insertOutboxRows(trx, [
-      {
-        dedupe_key: `test:${tag}`,
-        kind: 'test',
-        audience: null,
-        ticket_id: null,
-        event_ids: null,
-        person_id: requestedBy,
-        to_address: to,
-        subject: 'Deskside test message',
-        message_id: `<test-${tag}@${threading.host}>`,
-        also_references: null,
-        status: 'queued',
-        attempts: 0,
-        next_attempt_at: at,
-        lease_owner: null,
-        lease_expires_at: null,
-        last_answer: null,
-        created_at: at,
-        updated_at: at,
-        sent_at: null,
-      },
-    ]),
+  const row = outboxRow(
+    { dedupe_key: `test:${tag}`, kind: 'test', audience: null, ticket_id: null, event_ids: null, person_id: requestedBy, to_address: to, subject: 'Deskside test message', message_id: `<test-${tag}@${threading.host}>` },
+    nowIso(),
   );
+  await database.write((trx) => insertOutboxRows(trx, [row]));
+}
+
+/** A new outbox row: queued, due at once, never tried. */
+function outboxRow(
+  what: Pick<NewOutboxRow, 'dedupe_key' | 'kind' | 'audience' | 'ticket_id' | 'event_ids' | 'person_id' | 'to_address' | 'subject' | 'message_id'>,
+  at: string,
+): NewOutboxRow {
+  return { ...what, also_references: null, status: 'queued', attempts: 0, next_attempt_at: at, lease_owner: null, lease_expires_at: null, last_answer: null, created_at: at, updated_at: at, sent_at: null };
 }
 
 /**
