@@ -8,7 +8,7 @@ import { openDatabase, type Database } from '../../app/db/database';
 import type { InboundResult } from '../../app/features/mail/inbound.service';
 import { startMailboxReader, type ReaderHandle } from '../../app/features/mail/reader';
 import { createLogger } from '../../app/logging';
-import { makeApp, type TestApp } from '../support/app';
+import { client, makeApp, type TestApp } from '../support/app';
 import { describeWithDovecot, startDovecot, type Dovecot } from '../support/mail-servers';
 
 jest.setTimeout(60_000);
@@ -86,6 +86,8 @@ describeWithDovecot('the mailbox reader', () => {
     expect(new Set(handled.map((h) => h.by))).toEqual(new Set([first]));
     const tickets = await t.database.db.selectFrom('tickets').select('title').orderBy('id').execute();
     expect(tickets.map((x) => x.title)).toEqual([1, 2, 3, 4, 5, 6].map((i) => `Problem number ${i}`));
+    // /admin/mail says which process reads.
+    expect((await client(t.app, 'TEST\\admin1').get('/admin/mail')).text).toContain(`the process <code>${first}</code>`);
 
     // The holder stops (lets the lease go); the other reads what comes next.
     const holderHandle = first === 'server-a:1:r' ? a : readers[1];

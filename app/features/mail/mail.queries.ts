@@ -315,6 +315,11 @@ export async function isAgentPerson(db: Q, personId: number): Promise<boolean> {
   return row?.is_agent === 1;
 }
 
+/** Who holds a named lease in worker_leases (the mailbox reader's), until when; undefined when nobody ever did. */
+export async function leaseHolder(db: Q, name: string): Promise<{ holder: string; expires_at: string | Date } | undefined> {
+  return db.selectFrom('worker_leases').select(['holder', 'expires_at']).where('name', '=', name).executeTakeFirst();
+}
+
 // ---------------------------------------------------------------------------------------
 // Arrivals per sender, for the flood limit
 

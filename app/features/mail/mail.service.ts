@@ -1,13 +1,14 @@
 import type { MailConfig } from '../../config/schema';
 import type { Database } from '../../db/database';
 import type { MailOutboxStatus } from '../../db/schema';
-import { nowIso } from '../../db/values';
+import { nowIso, toDate } from '../../db/values';
 import { findPersonById } from '../../people/people.queries';
 import { text } from '../shared/form-values';
 import {
   countOutboxByStatus,
   getPreferences,
   inboundOriginal,
+  leaseHolder,
   listInbound,
   listOutbox,
   savePreferences,
@@ -18,6 +19,7 @@ import {
 import type { AttachmentSettings } from '../attachments/attachments.service';
 import type { InboundDeps } from './inbound.service';
 import { queueTestMessage, type MailOutbox } from './outbox.service';
+import { READER_LEASE } from './reader';
 import { describeImap, describeSmtp } from './transport';
 import { singleAddress } from '../../config/mail';
 
@@ -70,6 +72,8 @@ export interface MailOverview {
   publicUrl: string;
   imap: string | null;
   unknownSenders: string;
+  /** The process reading the mailbox now (its lease is live), or null when none is. */
+  reader: { holder: string; until: Date } | null;
   counts: Record<MailOutboxStatus, number>;
   status: MailOutboxStatus | 'all';
   page: number;
@@ -87,11 +91,13 @@ export function parseOutboxTab(query: Record<string, unknown>): { status: MailOu
 }
 
 export async function mailOverview(database: Database, mail: MailConfig, tab: { status: MailOutboxStatus | 'all'; page: number }): Promise<MailOverview> {
-  const [counts, rows, inbound] = await Promise.all([
+  const [counts, rows, inbound, lease] = await Promise.all([
     countOutboxByStatus(database.db),
     listOutbox(database.db, database.dialect, tab.status, OUTBOX_PAGE, (tab.page - 1) * OUTBOX_PAGE),
     mail.imap ? listInbound(database.db, database.dialect, 25) : Promise.resolve([]),
+    mail.imap ? leaseHolder(database.db, READER_LEASE) : Promise.resolve(undefined),
   ]);
+  const until = lease ? toDate(lease.expires_at)! : null;
   const total = tab.status === 'all' ? counts.queued + counts.sent + counts.failed : counts[tab.status];
   return {
     smtp: describeSmtp(mail),
@@ -99,6 +105,7 @@ export async function mailOverview(database: Database, mail: MailConfig, tab: { 
     publicUrl: mail.publicUrl,
     imap: mail.imap ? describeImap(mail.imap) : null,
     unknownSenders: mail.unknownSenders,
+    reader: lease && until && until.getTime() > Date.now() ? { holder: lease.holder, until } : null,
     counts,
     status: tab.status,
     page: tab.page,

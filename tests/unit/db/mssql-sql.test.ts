@@ -244,6 +244,7 @@ async function recordEverything(dialect: 'mssql' | 'sqlite') {
   await mailQueries.arrivalsSince(mdb, 'a@b.c', iso);
   await mailQueries.recordArrival(mdb, 'a@b.c', iso);
   await mailQueries.deleteArrivalsBefore(mdb, iso);
+  await mailQueries.leaseHolder(mdb, 'mail-reader');
   await mailService.mailOverview(m.database, { imap: { host: 'h', port: 993, secure: true, user: 'u', password: 'p', mailbox: 'INBOX', pollSeconds: 60 }, smtp: { host: 'h', port: 25, secure: false, requireTls: true, user: undefined, password: undefined }, from: 'x@y.z', unknownSenders: 'create', publicUrl: 'https://x' } as never, { status: 'queued', page: 2 });
   await sweepMailTables(m.database);
   const silent = createLogger('silent');
@@ -254,7 +255,7 @@ async function recordEverything(dialect: 'mssql' | 'sqlite') {
   for (const n of ['insertEventsReturningIds', 'listEventsByIds']) cover(n);
   for (const n of ['insertOutboxRows', 'dueOutboxIds', 'claimOutboxRow', 'getOutboxRow', 'finishOutboxRow', 'listOutbox', 'countOutboxByStatus', 'deleteFinishedOutbox']) cover(n);
   for (const n of ['findInbound', 'insertInbound', 'updateInbound', 'listInbound', 'inboundOfTicket', 'inboundOriginal', 'inboundMessageIds', 'deleteInboundBefore']) cover(n);
-  for (const n of ['getPreferences', 'savePreferences', 'recipientsByIds', 'agentsWantingNewTickets', 'peopleByEmail', 'isAgentPerson', 'arrivalsSince', 'recordArrival', 'deleteArrivalsBefore']) cover(n);
+  for (const n of ['getPreferences', 'savePreferences', 'recipientsByIds', 'agentsWantingNewTickets', 'peopleByEmail', 'isAgentPerson', 'arrivalsSince', 'recordArrival', 'deleteArrivalsBefore', 'leaseHolder']) cover(n);
 
   // Attachments: their rows, the sweeper's question, and the lease it sweeps under.
   const fileRow = { ...ROW, ticket_id: 1, sha256: 'a'.repeat(64), size: '1234', name: 'log.txt', original_name: 'log.txt', content_type: 'text/plain', internal: 0, uploaded_by: 1, removed_at: null, removed_by: null };
