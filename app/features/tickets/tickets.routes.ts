@@ -13,10 +13,12 @@ import type { AttachmentSettings } from '../attachments/attachments.service';
 import { readUploads } from '../attachments/uploads';
 import { listCategories } from '../categories/categories.queries';
 import { knownIssuesOfTicket } from '../known-issues/known-issues.queries';
+import { inboundOfTicket } from '../mail/mail.queries';
 import { activeKnownIssues, KNOWN_ISSUE_STATUS_LABELS } from '../known-issues/known-issues.service';
 import { LIMITS, PRIORITIES, priorityName, STATUS_HINTS, STATUS_LABELS, STATUSES } from './ticket-values';
 import { listUrl, SORTS, type ListParams } from './tickets.filters';
 import { TicketReadCache } from './tickets.cache';
+import type { EventListener } from './ticket-events';
 import { getTicket, listEvents, type EventRow, type TicketRow } from './tickets.queries';
 import { addComment, createTicket, editTicket, listTicketsFor, parseEdit, setOwnStatus, validateNewTicket, type FieldErrors, type NewTicketForm } from './tickets.service';
 
@@ -37,8 +39,8 @@ const FLASH_MESSAGES: Record<string, string | undefined> = Object.assign(Object.
   'file-removed': 'The file has been removed.',
 });
 
-export function ticketRoutes(deps: { config: Config; database: Database; policy: Policy; cache?: TicketReadCache; attachments: AttachmentSettings }): Router {
-  const { config, database, policy, attachments } = deps;
+export function ticketRoutes(deps: { config: Config; database: Database; policy: Policy; cache?: TicketReadCache; attachments: AttachmentSettings; ticketEvents: EventListener }): Router {
+  const { config, database, policy, attachments, ticketEvents } = deps;
   const cache = deps.cache ?? new TicketReadCache(database);
   const db = database.db;
   const router = Router();
@@ -120,7 +122,7 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
         await renderNew(res, 400, form, { ...errors, ...upload.errors });
         return;
       }
-      const id = await createTicket(database, v.personId!, values, upload.files);
+      const id = await createTicket(database, v.personId!, values, ticketEvents, upload.files);
       setFlash(req, res, config, 'created', `/tickets/${id}`);
       res.redirect(303, `/tickets/${id}`);
     } finally {
@@ -134,12 +136,14 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
     const includeInternal = policy.can(v, 'ticket.view-internal', f);
     const events = await listEvents(db, t.id, { includeInternal });
     const canEdit = policy.can(v, 'ticket.edit', f);
-    const [categories, agents, names, knownIssues, files] = await Promise.all([
+    const [categories, agents, names, knownIssues, files, mailed] = await Promise.all([
       cache.categories(),
       canEdit ? cache.agents() : Promise.resolve([]),
       eventNames(events),
       knownIssuesOfTicket(db, t.id),
       policy.can(v, 'ticket.files', f) ? listAttachments(db, t.id, { includeInternal }) : Promise.resolve([]),
+      // Replies that came by e-mail, and where the whole message is.
+      config.mail?.imap ? inboundOfTicket(db, t.id) : Promise.resolve([]),
     ]);
     const flash = FLASH_MESSAGES[takeFlash(req, res, config, `/tickets/${t.id}`) ?? ''];
     res.status(extra.status ?? 200).render('tickets/show', {
@@ -165,6 +169,7 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
       knownIssues,
       knownIssueStatusLabels: KNOWN_ISSUE_STATUS_LABELS,
       files,
+      viaMail: new Map(mailed.filter((m) => m.event_id !== null).map((m) => [m.event_id, m])),
     });
   }
 
@@ -198,14 +203,14 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
     const actor = { personId: v.personId!, isAgent: isAgent(v) };
     if (body.action === 'close' || body.action === 'reopen') {
       assertCan(policy, req, res, body.action === 'close' ? 'ticket.close' : 'ticket.reopen', facts(t));
-      await setOwnStatus(database, actor, t.id, body.action);
+      await setOwnStatus(database, actor, t.id, body.action, ticketEvents);
       setFlash(req, res, config, 'saved', `/tickets/${t.id}`);
       return res.redirect(303, `/tickets/${t.id}`);
     }
     assertCan(policy, req, res, 'ticket.edit', facts(t), 'Only helpdesk agents can change a ticket’s status, priority, category or assignee.');
     const parsed = await parseEdit(database, body, t.assignee_id);
     if (!parsed.request) return renderTicket(req, res, t, { status: 400, editErrors: parsed.errors });
-    const result = await editTicket(database, actor, t.id, parsed.request);
+    const result = await editTicket(database, actor, t.id, parsed.request, ticketEvents);
     if (result.kind === 'not-found') throw notFound();
     if (result.kind === 'conflict') {
       const [categories, agents, names, fresh] = await Promise.all([
@@ -245,7 +250,7 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
         await upload.discard();
         return await renderTicket(req, res, t, { status: 400, commentErrors: upload.errors, commentBody: typeof body.body === 'string' ? body.body : '', internalChecked: internal });
       }
-      const result = await addComment(database, { personId: v.personId!, isAgent: isAgent(v) }, t.id, { body: body.body, internal: body.internal }, upload.files);
+      const result = await addComment(database, { personId: v.personId!, isAgent: isAgent(v) }, t.id, { body: body.body, internal: body.internal }, ticketEvents, upload.files);
       if (result.kind === 'invalid') return await renderTicket(req, res, t, { status: 400, commentErrors: result.errors, commentBody: result.body, internalChecked: internal });
       setFlash(req, res, config, 'commented', `/tickets/${t.id}`);
       res.redirect(303, `/tickets/${t.id}#latest`);
