@@ -19,12 +19,15 @@ import { healthRoutes } from './features/health/health.routes';
 import { helpRoutes } from './features/help/help.routes';
 import { homeRoutes } from './features/home/home.routes';
 import { knownIssueRoutes } from './features/known-issues/known-issues.routes';
+import { mailRoutes } from './features/mail/mail.routes';
+import type { MailParts } from './features/mail/mail.service';
 import { meRoutes } from './features/me/me.routes';
 import { peopleRoutes } from './features/people/people.routes';
 import { responseRoutes } from './features/responses/responses.routes';
 import { savedViewRoutes } from './features/saved-views/saved-views.routes';
 import { passwordSignInRoutes } from './features/sign-in/password.routes';
 import { signInRoutes } from './features/sign-in/sign-in.routes';
+import { NO_LISTENER } from './features/tickets/ticket-events';
 import { TicketReadCache } from './features/tickets/tickets.cache';
 import { ticketRoutes } from './features/tickets/tickets.routes';
 import type { IdentityProvider } from './identity/types';
@@ -51,6 +54,8 @@ export interface AppDeps {
   startedAt?: Date;
   /** Per-process ticket counts and lists; one is made when not given (tests pass their own). */
   ticketCache?: TicketReadCache;
+  /** E-mail, when DESKSIDE_SMTP_URL is set: the outbox every ticket event's mail is written to. */
+  mail?: MailParts | null;
   /** Where attachment bytes go and how much a post may carry. */
   attachments: AttachmentSettings;
 }
@@ -76,6 +81,7 @@ export function createApp(deps: AppDeps): Express {
   // body) could never match; static files keep theirs (express.static sets its own).
   app.set('etag', false);
   app.locals.appName = 'Deskside';
+  app.locals.mailEnabled = Boolean(deps.mail);
   // For every page with files: where a file is served, which may be shown in place, the limits a file input states.
   app.locals.fileUrl = fileUrl;
   app.locals.isInlineImage = isInlineImage;
@@ -130,9 +136,12 @@ export function createApp(deps: AppDeps): Express {
   const ticketCache = deps.ticketCache ?? new TicketReadCache(deps.database);
   app.use(homeRoutes({ database: deps.database, policy, cache: ticketCache }));
   app.use(helpRoutes());
-  app.use(knownIssueRoutes({ config, database: deps.database, policy }));
-  app.use(ticketRoutes({ config, database: deps.database, policy, cache: ticketCache, attachments: deps.attachments, directory: deps.directory }));
-  app.use(attachmentRoutes({ config, database: deps.database, policy, attachments: deps.attachments, logger }));
+  // Every ticket event's mail is written in the event's own transaction (features/tickets/ticket-events.ts).
+  const ticketEvents = deps.mail?.outbox.listener ?? NO_LISTENER;
+  app.use(knownIssueRoutes({ config, database: deps.database, policy, ticketEvents }));
+  if (deps.mail) app.use(mailRoutes({ config, database: deps.database, policy, mail: deps.mail }));
+  app.use(ticketRoutes({ config, database: deps.database, policy, cache: ticketCache, attachments: deps.attachments, ticketEvents, directory: deps.directory }));
+  app.use(attachmentRoutes({ config, database: deps.database, policy, attachments: deps.attachments, logger, ticketEvents }));
   app.use(savedViewRoutes({ database: deps.database, policy }));
   app.use(responseRoutes({ database: deps.database, policy }));
   app.use(peopleRoutes({ database: deps.database, policy, directory: deps.directory }));

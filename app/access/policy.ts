@@ -45,6 +45,7 @@ export type Action =
   | 'ticket.files' // this ticket's files (internal notes' files also need ticket.view-internal)
   | 'ticket.remove-file'
   | 'me.view'
+  | 'me.notifications' // choose which e-mails one gets (signed-in people only)
   | 'health.detail' // /healthz with process, identity and error details
   | 'admin.view';
 
@@ -99,6 +100,7 @@ export function createPolicy(opts: { anonymous: AnonymousMode }): Policy {
       case 'tickets.list':
       case 'ticket.create':
       case 'known-issues.view':
+      case 'me.notifications':
       case 'files.view':
         return true;
       case 'tickets.list-all':

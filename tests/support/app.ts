@@ -9,6 +9,8 @@ import { parseConfig, type Config } from '../../app/config/schema';
 import type { Database } from '../../app/db/database';
 import type { DirectoryCache } from '../../app/directory/cache';
 import type { Directory } from '../../app/directory/types';
+import type { AttachmentSettings } from '../../app/features/attachments/attachments.service';
+import type { MailParts } from '../../app/features/mail/mail.service';
 import { TicketReadCache } from '../../app/features/tickets/tickets.cache';
 import { createLogger } from '../../app/logging';
 
@@ -19,6 +21,10 @@ export interface TestApp {
   config: Config;
   database: Database;
   directory: DirectoryCache;
+  /** E-mail's parts when the test's settings turn it on (the sender is the test's to run). */
+  mail: MailParts | null;
+  /** Where attachment bytes go, and the limits. */
+  attachments: AttachmentSettings;
   dir: string;
   close(): Promise<void>;
 }
@@ -63,6 +69,8 @@ export async function makeApp(
     config,
     database,
     directory,
+    mail: deps.mail ?? null,
+    attachments: deps.attachments,
     dir,
     async close() {
       await database.close();

@@ -46,6 +46,25 @@ import { knownIssuesOfTicket, listKnownIssueEvents, listKnownIssues } from '../.
 import { changeKnownIssue, linkTicket, meToo, postKnownIssueUpdate, publishKnownIssue } from '../../app/features/known-issues/known-issues.service';
 import type { TicketStatus } from '../../app/access/policy';
 import { isActive } from '../../app/features/tickets/ticket-values';
+import { createTicket } from '../../app/features/tickets/tickets.service';
+import { createMailOutbox } from '../../app/features/mail/outbox.service';
+import { processMessage } from '../../app/features/mail/inbound.service';
+import {
+  arrivalsSince,
+  claimOutboxRow,
+  deleteArrivalsBefore,
+  dueOutboxIds,
+  finishOutboxRow,
+  findInbound,
+  getPreferences,
+  inboundMessageIds,
+  inboundOfTicket,
+  insertInbound,
+  listOutbox,
+  peopleByEmail,
+  recordArrival,
+  savePreferences,
+} from '../../app/features/mail/mail.queries';
 
 export interface ContractTarget {
   database: Database;
@@ -66,6 +85,9 @@ interface Fixture {
 
 const OLDEST: TicketOrder = { key: 'created', desc: false };
 const BASE = Date.parse('2026-03-01T09:00:00.000Z');
+
+/** Mail on: every service below writes its notifications, so the outbox's SQL runs on each engine too. */
+const mail = createMailOutbox({ threading: { host: 'deskside.test', key: 'contract-key' }, ownAddresses: ['helpdesk@corp.example'] });
 const at = (minutes: number) => new Date(BASE + minutes * 60_000).toISOString();
 
 export function dataContract(label: string, open: () => Promise<ContractTarget>): void {
@@ -190,9 +212,9 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
     });
 
     test('when someone comments, then the timeline, comment count and "recently updated" order change and notes stay internal', async () => {
-      const r = await addComment(database, { personId: f.other, isAgent: false }, f.t.printer, { body: 'Still jamming.', internal: undefined });
+      const r = await addComment(database, { personId: f.other, isAgent: false }, f.t.printer, { body: 'Still jamming.', internal: undefined }, mail.listener);
       expect(r).toEqual({ kind: 'ok' });
-      await addComment(database, { personId: f.agent, isAgent: true }, f.t.printer, { body: 'Ordered a new roller.', internal: 'on' });
+      await addComment(database, { personId: f.agent, isAgent: true }, f.t.printer, { body: 'Ordered a new roller.', internal: 'on' }, mail.listener);
       const pub = await listEvents(database.db, f.t.printer, { includeInternal: false });
       const all = await listEvents(database.db, f.t.printer, { includeInternal: true });
       expect(pub.map((e) => e.kind)).toEqual(['created', 'comment']);
@@ -205,9 +227,9 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
 
     test('when two agents edit from the same version, then the second gets a conflict showing the first change, and nothing is overwritten', async () => {
       const id = await ticket({ title: 'Monitor flickers', category: f.hardware, requester: f.requester, minute: 10 });
-      const first = await editTicket(database, { personId: f.agent, isAgent: true }, id, { version: 1, priority: 'high' });
+      const first = await editTicket(database, { personId: f.agent, isAgent: true }, id, { version: 1, priority: 'high' }, mail.listener);
       expect(first).toEqual({ kind: 'ok', changed: 1 });
-      const second = await editTicket(database, { personId: f.agent2, isAgent: true }, id, { version: 1, priority: 'low', assigneeId: f.agent2 });
+      const second = await editTicket(database, { personId: f.agent2, isAgent: true }, id, { version: 1, priority: 'low', assigneeId: f.agent2 }, mail.listener);
       expect(second.kind).toBe('conflict');
       if (second.kind !== 'conflict') return;
       expect(second.current).toMatchObject({ priority: 'high', version: 2 });
@@ -218,7 +240,7 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
 
     test('when an agent assigns a new ticket, then it opens, the version moves on and each change is an event', async () => {
       const id = await ticket({ title: 'Headset crackles', category: f.hardware, requester: f.requester, minute: 11 });
-      expect(await editTicket(database, { personId: f.agent, isAgent: true }, id, { version: 1, assigneeId: f.agent })).toEqual({ kind: 'ok', changed: 2 });
+      expect(await editTicket(database, { personId: f.agent, isAgent: true }, id, { version: 1, assigneeId: f.agent }, mail.listener)).toEqual({ kind: 'ok', changed: 2 });
       const t = (await getTicket(database.db, id))!;
       expect(t).toMatchObject({ status: 'open', assignee_id: f.agent, assignee_name: 'Carol Castro', version: 2 });
       const evs = await listEvents(database.db, id, { includeInternal: true, afterVersion: 1 });
@@ -227,11 +249,11 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
 
     test('when a requester closes and reopens their ticket, then resolved_at is set and cleared', async () => {
       const id = await ticket({ title: 'Mouse double-clicks', category: f.hardware, requester: f.requester, minute: 12 });
-      expect(await setOwnStatus(database, { personId: f.requester, isAgent: false }, id, 'close')).toBe(true);
+      expect(await setOwnStatus(database, { personId: f.requester, isAgent: false }, id, 'close', mail.listener)).toBe(true);
       const closed = (await getTicket(database.db, id))!;
       expect(closed.status).toBe('closed');
       expect(toDate(closed.resolved_at)).toBeInstanceOf(Date);
-      expect(await setOwnStatus(database, { personId: f.requester, isAgent: false }, id, 'reopen')).toBe(true);
+      expect(await setOwnStatus(database, { personId: f.requester, isAgent: false }, id, 'reopen', mail.listener)).toBe(true);
       expect((await getTicket(database.db, id))!).toMatchObject({ status: 'open', resolved_at: null, version: 3 });
     });
 
@@ -273,19 +295,19 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
       const k = await publishKnownIssue(database, f.agent, values);
       const a = await ticket({ title: 'Outlook offline', category: f.hardware, requester: f.requester, minute: 30 });
       const b = await ticket({ title: 'No mail', category: f.hardware, requester: f.other, status: 'closed', minute: 31 });
-      expect(await linkTicket(database, f.agent, k, { ticket: String(a) })).toEqual({ kind: 'linked' });
-      expect(await linkTicket(database, f.agent, k, { ticket: String(b) })).toEqual({ kind: 'linked' });
-      expect(await linkTicket(database, f.agent, k, { ticket: String(a) })).toEqual({ kind: 'already' });
-      const mine = await meToo(database, f.other, k);
+      expect(await linkTicket(database, f.agent, k, { ticket: String(a) }, mail.listener)).toEqual({ kind: 'linked' });
+      expect(await linkTicket(database, f.agent, k, { ticket: String(b) }, mail.listener)).toEqual({ kind: 'linked' });
+      expect(await linkTicket(database, f.agent, k, { ticket: String(a) }, mail.listener)).toEqual({ kind: 'already' });
+      const mine = await meToo(database, f.other, k, mail.listener);
       expect(mine.kind).toBe('created');
-      expect(await meToo(database, f.other, k)).toEqual({ kind: 'existing', ticketId: (mine as { ticketId: number }).ticketId });
-      expect(await postKnownIssueUpdate(database, f.agent, k, { body: 'Engineers are replacing the switch.' })).toEqual({ kind: 'ok', copiedTo: 3 });
+      expect(await meToo(database, f.other, k, mail.listener)).toEqual({ kind: 'existing', ticketId: (mine as { ticketId: number }).ticketId });
+      expect(await postKnownIssueUpdate(database, f.agent, k, { body: 'Engineers are replacing the switch.' }, mail.listener)).toEqual({ kind: 'ok', copiedTo: 3 });
       const updates = (await listEvents(database.db, a, { includeInternal: false })).filter((e) => e.kind === 'issue-update');
       expect(updates.map((e) => e.body)).toEqual(['Engineers are replacing the switch.']);
       expect((await knownIssuesOfTicket(database.db, a)).map((x) => x.title)).toEqual(['E-mail is down in Building B']);
-      const stale = await changeKnownIssue(database, f.agent, k, { version: 99, values, resolveTickets: true });
+      const stale = await changeKnownIssue(database, f.agent, k, { version: 99, values, resolveTickets: true }, mail.listener);
       expect(stale.kind).toBe('conflict');
-      const resolved = await changeKnownIssue(database, f.agent, k, { version: 1, values: { ...values, status: 'resolved' }, resolveTickets: true });
+      const resolved = await changeKnownIssue(database, f.agent, k, { version: 1, values: { ...values, status: 'resolved' }, resolveTickets: true }, mail.listener);
       // The closed ticket stays closed; the two open ones resolve.
       expect(resolved).toEqual({ kind: 'ok', resolvedTickets: 2 });
       expect((await getTicket(database.db, a))!.status).toBe('resolved');
@@ -298,6 +320,87 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
       expect((await listKnownIssueEvents(database.db, k, { includePrivate: true })).filter((e) => e.kind === 'ticket-linked')).toHaveLength(3);
     });
 
+    test('when a ticket is raised, replied to, noted and assigned with mail on, then the outbox holds one notification per event and recipient, never for the note', async () => {
+      await savePreferences(database.db, f.agent, { my_tickets: 1, assigned: 1, new_tickets: 0 }, at(40));
+      await database.db.updateTable('people').set({ email: 'Carol.Castro@Corp.Example' }).where('id', '=', f.agent).execute();
+      const id = await createTicket(database, f.requester, { title: 'Scanner sends blank pages', description: 'Every scan is white.', categoryId: f.hardware, priority: 'normal' }, mail.listener);
+      await addComment(database, { personId: f.agent, isAgent: true }, id, { body: 'Which scanner?', internal: undefined }, mail.listener);
+      await addComment(database, { personId: f.agent, isAgent: true }, id, { body: 'Probably the lid sensor.', internal: 'on' }, mail.listener);
+      await editTicket(database, { personId: f.agent2, isAgent: true }, id, { version: 1, assigneeId: f.agent }, mail.listener);
+      const rows = (await listOutbox(database.db, database.dialect, 'all', 100, 0)).filter((r) => r.ticket_id === id).reverse();
+      expect(rows.map((r) => [r.to_address, r.audience, r.status])).toEqual([
+        ['alice@corp.example', 'requester', 'queued'],
+        ['alice@corp.example', 'requester', 'queued'],
+        ['carol.castro@corp.example', 'assignee', 'queued'],
+      ]);
+      expect(rows[0].subject).toBe(`[#${id}] Scanner sends blank pages`);
+      const events = await listEvents(database.db, id, { includeInternal: true });
+      const byKind = (k: string) => events.find((e) => e.kind === k)!.id;
+      expect(rows.map((r) => r.event_ids)).toEqual([String(byKind('created')), String(byKind('comment')), String(byKind('assignee'))]);
+      expect(new Set(rows.map((r) => r.message_id)).size).toBe(3);
+    });
+
+    test('when two senders claim the same notification, then exactly one gets it, and only the holder may record the outcome', async () => {
+      const now = new Date().toISOString();
+      const due = await dueOutboxIds(database.db, database.dialect, now, 500);
+      expect(due.length).toBeGreaterThan(0);
+      const id = due[0];
+      const until = new Date(Date.now() + 60_000).toISOString();
+      const claims = await Promise.all(['a:1:x', 'b:2:y'].map((owner) => database.write((trx) => claimOutboxRow(trx, id, owner, now, until))));
+      expect(claims.filter(Boolean)).toHaveLength(1);
+      const winner = claims[0] ? 'a:1:x' : 'b:2:y';
+      const loser = claims[0] ? 'b:2:y' : 'a:1:x';
+      expect(await dueOutboxIds(database.db, database.dialect, now, 500)).not.toContain(id);
+      expect(await finishOutboxRow(database.db, id, loser, { status: 'sent', lastAnswer: '250 ok', sentAt: now }, now)).toBe(false);
+      expect(await finishOutboxRow(database.db, id, winner, { status: 'queued', lastAnswer: '451 4.3.0 try later', nextAttemptAt: at(-1) }, now)).toBe(true);
+      // Due again, unleased, with the server's answer and the try counted.
+      expect(await dueOutboxIds(database.db, database.dialect, now, 500)).toContain(id);
+      const row = (await listOutbox(database.db, database.dialect, 'queued', 500, 0)).find((r) => r.id === id)!;
+      expect(row).toMatchObject({ attempts: 1, last_answer: '451 4.3.0 try later', lease_owner: null, lease_expires_at: null });
+    });
+
+    test('when a message is recorded as read, then its key is unique, its Message-ID threads, and people are found by address whatever its case', async () => {
+      const key = '<Reply-1@Mail.Example>';
+      const row = { messageKey: key, messageId: key, fromAddress: 'alice@corp.example', subject: 'Re: [#1] x', outcome: 'comment' as const, reason: null, ticketId: f.t.laptop, eventId: null, personId: f.requester, original: 'Thanks!\n\n> quoted', at: at(50) };
+      await insertInbound(database.db, database.dialect, row);
+      await expect(insertInbound(database.db, database.dialect, row)).rejects.toMatchObject({ message: expect.stringMatching(/unique|duplicate/i) });
+      expect(await findInbound(database.db, key)).toMatchObject({ outcome: 'comment', ticket_id: f.t.laptop });
+      expect(await findInbound(database.db, key.toLowerCase())).toBeUndefined();
+      expect(await inboundMessageIds(database.db, [f.t.laptop], ['alice@corp.example'])).toEqual([{ ticket_id: f.t.laptop, from_address: 'alice@corp.example', message_id: key }]);
+      expect(await inboundOfTicket(database.db, f.t.laptop)).toEqual([]);
+      expect((await peopleByEmail(database.db, 'alice@corp.example')).map((p) => p.id)).toEqual([f.requester]);
+      expect((await peopleByEmail(database.db, 'carol.castro@corp.example')).map((p) => p.id)).toEqual([f.agent]);
+    });
+
+    test('when mail from the desk’s mailbox is read, then a stranger becomes a requester with a ticket, their reply becomes a comment, and the same message is acted on once', async () => {
+      const deps = { database, mail: { unknownSenders: 'create' as const, acceptListMail: false, senderLimit: { maxMessages: 20, windowMinutes: 60 } }, ownAddresses: ['helpdesk@corp.example'], threading: mail.settings.threading, listener: mail.listener };
+      const first = Buffer.from('From: Zoë Outsider <zoe@partner.example>\r\nTo: helpdesk@corp.example\r\nSubject: Badge does not open door 3\r\nMessage-ID: <contract-1@partner.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSince Monday.\r\n');
+      const r = await processMessage(deps, first, new Date(BASE + 80 * 60_000));
+      expect(r).toMatchObject({ outcome: 'ticket', folder: 'processed' });
+      expect(await processMessage(deps, first)).toMatchObject({ outcome: 'duplicate' });
+      const t = (await getTicket(database.db, r.ticketId!))!;
+      expect(t).toMatchObject({ title: 'Badge does not open door 3', description: 'Since Monday.', requester_login: 'zoe@partner.example', requester_name: 'Zoë Outsider' });
+      const reply = Buffer.from(`From: zoe@partner.example\r\nTo: helpdesk@corp.example\r\nSubject: RE: [#${r.ticketId}] Badge does not open door 3\r\nMessage-ID: <contract-2@partner.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nNow door 4 too.\r\n\r\n> Since Monday.\r\n`);
+      expect(await processMessage(deps, reply, new Date(BASE + 81 * 60_000))).toMatchObject({ outcome: 'comment', ticketId: r.ticketId });
+      expect((await listEvents(database.db, r.ticketId!, { includeInternal: true })).map((e) => [e.kind, e.body])).toEqual([
+        ['created', null],
+        ['comment', 'Now door 4 too.'],
+      ]);
+      const acks = (await listOutbox(database.db, database.dialect, 'all', 500, 0)).filter((o) => o.ticket_id === r.ticketId);
+      expect(acks.map((o) => [o.to_address, o.also_references])).toEqual([['zoe@partner.example', '<contract-1@partner.example>']]);
+      expect((await inboundOfTicket(database.db, r.ticketId!)).map((x) => x.original)).toEqual([true]);
+    });
+
+    test('when preferences are saved twice and arrivals counted, then one row per person holds the latest choice and old arrivals go', async () => {
+      await savePreferences(database.db, f.other, { my_tickets: 0, assigned: 1, new_tickets: 0 }, at(60));
+      await savePreferences(database.db, f.other, { my_tickets: 1, assigned: 0, new_tickets: 1 }, at(61));
+      expect(await getPreferences(database.db, f.other)).toEqual({ my_tickets: 1, assigned: 0, new_tickets: 1 });
+      expect(await getPreferences(database.db, f.agent2)).toEqual({ my_tickets: 1, assigned: 1, new_tickets: 0 });
+      for (const m of [70, 71, 72]) await recordArrival(database.db, 'flood@example.com', at(m));
+      expect((await arrivalsSince(database.db, 'flood@example.com', at(70))).map((d) => d.toISOString())).toEqual([at(71), at(72)]);
+      expect(await deleteArrivalsBefore(database.db, at(72))).toBe(2);
+    });
+
     test('when files come with a reply and a note, then rows, events and the internal filter agree, and the database store gives every byte back', async () => {
       const staging = mkdtempSync(path.join(os.tmpdir(), 'deskside-contract-staging-'));
       try {
@@ -306,8 +409,8 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
         const upload = async (name: string, bytes: Buffer): Promise<UploadedFile> => ({ field: 'files', originalName: name, name, declaredType: 'text/plain', staged: await store.stage(Readable.from([bytes])) });
         // Two chunks, so the chunked insert and read run on this engine.
         const log = Buffer.from(Array.from({ length: CHUNK_BYTES + 1000 }, (_, i) => (i * 13) % 256));
-        expect(await addComment(database, { personId: f.requester, isAgent: false }, f.t.laptop, { body: 'The log', internal: undefined }, [await upload('crash.log', log)])).toEqual({ kind: 'ok' });
-        expect(await addComment(database, { personId: f.agent, isAgent: true }, f.t.laptop, { body: '', internal: 'on' }, [await upload('notes.txt', Buffer.from('Überprüft ✓'))])).toEqual({ kind: 'ok' });
+        expect(await addComment(database, { personId: f.requester, isAgent: false }, f.t.laptop, { body: 'The log', internal: undefined }, mail.listener, [await upload('crash.log', log)])).toEqual({ kind: 'ok' });
+        expect(await addComment(database, { personId: f.agent, isAgent: true }, f.t.laptop, { body: '', internal: 'on' }, mail.listener, [await upload('notes.txt', Buffer.from('Überprüft ✓'))])).toEqual({ kind: 'ok' });
 
         const pub = await listAttachments(database.db, f.t.laptop, { includeInternal: false });
         const all = await listAttachments(database.db, f.t.laptop, { includeInternal: true });
@@ -336,9 +439,9 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
 
     test('when a file is removed, then only once, and the sweeper counts it as needed only until the retention passes', async () => {
       const [file] = await listAttachments(database.db, f.t.laptop, { includeInternal: false });
-      expect((await removeAttachment(database, { personId: f.agent }, f.t.laptop, file.id)).kind).toBe('ok');
-      expect((await removeAttachment(database, { personId: f.agent2 }, f.t.laptop, file.id)).kind).toBe('already-removed');
-      expect(await removeAttachment(database, { personId: f.agent }, f.t.printer, file.id)).toEqual({ kind: 'not-found' });
+      expect((await removeAttachment(database, { personId: f.agent }, f.t.laptop, file.id, mail.listener)).kind).toBe('ok');
+      expect((await removeAttachment(database, { personId: f.agent2 }, f.t.laptop, file.id, mail.listener)).kind).toBe('already-removed');
+      expect(await removeAttachment(database, { personId: f.agent }, f.t.printer, file.id, mail.listener)).toEqual({ kind: 'not-found' });
       const removed = (await getAttachment(database.db, f.t.laptop, file.id))!;
       expect(removed).toMatchObject({ removed_by: f.agent, remover_name: 'Carol Castro' });
       const evs = await listEvents(database.db, f.t.laptop, { includeInternal: false });
@@ -400,17 +503,17 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
       expect(open.map((o) => o.id)).toEqual(expected);
       expect(open.every((o) => ['new', 'open', 'pending'].includes(o.status))).toBe(true);
       expect(await hasOthersReply(database.db, database.dialect, f.t.laptop, f.requester)).toBe(false);
-      await addComment(database, { personId: f.requester, isAgent: false }, f.t.laptop, { body: 'Still dark.', internal: undefined });
-      await addComment(database, { personId: f.agent, isAgent: true }, f.t.laptop, { body: 'Only a note.', internal: 'on' });
+      await addComment(database, { personId: f.requester, isAgent: false }, f.t.laptop, { body: 'Still dark.', internal: undefined }, mail.listener);
+      await addComment(database, { personId: f.agent, isAgent: true }, f.t.laptop, { body: 'Only a note.', internal: 'on' }, mail.listener);
       expect(await hasOthersReply(database.db, database.dialect, f.t.laptop, f.requester)).toBe(false);
-      await addComment(database, { personId: f.agent, isAgent: true }, f.t.laptop, { body: 'Hold the power button for 30 s.', internal: undefined });
+      await addComment(database, { personId: f.agent, isAgent: true }, f.t.laptop, { body: 'Hold the power button for 30 s.', internal: undefined }, mail.listener);
       expect(await hasOthersReply(database.db, database.dialect, f.t.laptop, f.requester)).toBe(true);
     });
 
     test('when a bulk change meets a current and a stale version, then it applies one, skips the other and writes the events', async () => {
       const a = await ticket({ title: 'Bulk A', category: f.hardware, requester: f.requester, minute: 40 });
       const b = await ticket({ title: 'Bulk B', category: f.hardware, requester: f.requester, minute: 41 });
-      const out = await bulkChange(database, { personId: f.agent, isAgent: true }, () => true, { items: [{ id: a, version: 1 }, { id: b, version: 7 }], fields: { priority: 'urgent', assigneeId: f.agent2 } });
+      const out = await bulkChange(database, { personId: f.agent, isAgent: true }, () => true, { items: [{ id: a, version: 1 }, { id: b, version: 7 }], fields: { priority: 'urgent', assigneeId: f.agent2 } }, mail.listener);
       expect(out).toEqual({ applied: [{ id: a, title: 'Bulk A', changes: 3 }], unchanged: [], skipped: [{ id: b, title: 'Bulk B', reason: 'stale' }] });
       expect(await getTicket(database.db, a)).toMatchObject({ priority: 4, assignee_id: f.agent2, status: 'open', version: 2 });
       expect(await getTicket(database.db, b)).toMatchObject({ priority: 2, assignee_id: null, version: 1 });
@@ -420,16 +523,16 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
     test('when a reply carries a status, then both land in one step; a reply that missed newer activity writes nothing', async () => {
       const id = await ticket({ title: 'Reply and resolve', category: f.hardware, requester: f.requester, minute: 42 });
       const [created] = await listEvents(database.db, id, { includeInternal: true });
-      expect(await addComment(database, { personId: f.agent, isAgent: true }, id, { body: 'Fixed.', internal: undefined, status: 'resolved', seen: String(created.id) })).toEqual({ kind: 'ok' });
+      expect(await addComment(database, { personId: f.agent, isAgent: true }, id, { body: 'Fixed.', internal: undefined, status: 'resolved', seen: String(created.id) }, mail.listener)).toEqual({ kind: 'ok' });
       expect(await getTicket(database.db, id)).toMatchObject({ status: 'resolved', version: 2, comment_count: 1 });
-      const late = await addComment(database, { personId: f.agent2, isAgent: true }, id, { body: 'Me too', internal: undefined, seen: String(created.id) });
+      const late = await addComment(database, { personId: f.agent2, isAgent: true }, id, { body: 'Me too', internal: undefined, seen: String(created.id) }, mail.listener);
       expect(late.kind).toBe('changed');
       expect((await listEvents(database.db, id, { includeInternal: true })).map((e) => e.kind)).toEqual(['created', 'comment', 'status']);
     });
 
     test('when a title and description are edited, then the events keep the old text and search finds the new', async () => {
       const id = await ticket({ title: 'Keyboard sticky', description: 'Spilled tea on it.', category: f.hardware, requester: f.requester, minute: 43 });
-      expect(await editText(database, { personId: f.agent, isAgent: true }, id, { version: 1, title: 'Keyboard replaced', description: 'Swapped for a new xylophonic one.' })).toEqual({ kind: 'ok', changed: 2 });
+      expect(await editText(database, { personId: f.agent, isAgent: true }, id, { version: 1, title: 'Keyboard replaced', description: 'Swapped for a new xylophonic one.' }, mail.listener)).toEqual({ kind: 'ok', changed: 2 });
       const evs = await listEvents(database.db, id, { includeInternal: true, afterVersion: 1 });
       expect(evs.map((e) => [e.kind, e.from_value, e.to_value, e.body])).toEqual([
         ['title', 'Keyboard sticky', 'Keyboard replaced', null],
@@ -437,7 +540,7 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
       ]);
       expect(await ids({ words: searchWords('xylophonic') })).toEqual([id]);
       expect(await ids({ words: searchWords('sticky') })).toEqual([]);
-      expect((await editText(database, { personId: f.agent, isAgent: true }, id, { version: 1, title: 'x', description: 'y' })).kind).toBe('conflict');
+      expect((await editText(database, { personId: f.agent, isAgent: true }, id, { version: 1, title: 'x', description: 'y' }, mail.listener)).kind).toBe('conflict');
     });
 
     test('when people are searched, then names, logins and e-mail addresses match and wildcards are literal', async () => {

@@ -20,7 +20,7 @@ export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<voi
 
   // The queue sorts by number (= creation order) and by priority within each default view
   // (all open, resolved and closed, assigned to someone, unassigned); each of these reads
-  // the order straight off an index, forwards or backwards (decision 0015).
+  // the order straight off an index, forwards or backwards (decision 0016).
   await db.schema.createIndex('tickets_active_id_idx').on('tickets').columns(['active', 'id']).execute();
   await db.schema.createIndex('tickets_assignee_id_idx').on('tickets').columns(['assignee_id', 'active', 'id']).execute();
   await db.schema.createIndex('tickets_assignee_priority_idx').on('tickets').columns(['assignee_id', 'active', 'priority', 'updated_at', 'id']).execute();

@@ -6,7 +6,8 @@ import { findPersonByKey, listAgents } from '../../people/people.queries';
 import { listCategories } from '../categories/categories.queries';
 import { text, type FieldErrors } from '../shared/form-values';
 import { isPriority, isStatus } from './ticket-values';
-import { getTicketsForUpdate, insertEvents, updateTicketAtVersion, type NewEvent } from './tickets.queries';
+import { recordEvents, type EventListener } from './ticket-events';
+import { getTicketsForUpdate, updateTicketAtVersion, type NewEvent } from './tickets.queries';
 import { planChanges, type Actor, type FieldRequest } from './tickets.service';
 
 /** Most tickets one bulk post may change: the longest queue page. */
@@ -101,7 +102,7 @@ export interface BulkOutcome {
  * policy (`mayEdit`) and applied only at the version the queue showed: one that moved on
  * since is skipped, never overwritten. Every change is an event, written with its ticket.
  */
-export async function bulkChange(database: Database, actor: Actor, mayEdit: (t: TicketFacts) => boolean, req: BulkRequest): Promise<BulkOutcome> {
+export async function bulkChange(database: Database, actor: Actor, mayEdit: (t: TicketFacts) => boolean, req: BulkRequest, listener: EventListener): Promise<BulkOutcome> {
   return database.write(async (trx) => {
     const out: BulkOutcome = { applied: [], unchanged: [], skipped: [] };
     const found = new Map((await getTicketsForUpdate(trx, req.items.map((i) => i.id))).map((t) => [t.id, t]));
@@ -125,7 +126,7 @@ export async function bulkChange(database: Database, actor: Actor, mayEdit: (t: 
         } else out.skipped.push({ ...who, reason: 'stale' });
       }
     }
-    await insertEvents(trx, events);
+    await recordEvents(trx, database.dialect, listener, events);
     return out;
   });
 }

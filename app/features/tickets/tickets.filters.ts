@@ -24,7 +24,7 @@ export interface ListParams {
 
 /**
  * Sort keys the list accepts. Each is read off an index for the queue's default views
- * (decision 0015); title, requester, assignee, category and status are not sortable,
+ * (decision 0016); title, requester, assignee, category and status are not sortable,
  * since ordering by them would sort every matching ticket (or join to names) per page.
  */
 export const SORT_KEYS: readonly SortKey[] = ['id', 'created', 'updated', 'priority'];

@@ -17,12 +17,14 @@ import { readUploads } from '../attachments/uploads';
 import { listCategories } from '../categories/categories.queries';
 import { knownIssuesOfTicket } from '../known-issues/known-issues.queries';
 import { activeKnownIssues, KNOWN_ISSUE_STATUS_LABELS } from '../known-issues/known-issues.service';
+import { inboundOfTicket } from '../mail/mail.queries';
 import { fillPlaceholders, firstName, placeholderValues, responseById } from '../responses/responses.service';
 import { viewsFor } from '../saved-views/saved-views.service';
 import type { FieldErrors } from '../shared/form-values';
 import { BULK_MAX, bulkChange, parseBulk } from './bulk.service';
 import { LIMITS, PRIORITIES, priorityName, STATUS_HINTS, STATUS_LABELS, STATUSES } from './ticket-values';
 import { FIRST_DIRECTION, listQuery, listUrl, PER_PAGE, SORT_CHOICES, SORT_KEYS, parseSort, sortText, type ListParams } from './tickets.filters';
+import type { EventListener } from './ticket-events';
 import { TicketReadCache } from './tickets.cache';
 import { getTicket, hasOthersReply, listEvents, type EventRow, type SortKey, type TicketRow } from './tickets.queries';
 import {
@@ -72,8 +74,8 @@ const FLASH_MESSAGES: Record<string, string | undefined> = Object.assign(Object.
   'file-removed': 'The file has been removed.',
 });
 
-export function ticketRoutes(deps: { config: Config; database: Database; policy: Policy; cache?: TicketReadCache; attachments: AttachmentSettings; directory?: DirectoryCache }): Router {
-  const { config, database, policy, attachments, directory } = deps;
+export function ticketRoutes(deps: { config: Config; database: Database; policy: Policy; cache?: TicketReadCache; attachments: AttachmentSettings; ticketEvents: EventListener; directory?: DirectoryCache }): Router {
+  const { config, database, policy, attachments, ticketEvents, directory } = deps;
   const cache = deps.cache ?? new TicketReadCache(database);
   const db = database.db;
   const router = Router();
@@ -171,7 +173,7 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
     if (!parsed.request) {
       return res.status(400).render('tickets/bulk', { title: 'Error: Change several tickets', errors: parsed.errors, outcome: null, back });
     }
-    const outcome = await bulkChange(database, actor, (f) => policy.can(v, 'ticket.edit', f), parsed.request);
+    const outcome = await bulkChange(database, actor, (f) => policy.can(v, 'ticket.edit', f), parsed.request, ticketEvents);
     res.render('tickets/bulk', { title: 'Change several tickets', errors: {}, outcome, back });
   });
 
@@ -216,7 +218,7 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
         await upload.discard();
         return await renderNew(res, 400, form, { ...errors, ...upload.errors }, choices);
       }
-      const id = await createTicket(database, v.personId!, values, upload.files);
+      const id = await createTicket(database, v.personId!, values, ticketEvents, upload.files);
       setFlash(req, res, config, values.requesterId ? 'created-for' : 'created', `/tickets/${id}`);
       res.redirect(303, `/tickets/${id}`);
     } finally {
@@ -246,7 +248,7 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
     const position = extra.position ?? positionOf(v, t, req.query);
     const seesSide = policy.can(v, 'tickets.list-all');
     const login = parseLogin(t.requester_login);
-    const [categories, agents, names, responses, nav, open, person, knownIssues, files] = await Promise.all([
+    const [categories, agents, names, responses, nav, open, person, knownIssues, files, mailed] = await Promise.all([
       cache.categories(),
       canEdit ? cache.agents() : Promise.resolve([]),
       eventNames(events),
@@ -257,6 +259,8 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
       seesSide && directory?.enabled && login ? directory.get(login).then((o) => o.person, () => null) : Promise.resolve(null as DirectoryPerson | null),
       knownIssuesOfTicket(db, t.id),
       policy.can(v, 'ticket.files', f) ? listAttachments(db, t.id, { includeInternal }) : Promise.resolve([]),
+      // Replies that came by e-mail, and where the whole message is.
+      config.mail?.imap ? inboundOfTicket(db, t.id) : Promise.resolve([]),
     ]);
     const flashCode = takeFlash(req, res, config, `/tickets/${t.id}`) ?? '';
     const flash = flashCode === 'created-for' ? `Ticket raised for ${t.requester_name || t.requester_login}.` : FLASH_MESSAGES[flashCode];
@@ -292,6 +296,7 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
       knownIssues,
       knownIssueStatusLabels: KNOWN_ISSUE_STATUS_LABELS,
       files,
+      viaMail: new Map(mailed.filter((m) => m.event_id !== null).map((m) => [m.event_id, m])),
     });
   }
 
@@ -326,14 +331,14 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
     const position = positionOf(v, t, body);
     if (body.action === 'close' || body.action === 'reopen') {
       assertCan(policy, req, res, body.action === 'close' ? 'ticket.close' : 'ticket.reopen', facts(t));
-      await setOwnStatus(database, actor, t.id, body.action);
+      await setOwnStatus(database, actor, t.id, body.action, ticketEvents);
       setFlash(req, res, config, 'saved', `/tickets/${t.id}`);
       return res.redirect(303, withPosition(`/tickets/${t.id}`, position));
     }
     assertCan(policy, req, res, 'ticket.edit', facts(t), 'Only helpdesk agents can change a ticket’s status, priority, category or assignee.');
     const parsed = await parseEdit(database, body, t.assignee_id);
     if (!parsed.request) return renderTicket(req, res, t, { status: 400, editErrors: parsed.errors, position });
-    const result = await editTicket(database, actor, t.id, parsed.request);
+    const result = await editTicket(database, actor, t.id, parsed.request, ticketEvents);
     if (result.kind === 'not-found') throw notFound();
     if (result.kind === 'conflict') {
       const [categories, agents, names, fresh] = await Promise.all([cache.categories(), cache.agents(), eventNames(result.theirEvents), getTicket(db, t.id)]);
@@ -385,7 +390,7 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
         return await renderTicket(req, res, t, { position, composer: { mode, body: joined, assignMe, errors: {} } });
       }
       const actor = { personId: v.personId!, isAgent: isAgent(v) };
-      const result = await addComment(database, actor, t.id, { body: body.body, internal: body.internal, status: body.status, assignee: body.assignee, seen: body.seen }, upload.files);
+      const result = await addComment(database, actor, t.id, { body: body.body, internal: body.internal, status: body.status, assignee: body.assignee, seen: body.seen }, ticketEvents, upload.files);
       if (result.kind === 'invalid') return await renderTicket(req, res, t, { status: 400, position, composer: { mode, body: result.body, assignMe, errors: result.errors } });
       if (result.kind === 'changed') {
         res.setHeader('Cache-Control', 'no-store');
@@ -435,7 +440,7 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
     assertCan(policy, req, res, 'ticket.edit-text', await textFacts(v, t), 'You can change your ticket’s summary and description until the helpdesk has replied; after that, add a reply instead.');
     const parsed = parseTextEdit(formOf(req));
     if (!parsed.request) return renderEdit(res, t, 400, parsed.form, parsed.errors);
-    const result = await editText(database, { personId: v.personId!, isAgent: isAgent(v) }, t.id, parsed.request);
+    const result = await editText(database, { personId: v.personId!, isAgent: isAgent(v) }, t.id, parsed.request, ticketEvents);
     if (result.kind === 'not-found') throw notFound();
     if (result.kind === 'conflict') {
       res.setHeader('Cache-Control', 'no-store');

@@ -7,18 +7,18 @@ import { nowIso, toDate } from '../../db/values';
 import type { DirectoryCache } from '../../directory/cache';
 import { parseLogin } from '../../login';
 import { findPersonByKey, listAgents, type AgentRow } from '../../people/people.queries';
-import { keepUploads, dropUploads, recordAttachments } from '../attachments/attachments.service';
+import { dropUploads, insertAttachments, keepUploads, type StoredUpload } from '../attachments/attachments.service';
 import type { UploadedFile } from '../attachments/multipart';
 import { listCategories, type CategoryRow } from '../categories/categories.queries';
 import { resolvePerson, type PersonMatch } from '../people/people.service';
 import type { SavedViewRow } from '../saved-views/saved-views.queries';
 import { cleanText, oneLine, text, type FieldErrors } from '../shared/form-values';
 import { isActive, isPriority, isStatus, LIMITS, priorityCode, priorityName, type PriorityName } from './ticket-values';
+import { recordEvents, type EventListener, type EventsContext } from './ticket-events';
 import type { TicketCount, TicketReadCache } from './tickets.cache';
 import { DEFAULT_SORT, FilterError, listQuery, listUrl, parseListParams, queryObject, toQuery, viewQuery, type ListParams } from './tickets.filters';
 import {
   getTicketForUpdate,
-  insertEvents,
   insertTicket,
   listEvents,
   listTickets,
@@ -352,22 +352,26 @@ export async function validateNewTicket(
  * its files in one transaction; returns the new id. The files' bytes are made durable
  * first, before any row points at them.
  */
-export async function createTicket(database: Database, actorId: number, v: NewTicketValues, files: UploadedFile[] = []): Promise<number> {
+export async function createTicket(database: Database, actorId: number, v: NewTicketValues, listener: EventListener, files: UploadedFile[] = []): Promise<number> {
   const stored = await keepUploads(files);
-  return database.write(async (trx) => {
-    const at = nowIso();
-    const id = await insertNewTicket(trx, database.dialect, actorId, v, at);
-    await recordAttachments(trx, database.dialect, { ticketId: id, actorId, internal: false, ticketVersion: 1, at }, stored);
-    return id;
-  });
+  return database.write((trx) => insertNewTicket(trx, database.dialect, actorId, v, nowIso(), listener, {}, stored));
 }
 
 /**
- * A new ticket and its "created" event, inside the caller's transaction (which may do more,
- * e.g. link it). `actorId` raised it; the requester is `v.requesterId` when an agent raised
- * it for someone else.
+ * A new ticket, its "created" event and its files (already kept), inside the caller's
+ * transaction (which may do more, e.g. link it); returns its id. `actorId` raised it; the
+ * requester is `v.requesterId` when an agent raised it for someone else.
  */
-export async function insertNewTicket(trx: Transaction<DB>, dialect: DialectName, actorId: number, v: NewTicketValues, at: string): Promise<number> {
+export async function insertNewTicket(
+  trx: Transaction<DB>,
+  dialect: DialectName,
+  actorId: number,
+  v: NewTicketValues,
+  at: string,
+  listener: EventListener,
+  context: EventsContext = {},
+  stored: StoredUpload[] = [],
+): Promise<number> {
   const channel = v.channel ?? 'web';
   const id = await insertTicket(trx, dialect, {
     title: v.title,
@@ -381,7 +385,8 @@ export async function insertNewTicket(trx: Transaction<DB>, dialect: DialectName
     channel,
     at,
   });
-  await insertEvents(trx, [{ ticketId: id, actorId, kind: 'created', to: channel === 'web' ? null : channel, ticketVersion: 1, at }]);
+  const files = await insertAttachments(trx, dialect, { ticketId: id, actorId, internal: false, ticketVersion: 1, at }, stored);
+  await recordEvents(trx, dialect, listener, [{ ticketId: id, actorId, kind: 'created', to: channel === 'web' ? null : channel, ticketVersion: 1, at }, ...files], context);
   return id;
 }
 
@@ -453,13 +458,12 @@ export interface CommentInput {
 /**
  * A reply (or, for agents, an internal note), with any files, or files alone, and the
  * status and assignment changes the same post asks for: one transaction, one event per
- * change. A requester's reply to a ticket that was waiting on them ("pending") puts it
- * back in the queue as "open". When the form says which activity the writer had seen and
- * there is newer activity they may see, nothing is written and the caller gets it, to show
- * above the kept draft. Files are kept (made durable) only once the reply is known to be
- * good, and before the transaction that records them; a refused reply keeps none.
+ * change. When the form says which activity the writer had seen and there is newer
+ * activity they may see, nothing is written and the caller gets it, to show above the kept
+ * draft. Files are kept (made durable) only once the reply is known to be good, and before
+ * the transaction that records them; a refused reply keeps none.
  */
-export async function addComment(database: Database, actor: Actor, ticketId: number, input: CommentInput, files: UploadedFile[] = []): Promise<CommentResult> {
+export async function addComment(database: Database, actor: Actor, ticketId: number, input: CommentInput, listener: EventListener, files: UploadedFile[] = []): Promise<CommentResult> {
   const body = cleanText(input.body);
   const internal = input.internal === 'on' || input.internal === 'true';
   const errors: FieldErrors = {};
@@ -488,34 +492,55 @@ export async function addComment(database: Database, actor: Actor, ticketId: num
     await dropUploads(files);
     return { kind: 'invalid', errors, body };
   }
+  const newer = () => listEvents(database.db, ticketId, { includeInternal: actor.isAgent, afterId: seen });
+  // Asked before the files are kept, so a reply that comes back keeps none; asked again below, where it counts.
+  if (seen !== undefined && (await newer()).length) {
+    await dropUploads(files);
+    return { kind: 'changed', body, newEvents: await newer() };
+  }
   const stored = await keepUploads(files);
   const outcome = await database.write(async (trx): Promise<'ok' | 'changed'> => {
-    const at = nowIso();
-    const t = await getTicketForUpdate(trx, ticketId);
-    if (!t) throw new Error(`ticket ${ticketId} disappeared`);
-    if (seen !== undefined) {
-      const newer = await listEvents(trx, ticketId, { includeInternal: actor.isAgent, afterId: seen });
-      if (newer.length) return 'changed';
-    }
-    const events: NewEvent[] = body ? [{ ticketId, actorId: actor.personId, kind: internal ? 'note' : 'comment', body, ticketVersion: t.version, at }] : [];
-    let plan = planChanges(t, fields, actor.personId, at);
-    if (!actor.isAgent && !internal && t.status === 'pending' && t.requester_id === actor.personId) plan = planChanges(t, { status: 'open' }, actor.personId, at);
-    if (plan.events.length) {
-      // Inside this transaction the row is ours; the version check only guards the rule.
-      const ok = await updateTicketAtVersion(trx, ticketId, t.version, plan.changes, at);
-      if (ok) events.push(...plan.events);
-    } else {
-      await touchTicket(trx, ticketId, at);
-    }
-    await insertEvents(trx, events);
-    await recordAttachments(trx, database.dialect, { ticketId, actorId: actor.personId, internal, ticketVersion: t.version, at }, stored);
+    if (seen !== undefined && (await listEvents(trx, ticketId, { includeInternal: actor.isAgent, afterId: seen })).length) return 'changed';
+    await insertComment(trx, database.dialect, actor, ticketId, { body, internal, fields }, listener, {}, stored);
     return 'ok';
   });
-  if (outcome === 'changed') {
-    const newEvents = await listEvents(database.db, ticketId, { includeInternal: actor.isAgent, afterId: seen });
-    return { kind: 'changed', body, newEvents };
-  }
+  // In the rare race the files were kept and not recorded: the sweeper removes bytes nothing points at.
+  if (outcome === 'changed') return { kind: 'changed', body, newEvents: await newer() };
   return { kind: 'ok' };
+}
+
+/**
+ * A checked reply or note, its files (already kept) and what it changes (`fields`, an
+ * agent's status or assignment), inside the caller's transaction; returns its events (with
+ * ids when someone listens). A requester's reply to a ticket that was waiting on them
+ * ("pending") puts it back in the queue as "open".
+ */
+export async function insertComment(
+  trx: Transaction<DB>,
+  dialect: DialectName,
+  actor: Actor,
+  ticketId: number,
+  c: { body: string; internal: boolean; fields?: FieldRequest },
+  listener: EventListener,
+  context: EventsContext = {},
+  stored: StoredUpload[] = [],
+) {
+  const at = nowIso();
+  const t = await getTicketForUpdate(trx, ticketId);
+  if (!t) throw new Error(`ticket ${ticketId} disappeared`);
+  // A post may be files alone: then there is no reply event, only theirs.
+  const events: NewEvent[] = c.body ? [{ ticketId, actorId: actor.personId, kind: c.internal ? 'note' : 'comment', body: c.body, ticketVersion: t.version, at }] : [];
+  let plan = planChanges(t, c.fields ?? {}, actor.personId, at);
+  if (!actor.isAgent && !c.internal && t.status === 'pending' && t.requester_id === actor.personId) plan = planChanges(t, { status: 'open' }, actor.personId, at);
+  if (plan.events.length) {
+    // Inside this transaction the row is ours; the version check only guards the rule.
+    const ok = await updateTicketAtVersion(trx, ticketId, t.version, plan.changes, at);
+    if (ok) events.push(...plan.events);
+  } else {
+    await touchTicket(trx, ticketId, at);
+  }
+  events.push(...(await insertAttachments(trx, dialect, { ticketId, actorId: actor.personId, internal: c.internal, ticketVersion: t.version, at }, stored)));
+  return recordEvents(trx, dialect, listener, events, context);
 }
 
 /** What an agent asked to change on the edit form; absent fields stay as they are. */
@@ -581,7 +606,7 @@ export type EditResult =
  * Apply an agent's edit if the ticket is still at the version their form showed.
  * Otherwise nothing is written and the caller gets what the other person changed.
  */
-export async function editTicket(database: Database, actor: Actor, ticketId: number, req: EditRequest): Promise<EditResult> {
+export async function editTicket(database: Database, actor: Actor, ticketId: number, req: EditRequest, listener: EventListener): Promise<EditResult> {
   const outcome = await database.write(async (trx): Promise<EditResult> => {
     const t = await getTicketForUpdate(trx, ticketId);
     if (!t) return { kind: 'not-found' };
@@ -598,7 +623,7 @@ export async function editTicket(database: Database, actor: Actor, ticketId: num
     if (events.length === 0) return { kind: 'ok', changed: 0 };
     const ok = await updateTicketAtVersion(trx, ticketId, t.version, changes, at);
     if (!ok) return { kind: 'conflict', current, theirEvents: [], yours: req };
-    await insertEvents(trx, events);
+    await recordEvents(trx, database.dialect, listener, events);
     return { kind: 'ok', changed: events.length };
   });
   if (outcome.kind === 'conflict') {
@@ -667,7 +692,7 @@ export type TextEditResult =
  * The events keep the old text: a title event its old title, a description event its old
  * description, so the timeline can always show what a ticket said before.
  */
-export async function editText(database: Database, actor: Actor, ticketId: number, req: TextEdit): Promise<TextEditResult> {
+export async function editText(database: Database, actor: Actor, ticketId: number, req: TextEdit, listener: EventListener): Promise<TextEditResult> {
   const outcome = await database.write(async (trx): Promise<TextEditResult> => {
     const t = await getTicketForUpdate(trx, ticketId);
     if (!t) return { kind: 'not-found' };
@@ -686,7 +711,7 @@ export async function editText(database: Database, actor: Actor, ticketId: numbe
     }
     if (events.length === 0) return { kind: 'ok', changed: 0 };
     if (!(await updateTicketAtVersion(trx, ticketId, t.version, changes, at))) return { kind: 'conflict', current, theirEvents: [] };
-    await insertEvents(trx, events);
+    await recordEvents(trx, database.dialect, listener, events);
     return { kind: 'ok', changed: events.length };
   });
   if (outcome.kind === 'conflict') outcome.theirEvents = await listEvents(database.db, ticketId, { includeInternal: actor.isAgent, afterVersion: req.version });
@@ -694,7 +719,7 @@ export async function editText(database: Database, actor: Actor, ticketId: numbe
 }
 
 /** A requester closing their own ticket, or reopening it; applies to the current state. */
-export async function setOwnStatus(database: Database, actor: Actor, ticketId: number, action: 'close' | 'reopen'): Promise<boolean> {
+export async function setOwnStatus(database: Database, actor: Actor, ticketId: number, action: 'close' | 'reopen', listener: EventListener): Promise<boolean> {
   return database.write(async (trx) => {
     const t = await getTicketForUpdate(trx, ticketId);
     if (!t) return false;
@@ -704,7 +729,7 @@ export async function setOwnStatus(database: Database, actor: Actor, ticketId: n
     const changes: TicketFieldChanges = { status: to, active: isActive(to) ? 1 : 0, resolved_at: isActive(to) ? null : t.resolved_at ? toDate(t.resolved_at)!.toISOString() : at };
     const ok = await updateTicketAtVersion(trx, ticketId, t.version, changes, at);
     if (!ok) return false;
-    await insertEvents(trx, [{ ticketId, actorId: actor.personId, kind: 'status', from: t.status, to, ticketVersion: t.version + 1, at }]);
+    await recordEvents(trx, database.dialect, listener, [{ ticketId, actorId: actor.personId, kind: 'status', from: t.status, to, ticketVersion: t.version + 1, at }]);
     return true;
   });
 }

@@ -11,7 +11,7 @@ import { BY_UPDATED, countTickets, listTickets, neighbourTickets, openTicketsOf,
  * each list query (EXPLAIN QUERY PLAN); a full table scan or a sort of every matching
  * row (a temporary B-tree for ORDER BY) would make page 1 slow at a million tickets.
  * Every sort the queue's headers offer is checked on every default view, both ways
- * (decision 0015), and so is the seek that finds the previous and next ticket.
+ * (decision 0016), and so is the seek that finds the previous and next ticket.
  */
 describe('ticket list query plans', () => {
   const native = new Sqlite(':memory:');
