@@ -13,6 +13,9 @@ const BOB = 'DEMO\\bob'; // another requester
 const CAROL = 'DEMO\\carol'; // agent through Service Desk L1 → Helpdesk Agents
 const DAN = 'DEMO\\dan'; // agent
 const ERIN = 'DEMO\\erin'; // admin through IT Operations → Deskside Admins
+// A tab's count: one that was slow to make is shown as "about ~N" for a few seconds after a
+// change (decision 0007), and on a loaded machine even this small database's counts can be.
+const tabCount = String.raw`\s+(?:about\s*~)?\d+$`;
 
 describeWithChromium(
   'Deskside in Chromium, signed in through a trusted proxy',
@@ -337,7 +340,7 @@ describeWithChromium(
         );
         expect(fullyVisible).toBeGreaterThanOrEqual(15);
         const tabs = await texts(page, 'nav[aria-label="Views"] a');
-        expect(tabs.slice(0, 4)).toEqual([expect.stringMatching(/^All open\s+\d+$/), expect.stringMatching(/^Assigned to me\s+\d+$/), expect.stringMatching(/^Unassigned\s+\d+$/), expect.stringMatching(/^Resolved & closed\s+\d+$/)]);
+        expect(tabs.slice(0, 4)).toEqual(['All open', 'Assigned to me', 'Unassigned', 'Resolved & closed'].map((label): unknown => expect.stringMatching(new RegExp(`^${label}${tabCount}`))));
         await h.audit(page, 'queue (every status)');
 
         await clickAndLoad(page, page.locator('table.queue thead').getByRole('link', { name: 'Priority' }));
@@ -411,7 +414,7 @@ describeWithChromium(
         const tab = page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name });
         expect(await tab.getAttribute('aria-current')).toBe('page');
         // The tab's text wraps where the row does: compare it with white space folded.
-        expect((await tab.innerText()).replace(/\s+/g, ' ').trim()).toMatch(new RegExp(`^${name.replace(/[()]/g, '\\$&')} \\d+$`));
+        expect((await tab.innerText()).replace(/\s+/g, ' ').trim()).toMatch(new RegExp(`^${name.replace(/[()]/g, '\\$&')}${tabCount}`));
         await h.audit(page, 'saved view');
         await shoot(page, 'queue-saved-view');
         await visit(page, '/tickets');
