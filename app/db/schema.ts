@@ -55,7 +55,7 @@ export interface TicketsTable {
   updated_at: Timestamp;
   resolved_at: Timestamp | null;
   version: number;
-  /** How the ticket reached the desk: web, phone, walk-in or email (migration 004). */
+  /** How the ticket reached the desk: web, phone, walk-in or email (migration 007). */
   channel: ColumnType<string, string | undefined, string>;
 }
 
