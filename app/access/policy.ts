@@ -14,6 +14,8 @@ export interface Viewer {
 export interface TicketFacts {
   requesterId: number;
   status: TicketStatus;
+  /** Someone other than the requester has replied; after that the requester's text is fixed. Unknown: treated as yes. */
+  othersReplied?: boolean;
 }
 
 export type Action =
@@ -28,6 +30,14 @@ export type Action =
   | 'ticket.edit' // status, priority, category, assignee
   | 'ticket.close' // requester closing their own ticket
   | 'ticket.reopen'
+  | 'ticket.edit-text' // title and description
+  | 'ticket.create-for-others' // choose the requester and the channel
+  | 'tickets.bulk' // change many tickets from the queue
+  | 'views.save' // saved queue views of one's own
+  | 'views.share' // saved views every agent sees
+  | 'people.search'
+  | 'responses.use' // insert canned replies
+  | 'responses.manage'
   | 'known-issues.view' // the known issues the desk publishes, and their public updates
   | 'known-issues.manage' // publish, update, resolve known issues; link tickets to them
   | 'known-issues.see-tickets' // which tickets are linked to a known issue
@@ -48,6 +58,7 @@ const TICKET_ACTIONS: ReadonlySet<Action> = new Set<Action>([
   'ticket.edit',
   'ticket.close',
   'ticket.reopen',
+  'ticket.edit-text',
   'ticket.files',
   'ticket.remove-file',
 ]);
@@ -110,6 +121,16 @@ export function createPolicy(opts: { anonymous: AnonymousMode }): Policy {
         return (agent || owns(viewer, t)) && t.status !== 'closed';
       case 'ticket.reopen':
         return (agent || owns(viewer, t)) && (t.status === 'resolved' || t.status === 'closed');
+      case 'ticket.edit-text':
+        return agent || (owns(viewer, t) && t.othersReplied === false);
+      case 'ticket.create-for-others':
+      case 'tickets.bulk':
+      case 'views.save':
+      case 'people.search':
+      case 'responses.use':
+        return agent;
+      case 'views.share':
+      case 'responses.manage':
       case 'admin.view':
       case 'health.detail':
         return viewer.roles.has('admin');

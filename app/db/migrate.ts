@@ -7,6 +7,7 @@ import * as m003 from './migrations/003_known_issues';
 import * as m005a from './migrations/005_attachments';
 import * as m005w from './migrations/005_worker_leases';
 import * as m006 from './migrations/006_mail';
+import * as m007 from './migrations/007_workbench';
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: DialectName): Promise<void> };
 
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '005_attachments': m005a,
   '005_worker_leases': m005w,
   '006_mail': m006,
+  '007_workbench': m007,
 };
 
 export const MIGRATION_TABLE = 'deskside_migrations';

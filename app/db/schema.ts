@@ -55,6 +55,8 @@ export interface TicketsTable {
   updated_at: Timestamp;
   resolved_at: Timestamp | null;
   version: number;
+  /** How the ticket reached the desk: web, phone, walk-in or email (migration 007). */
+  channel: ColumnType<string, string | undefined, string>;
 }
 
 export interface TicketEventsTable {
@@ -202,6 +204,27 @@ export interface WorkerLeasesTable {
 // attachment_blob_heads and attachment_blobs (migration 005) belong to the database blob
 // store, which types them itself (storage/database-blob-store.ts BlobTables).
 
+/** An agent's named queue view: filters and sort as the list address's query string. */
+export interface SavedViewsTable {
+  id: Generated<number>;
+  owner_id: number;
+  name: string;
+  query: string;
+  /** 1: a tab for every agent (only admins share). */
+  shared: number;
+  created_at: Timestamp;
+}
+
+/** A reply agents insert and adapt; `{{placeholders}}` are filled in per ticket. */
+export interface CannedResponsesTable {
+  id: Generated<number>;
+  title: string;
+  body: string;
+  active: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface DB {
   people: PeopleTable;
   sign_in_attempts: SignInAttemptsTable;
@@ -218,4 +241,6 @@ export interface DB {
   mail_sender_arrivals: MailSenderArrivalsTable;
   attachments: AttachmentsTable;
   worker_leases: WorkerLeasesTable;
+  saved_views: SavedViewsTable;
+  canned_responses: CannedResponsesTable;
 }

@@ -21,6 +21,8 @@ export interface LookupOutcome {
   error?: string;
 }
 
+const SEARCH_TTL_MS = 60_000;
+
 interface Entry {
   person: DirectoryPerson | null;
   fetchedAt: number;
@@ -41,6 +43,7 @@ export interface DirectoryCacheOptions {
 export class DirectoryCache {
   private readonly entries = new Map<string, Entry>();
   private readonly inflight = new Map<string, Promise<LookupOutcome>>();
+  private readonly searches = new Map<string, { at: number; people: Promise<DirectoryPerson[]> }>();
   private readonly now: () => number;
   private lastFailureAt: number | undefined;
   private lastError: string | undefined;
@@ -109,6 +112,31 @@ export class DirectoryCache {
         return { person: cached.person, state: 'stale', fromCache: true, fetchedAt: cached.fetchedAt, elapsedMs, error: this.lastError };
       }
       return { person: null, state: 'unavailable', fromCache: false, elapsedMs, error: this.lastError };
+    }
+  }
+
+  /**
+   * People matching a search (see Directory.search). Answers are kept for a minute, so an
+   * agent typing a name asks the directory once per distinct text; a failure is not
+   * kept, and comes back as `unavailable` rather than an error.
+   */
+  async search(query: string, limit: number): Promise<{ people: DirectoryPerson[]; state: 'off' | 'ok' | 'unavailable'; error?: string }> {
+    if (!this.directory) return { people: [], state: 'off' };
+    const key = `${limit}|${query.trim().toLowerCase()}`;
+    const now = this.now();
+    let hit = this.searches.get(key);
+    if (!hit || now - hit.at > SEARCH_TTL_MS) {
+      hit = { at: now, people: this.directory.search(query, limit) };
+      this.searches.delete(key);
+      this.searches.set(key, hit);
+      if (this.searches.size > 500) this.searches.delete(this.searches.keys().next().value as string);
+    }
+    const entry = hit;
+    try {
+      return { people: await entry.people, state: 'ok' };
+    } catch (err) {
+      if (this.searches.get(key) === entry) this.searches.delete(key);
+      return { people: [], state: 'unavailable', error: err instanceof Error ? err.message : String(err) };
     }
   }
 

@@ -1,10 +1,11 @@
-import { AndFilter, Client, EqualityFilter, OrFilter, type Entry, type Filter } from 'ldapts';
+import { AndFilter, Client, EqualityFilter, ExtensibleFilter, NotFilter, OrFilter, SubstringFilter, type Entry, type Filter } from 'ldapts';
 import type { ConnectionOptions } from 'node:tls';
 import type { Login } from '../login';
 import { describeLdapError, domainDnOf, dnsDomainOf, sameDn, sidToString, type LdapErrorKind } from './ldap-values';
 import { withDeadline } from '../deadline';
 import {
   DirectoryUnavailableError,
+  searchTerms,
   type Directory,
   type DirectoryGroup,
   type DirectoryPerson,
@@ -40,7 +41,12 @@ export interface LdapDirectoryOptions {
 // sAMAccountType of ordinary user accounts (not computers, trusts or groups).
 const SAM_USER_ACCOUNT = '805306368';
 const UAC_ACCOUNTDISABLE = 0x2;
-const PERSON_ATTRIBUTES = ['sAMAccountName', 'userPrincipalName', 'displayName', 'mail', 'department', 'title', 'memberOf', 'primaryGroupID', 'objectSid', 'userAccountControl'];
+const PERSON_ATTRIBUTES = ['sAMAccountName', 'userPrincipalName', 'displayName', 'mail', 'department', 'title', 'telephoneNumber', 'memberOf', 'primaryGroupID', 'objectSid', 'userAccountControl'];
+const SEARCH_ATTRIBUTES = ['sAMAccountName', 'userPrincipalName', 'displayName', 'mail', 'department', 'title', 'telephoneNumber'];
+// LDAP_MATCHING_RULE_BIT_AND: (userAccountControl & ACCOUNTDISABLE) != 0.
+const BIT_AND = '1.2.840.113556.1.4.803';
+/** Most people one search returns, whatever the caller asks. */
+const SEARCH_CAP = 50;
 const SID_BATCH = 100;
 
 interface Session {
@@ -141,16 +147,76 @@ export class LdapDirectory implements Directory, PasswordChecker {
   }
 
   async lookup(login: Login): Promise<DirectoryPerson | null> {
-    if (this.closed) throw new DirectoryUnavailableError('the directory connection is closed');
     const trace: LookupTrace = { at: this.now(), steps: [] };
     this.remember(login, trace);
+    return this.run(trace, (session) => this.find(session, login, trace));
+  }
+
+  async search(query: string, limit: number): Promise<DirectoryPerson[]> {
+    const words = searchTerms(query);
+    const size = Math.min(SEARCH_CAP, Math.max(0, Math.floor(limit)));
+    if (words.length === 0 || size === 0) return [];
+    const trace: LookupTrace = { at: this.now(), steps: [] };
+    return this.run(trace, async ({ client }) => {
+      const facts = await this.domainFacts(client);
+      // Each word must match somewhere; values are BER strings, so `*)(` is just three characters.
+      const perWord = words.map(
+        (w) =>
+          new OrFilter({
+            filters: [
+              new SubstringFilter({ attribute: 'displayName', any: [w] }),
+              new SubstringFilter({ attribute: 'sAMAccountName', initial: w }),
+              new SubstringFilter({ attribute: 'userPrincipalName', initial: w }),
+              new SubstringFilter({ attribute: 'mail', initial: w }),
+            ],
+          }),
+      );
+      const filter = new AndFilter({
+        filters: [
+          new EqualityFilter({ attribute: 'sAMAccountType', value: SAM_USER_ACCOUNT }),
+          new NotFilter({ filter: new ExtensibleFilter({ matchType: 'userAccountControl', rule: BIT_AND, value: String(UAC_ACCOUNTDISABLE) }) }),
+          ...perWord,
+        ],
+      });
+      trace.filter = filter.toString();
+      // With a size limit the DC returns that many and says "size limit exceeded", which
+      // ldapts passes over: the first `size` matches are the answer.
+      const { searchEntries } = await this.timed(trace, 'search people', () => client.search(facts.baseDn, { scope: 'sub', filter, attributes: SEARCH_ATTRIBUTES, sizeLimit: size }));
+      return searchEntries
+        .map((e): DirectoryPerson => {
+          const account = first(e.sAMAccountName);
+          return {
+            dn: e.dn,
+            login: account ? `${facts.netbios}\\${account}` : undefined,
+            displayName: first(e.displayName),
+            email: first(e.mail),
+            department: first(e.department),
+            title: first(e.title),
+            phone: first(e.telephoneNumber),
+            account,
+            upn: first(e.userPrincipalName),
+            groups: [],
+          };
+        })
+        .filter((p) => p.login !== undefined)
+        .sort((a, b) => (a.displayName ?? a.login!).localeCompare(b.displayName ?? b.login!))
+        .slice(0, size);
+    });
+  }
+
+  /**
+   * One directory operation on the shared connection: fail fast while the last failure's
+   * wait lasts, retry once on a fresh connection (a kept one may have been dropped by the
+   * DC), and keep each server's health for the admin page.
+   */
+  private async run<T>(trace: LookupTrace, op: (session: Session) => Promise<T>): Promise<T> {
+    if (this.closed) throw new DirectoryUnavailableError('the directory connection is closed');
     const now = this.now();
     if (this.retryAt !== undefined && now < this.retryAt) {
       const wait = Math.ceil((this.retryAt - now) / 1000);
       trace.note = `not asked: the last attempt failed (${this.lastError}); next attempt in ${wait} s`;
       throw new DirectoryUnavailableError(`${this.lastError} (next attempt in ${wait} s)`);
     }
-    // One retry on a fresh connection: a kept connection may have been dropped by the DC.
     for (let attempt = 0; ; attempt++) {
       const hadSession = this.session !== null;
       const reuse = this.session?.client.isConnected === true;
@@ -165,10 +231,10 @@ export class LdapDirectory implements Directory, PasswordChecker {
       }
       trace.server = session.url;
       try {
-        const person = await this.find(session, login, trace);
+        const result = await op(session);
         session.lastUsed = this.now();
         this.succeed(session.url);
-        return person;
+        return result;
       } catch (err) {
         const d = describeLdapError(err);
         this.server(session.url).lastError = d.message;
@@ -278,6 +344,7 @@ export class LdapDirectory implements Directory, PasswordChecker {
       email: first(entry.mail),
       department: first(entry.department),
       title: first(entry.title),
+      phone: first(entry.telephoneNumber),
       account: first(entry.sAMAccountName),
       upn: first(entry.userPrincipalName),
       groups: [],

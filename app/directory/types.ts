@@ -21,6 +21,10 @@ export interface DirectoryPerson {
   email?: string;
   department?: string;
   title?: string;
+  /** telephoneNumber: the number the service desk calls back on. */
+  phone?: string;
+  /** `DOMAIN\account`, as Deskside would see the person sign in; set by `search`. */
+  login?: string;
   /** sAMAccountName and userPrincipalName as the directory has them. */
   account?: string;
   upn?: string;
@@ -77,6 +81,13 @@ export interface Directory {
    * that there is no such account. Throws when the directory cannot be asked.
    */
   lookup(login: Login): Promise<DirectoryPerson | null>;
+  /**
+   * Enabled user accounts whose display name contains, or whose account name, UPN or
+   * e-mail address starts with, every word of `query`; at most `limit`, groups not read.
+   * The words travel as filter values, never as filter syntax. Throws when the directory
+   * cannot be asked.
+   */
+  search(query: string, limit: number): Promise<DirectoryPerson[]>;
   /** The trace of the most recent lookup of this login in this process, if any. */
   explain?(login: Login): LookupTrace | undefined;
   status?(): DirectoryStatus;
@@ -90,4 +101,18 @@ export class DirectoryUnavailableError extends Error {
     super(message, options);
     this.name = 'DirectoryUnavailableError';
   }
+}
+
+/**
+ * The words of a people search, lower-cased: at most four, each at most 64 characters; a
+ * typed `DOMAIN\account` searches for the account.
+ */
+export function searchTerms(query: string): string[] {
+  return query
+    .normalize('NFC')
+    .toLowerCase()
+    .split(/\s+/)
+    .map((w) => w.slice(w.lastIndexOf('\\') + 1).slice(0, 64))
+    .filter(Boolean)
+    .slice(0, 4);
 }

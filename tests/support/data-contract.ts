@@ -20,18 +20,25 @@ import { migrateToLatest, pendingMigrations } from '../../app/db/migrate';
 import { toDate } from '../../app/db/values';
 import { seedTickets } from '../../app/features/demo/generator';
 import { listCategories } from '../../app/features/categories/categories.queries';
-import { ensurePerson, findPersonByKey, listAgents, listPeopleByIds, setAgentFlag } from '../../app/people/people.queries';
-import { addComment, editTicket, setOwnStatus } from '../../app/features/tickets/tickets.service';
+import { ensurePerson, findPersonByKey, listAgents, listPeopleByIds, searchKnownPeople, setAgentFlag } from '../../app/people/people.queries';
+import { addComment, editText, editTicket, setOwnStatus } from '../../app/features/tickets/tickets.service';
+import { bulkChange } from '../../app/features/tickets/bulk.service';
+import { deleteView, insertView, listViewsFor } from '../../app/features/saved-views/saved-views.queries';
+import { insertResponse, listResponses } from '../../app/features/responses/responses.queries';
 import {
   countTickets,
   getTicket,
+  hasOthersReply,
   insertEvents,
   insertTicket,
   listEvents,
   listTickets,
+  neighbourTickets,
+  openTicketsOf,
+  BY_UPDATED,
   queueSummary,
+  type TicketOrder,
   type TicketQuery,
-  type TicketSort,
 } from '../../app/features/tickets/tickets.queries';
 import { deleteExpiredSessions, deleteSession, findLiveSession, insertSession } from '../../app/session/sessions.queries';
 import { searchWords } from '../../app/db/portable';
@@ -76,6 +83,7 @@ interface Fixture {
   t: Record<string, number>;
 }
 
+const OLDEST: TicketOrder = { key: 'created', desc: false };
 const BASE = Date.parse('2026-03-01T09:00:00.000Z');
 
 /** Mail on: every service below writes its notifications, so the outbox's SQL runs on each engine too. */
@@ -89,8 +97,8 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
     let f: Fixture;
 
     const ids = async (q: Partial<TicketQuery>, limit = 100, offset = 0) =>
-      (await listTickets(database.db, database.dialect, { status: 'all', sort: 'updated', ...q }, limit, offset)).map((r) => r.id);
-    const count = (q: Partial<TicketQuery>) => countTickets(database.db, database.dialect, { status: 'all', sort: 'updated', ...q });
+      (await listTickets(database.db, database.dialect, { status: 'all', sort: BY_UPDATED, ...q }, limit, offset)).map((r) => r.id);
+    const count = (q: Partial<TicketQuery>) => countTickets(database.db, database.dialect, { status: 'all', sort: BY_UPDATED, ...q });
 
     async function ticket(o: { title: string; description?: string; status?: TicketStatus; priority?: number; category: number; requester: number; assignee?: number | null; minute: number }) {
       const status = o.status ?? 'new';
@@ -104,6 +112,7 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
           categoryId: o.category,
           requesterId: o.requester,
           assigneeId: o.assignee ?? null,
+          channel: 'web',
           at: at(o.minute),
         });
         await insertEvents(trx, [{ ticketId: id, actorId: o.requester, kind: 'created', ticketVersion: 1, at: at(o.minute) }]);
@@ -167,22 +176,25 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
       expect(await count({ assigneeId: null, status: 'active' })).toBe(2);
     });
 
-    test.each<[TicketSort, string[]]>([
-      ['updated', ['urgent', 'unicode', 'closed', 'cafe', 'printer', 'laptop']],
-      ['created', ['urgent', 'unicode', 'closed', 'cafe', 'printer', 'laptop']],
-      ['oldest', ['laptop', 'printer', 'cafe', 'closed', 'unicode', 'urgent']],
-      ['priority', ['urgent', 'unicode', 'closed', 'laptop', 'printer', 'cafe']],
-    ])('when sorted by %s, then the order is as the queue shows it', async (sort, names) => {
+    test.each<[string, TicketOrder, string[]]>([
+      ['-updated', { key: 'updated', desc: true }, ['urgent', 'unicode', 'closed', 'cafe', 'printer', 'laptop']],
+      ['updated', { key: 'updated', desc: false }, ['laptop', 'printer', 'cafe', 'closed', 'unicode', 'urgent']],
+      ['-created', { key: 'created', desc: true }, ['urgent', 'unicode', 'closed', 'cafe', 'printer', 'laptop']],
+      ['created', { key: 'created', desc: false }, ['laptop', 'printer', 'cafe', 'closed', 'unicode', 'urgent']],
+      ['-id', { key: 'id', desc: true }, ['urgent', 'unicode', 'closed', 'cafe', 'printer', 'laptop']],
+      ['-priority', { key: 'priority', desc: true }, ['urgent', 'unicode', 'closed', 'laptop', 'printer', 'cafe']],
+      ['priority', { key: 'priority', desc: false }, ['cafe', 'printer', 'laptop', 'closed', 'unicode', 'urgent']],
+    ])('when sorted by %s, then the order is as the queue shows it', async (_name, sort, names) => {
       const all = await ids({ sort, requesterId: undefined });
       const ours = all.filter((id) => Object.values(f.t).includes(id));
       expect(ours.slice(0, 6)).toEqual(names.map((n) => f.t[n]));
     });
 
     test('when paging, then pages follow the sort without gaps or repeats and the count agrees', async () => {
-      const whole = await ids({ sort: 'oldest' });
-      const pages = [...(await ids({ sort: 'oldest' }, 4, 0)), ...(await ids({ sort: 'oldest' }, 4, 4)), ...(await ids({ sort: 'oldest' }, 4, 8))];
+      const whole = await ids({ sort: OLDEST });
+      const pages = [...(await ids({ sort: OLDEST }, 4, 0)), ...(await ids({ sort: OLDEST }, 4, 4)), ...(await ids({ sort: OLDEST }, 4, 8))];
       expect(pages).toEqual(whole);
-      expect(await ids({ sort: 'oldest' }, 4, 400)).toEqual([]);
+      expect(await ids({ sort: OLDEST }, 4, 400)).toEqual([]);
       expect(await count({})).toBe(whole.length);
     });
 
@@ -210,7 +222,7 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
       expect(all[1]).toMatchObject({ body: 'Still jamming.', actor_id: f.other, actor_login: 'CORP\\Bob' });
       expect(toDate(all[2].created_at)).toBeInstanceOf(Date);
       expect((await getTicket(database.db, f.t.printer))!.comment_count).toBe(1);
-      expect((await ids({ sort: 'updated' }))[0]).toBe(f.t.printer);
+      expect((await ids({ sort: BY_UPDATED }))[0]).toBe(f.t.printer);
     });
 
     test('when two agents edit from the same version, then the second gets a conflict showing the first change, and nothing is overwritten', async () => {
@@ -457,6 +469,103 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
       expect(await claimLease(database.db, 'contract-job', 'a', later(115_000), 60_000)).toBe(true);
       const racers = await Promise.all(['c', 'd', 'e'].map((h) => claimLease(database.db, 'contract-race', h, t0, 60_000)));
       expect(racers.filter(Boolean)).toHaveLength(1);
+    });
+
+    test('when a ticket says how it reached the desk, then the channel reads back', async () => {
+      const id = await database.write((trx) =>
+        insertTicket(trx, database.dialect, { title: 'Walked in', description: 'At the desk.', status: 'new', active: 1, priority: 2, categoryId: f.hardware, requesterId: f.other, assigneeId: null, channel: 'walk-in', at: at(30) }),
+      );
+      expect((await getTicket(database.db, id))!.channel).toBe('walk-in');
+      expect((await getTicket(database.db, f.t.laptop))!.channel).toBe('web');
+    });
+
+    test.each<[string, TicketOrder]>([
+      ['-updated', { key: 'updated', desc: true }],
+      ['updated', { key: 'updated', desc: false }],
+      ['-priority', { key: 'priority', desc: true }],
+      ['priority', { key: 'priority', desc: false }],
+      ['-id', { key: 'id', desc: true }],
+      ['created', { key: 'created', desc: false }],
+    ])('when stepping through a list sorted by %s, then previous and next are exactly its neighbours', async (_name, sort) => {
+      const q: TicketQuery = { status: 'all', requesterId: f.requester, sort };
+      const list = await listTickets(database.db, database.dialect, q, 100, 0);
+      expect(list.length).toBeGreaterThan(3);
+      for (let i = 0; i < list.length; i++) {
+        const r = list[i];
+        const n = await neighbourTickets(database.db, database.dialect, q, { id: r.id, updatedAt: toDate(r.updated_at)!.toISOString(), priority: r.priority });
+        expect({ i, prev: n.prev?.id, next: n.next?.id }).toEqual({ i, prev: list[i - 1]?.id, next: list[i + 1]?.id });
+      }
+    });
+
+    test('when the requester side panel asks, then open tickets come newest first and "someone else replied" is known', async () => {
+      const open = await openTicketsOf(database.db, database.dialect, f.requester, 3);
+      const expected = (await ids({ requesterId: f.requester, status: 'active' })).slice(0, 3);
+      expect(open.map((o) => o.id)).toEqual(expected);
+      expect(open.every((o) => ['new', 'open', 'pending'].includes(o.status))).toBe(true);
+      expect(await hasOthersReply(database.db, database.dialect, f.t.laptop, f.requester)).toBe(false);
+      await addComment(database, { personId: f.requester, isAgent: false }, f.t.laptop, { body: 'Still dark.', internal: undefined }, mail.listener);
+      await addComment(database, { personId: f.agent, isAgent: true }, f.t.laptop, { body: 'Only a note.', internal: 'on' }, mail.listener);
+      expect(await hasOthersReply(database.db, database.dialect, f.t.laptop, f.requester)).toBe(false);
+      await addComment(database, { personId: f.agent, isAgent: true }, f.t.laptop, { body: 'Hold the power button for 30 s.', internal: undefined }, mail.listener);
+      expect(await hasOthersReply(database.db, database.dialect, f.t.laptop, f.requester)).toBe(true);
+    });
+
+    test('when a bulk change meets a current and a stale version, then it applies one, skips the other and writes the events', async () => {
+      const a = await ticket({ title: 'Bulk A', category: f.hardware, requester: f.requester, minute: 40 });
+      const b = await ticket({ title: 'Bulk B', category: f.hardware, requester: f.requester, minute: 41 });
+      const out = await bulkChange(database, { personId: f.agent, isAgent: true }, () => true, { items: [{ id: a, version: 1 }, { id: b, version: 7 }], fields: { priority: 'urgent', assigneeId: f.agent2 } }, mail.listener);
+      expect(out).toEqual({ applied: [{ id: a, title: 'Bulk A', changes: 3 }], unchanged: [], skipped: [{ id: b, title: 'Bulk B', reason: 'stale' }] });
+      expect(await getTicket(database.db, a)).toMatchObject({ priority: 4, assignee_id: f.agent2, status: 'open', version: 2 });
+      expect(await getTicket(database.db, b)).toMatchObject({ priority: 2, assignee_id: null, version: 1 });
+      expect((await listEvents(database.db, a, { includeInternal: true, afterVersion: 1 })).map((e) => e.kind).sort()).toEqual(['assignee', 'priority', 'status']);
+    });
+
+    test('when a reply carries a status, then both land in one step; a reply that missed newer activity writes nothing', async () => {
+      const id = await ticket({ title: 'Reply and resolve', category: f.hardware, requester: f.requester, minute: 42 });
+      const [created] = await listEvents(database.db, id, { includeInternal: true });
+      expect(await addComment(database, { personId: f.agent, isAgent: true }, id, { body: 'Fixed.', internal: undefined, status: 'resolved', seen: String(created.id) }, mail.listener)).toEqual({ kind: 'ok' });
+      expect(await getTicket(database.db, id)).toMatchObject({ status: 'resolved', version: 2, comment_count: 1 });
+      const late = await addComment(database, { personId: f.agent2, isAgent: true }, id, { body: 'Me too', internal: undefined, seen: String(created.id) }, mail.listener);
+      expect(late.kind).toBe('changed');
+      expect((await listEvents(database.db, id, { includeInternal: true })).map((e) => e.kind)).toEqual(['created', 'comment', 'status']);
+    });
+
+    test('when a title and description are edited, then the events keep the old text and search finds the new', async () => {
+      const id = await ticket({ title: 'Keyboard sticky', description: 'Spilled tea on it.', category: f.hardware, requester: f.requester, minute: 43 });
+      expect(await editText(database, { personId: f.agent, isAgent: true }, id, { version: 1, title: 'Keyboard replaced', description: 'Swapped for a new xylophonic one.' }, mail.listener)).toEqual({ kind: 'ok', changed: 2 });
+      const evs = await listEvents(database.db, id, { includeInternal: true, afterVersion: 1 });
+      expect(evs.map((e) => [e.kind, e.from_value, e.to_value, e.body])).toEqual([
+        ['title', 'Keyboard sticky', 'Keyboard replaced', null],
+        ['description', null, null, 'Spilled tea on it.'],
+      ]);
+      expect(await ids({ words: searchWords('xylophonic') })).toEqual([id]);
+      expect(await ids({ words: searchWords('sticky') })).toEqual([]);
+      expect((await editText(database, { personId: f.agent, isAgent: true }, id, { version: 1, title: 'x', description: 'y' }, mail.listener)).kind).toBe('conflict');
+    });
+
+    test('when people are searched, then names, logins and e-mail addresses match and wildcards are literal', async () => {
+      const found = async (...words: string[]) => (await searchKnownPeople(database.db, database.dialect, words, 10)).map((p) => p.login);
+      expect(await found('abbott')).toEqual(['CORP\\Alice']);
+      expect(await found('ALI', 'abb')).toEqual(['CORP\\Alice']);
+      expect(await found('alice@corp')).toEqual(['CORP\\Alice']);
+      expect(await found('corp\\dan')).toEqual(['CORP\\Dan']);
+      for (const wild of ['%', '_', '[a-z]', '\\']) expect({ wild, found: await found(wild) }).toEqual({ wild, found: wild === '\\' ? expect.arrayContaining(['CORP\\Alice']) : [] });
+    });
+
+    test('when views are saved, then each agent lists their own and the shared ones, and a deleted one is gone', async () => {
+      const mine = await insertView(database.db, database.dialect, { ownerId: f.agent, name: 'Printers', query: 'category=6', shared: false, at: at(50) });
+      const shared = await insertView(database.db, database.dialect, { ownerId: f.agent2, name: 'Everyone’s urgent', query: 'priority=urgent', shared: true, at: at(51) });
+      expect((await listViewsFor(database.db, f.agent)).map((v) => v.id)).toEqual([mine, shared]);
+      expect((await listViewsFor(database.db, f.agent2)).map((v) => v.id)).toEqual([shared]);
+      expect(await deleteView(database.db, mine)).toBe(true);
+      expect((await listViewsFor(database.db, f.agent)).map((v) => v.id)).toEqual([shared]);
+    });
+
+    test('when canned replies are stored, then only active ones are offered, by title', async () => {
+      await insertResponse(database.db, { title: 'Zzz retired', body: 'old', active: false, at: at(60) });
+      await insertResponse(database.db, { title: 'Access granted', body: 'Hi {{requester.firstName}} ✓', active: true, at: at(60) });
+      expect((await listResponses(database.db, { activeOnly: true })).map((r) => [r.title, r.body])).toEqual([['Access granted', 'Hi {{requester.firstName}} ✓']]);
+      expect(await listResponses(database.db, { activeOnly: false })).toHaveLength(2);
     });
 
     test('when the seeder adds hundreds of tickets with their own ids, then the batches fit the parameter limit and every row lands', async () => {

@@ -3,7 +3,7 @@ import type { Database } from '../../app/db/database';
 
 /**
  * A fingerprint of everything a request could change: row counts, versions, the
- * latest timestamps and the text of categories and people. Equal fingerprints mean
+ * latest timestamps, the text of categories, saved views and canned replies. Equal fingerprints mean
  * nothing was written.
  */
 export async function fingerprint(database: Database): Promise<string> {
@@ -24,6 +24,8 @@ export async function fingerprint(database: Database): Promise<string> {
       (select count(*) from known_issue_tickets) as known_issue_links,
       (select count(*) from mail_outbox) as outbox,
       (select group_concat(person_id || ':' || my_tickets || assigned || new_tickets, '|') from mail_preferences) as mail_preferences,
-      (select group_concat(name || ':' || coalesce(description, '') || ':' || sort_order || ':' || active, '|') from categories) as category_text`.execute(db);
+      (select group_concat(name || ':' || coalesce(description, '') || ':' || sort_order || ':' || active, '|') from categories) as category_text,
+      (select group_concat(owner_id || ':' || name || ':' || query || ':' || shared, '|') from saved_views) as views,
+      (select group_concat(title || ':' || body || ':' || active, '|') from canned_responses) as responses`.execute(db);
   return JSON.stringify(r.rows[0]);
 }

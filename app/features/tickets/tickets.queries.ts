@@ -1,11 +1,18 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { TicketStatus } from '../../access/policy';
 import type { DialectName } from '../../db/dialect';
-import { insertReturning, insertReturningId, MAX_PARAMETERS, paged, ticketTextMatch } from '../../db/portable';
+import { firstOnly, insertReturning, insertReturningId, MAX_PARAMETERS, paged, rowsAfter, ticketTextMatch } from '../../db/portable';
 import type { DB } from '../../db/schema';
 import { isActive } from './ticket-values';
 
-export type TicketSort = 'updated' | 'created' | 'oldest' | 'priority';
+/** What a list can be ordered by; `id` and `created` are the same order (ids are given in creation order). */
+export type SortKey = 'id' | 'created' | 'updated' | 'priority';
+
+export interface TicketOrder {
+  key: SortKey;
+  /** Descending flips every key of the order, tie-breaks included, so one index serves both. */
+  desc: boolean;
+}
 
 /** A ticket list request, in database terms (ids and codes, not names). */
 export interface TicketQuery {
@@ -16,7 +23,7 @@ export interface TicketQuery {
   assigneeId?: number | null;
   requesterId?: number;
   words?: string[];
-  sort: TicketSort;
+  sort: TicketOrder;
 }
 
 export interface TicketListRow {
@@ -35,12 +42,14 @@ export interface TicketListRow {
   created_at: string | Date;
   updated_at: string | Date;
   comment_count: number;
+  /** For the bulk checkboxes: a change applies only to the version the page showed. */
+  version: number;
 }
 
 export interface TicketRow extends TicketListRow {
   description: string;
   resolved_at: string | Date | null;
-  version: number;
+  channel: string;
   requester_email: string | null;
   requester_department: string | null;
 }
@@ -64,18 +73,19 @@ function filtered(db: Q, dialect: DialectName, q: TicketQuery) {
   return qb;
 }
 
-function ordered<T extends ReturnType<typeof filtered>>(qb: T, sort: TicketSort) {
-  switch (sort) {
-    case 'created':
-      return qb.orderBy('tickets.id', 'desc');
-    case 'oldest':
-      return qb.orderBy('tickets.id', 'asc');
-    case 'priority':
-      return qb.orderBy('tickets.priority', 'desc').orderBy('tickets.updated_at', 'desc').orderBy('tickets.id', 'desc');
-    case 'updated':
-    default:
-      return qb.orderBy('tickets.updated_at', 'desc').orderBy('tickets.id', 'desc');
-  }
+/** The columns of each order, most significant first; `id` always ends it, so the order is total. */
+const ORDER_COLUMNS = {
+  id: ['tickets.id'],
+  created: ['tickets.id'],
+  updated: ['tickets.updated_at', 'tickets.id'],
+  priority: ['tickets.priority', 'tickets.updated_at', 'tickets.id'],
+} as const satisfies Record<SortKey, readonly string[]>;
+
+function ordered<T extends ReturnType<typeof filtered>>(qb: T, sort: TicketOrder, reverse = false): T {
+  const dir = sort.desc !== reverse ? 'desc' : 'asc';
+  let out = qb;
+  for (const c of ORDER_COLUMNS[sort.key]) out = out.orderBy(c, dir) as T;
+  return out;
 }
 
 function withDetails(db: Q) {
@@ -99,6 +109,7 @@ function withDetails(db: Q) {
       'assignee.login as assignee_login',
       'tickets.created_at',
       'tickets.updated_at',
+      'tickets.version',
       sql<number>`(select count(*) from ticket_events e where e.ticket_id = tickets.id and e.kind = 'comment')`.as('comment_count'),
     ]);
 }
@@ -126,7 +137,7 @@ export async function getTicket(db: Q, id: number): Promise<TicketRow | undefine
     .select([
       'tickets.description',
       'tickets.resolved_at',
-      'tickets.version',
+      'tickets.channel',
       'requester.email as requester_email',
       'requester.department as requester_department',
     ])
@@ -169,10 +180,11 @@ function eventsWithActors(db: Q) {
     ]);
 }
 
-export async function listEvents(db: Q, ticketId: number, opts: { includeInternal: boolean; afterVersion?: number }): Promise<EventRow[]> {
+export async function listEvents(db: Q, ticketId: number, opts: { includeInternal: boolean; afterVersion?: number; afterId?: number }): Promise<EventRow[]> {
   let qb = eventsWithActors(db).where('ticket_events.ticket_id', '=', ticketId);
   if (!opts.includeInternal) qb = qb.where('ticket_events.kind', 'not in', INTERNAL_EVENT_KINDS);
   if (opts.afterVersion !== undefined) qb = qb.where('ticket_events.ticket_version', '>', opts.afterVersion);
+  if (opts.afterId !== undefined) qb = qb.where('ticket_events.id', '>', opts.afterId);
   return qb.orderBy('ticket_events.id', 'asc').execute();
 }
 
@@ -185,8 +197,12 @@ export interface NewTicket {
   categoryId: number;
   requesterId: number;
   assigneeId: number | null;
+  /** How it reached the desk; absent: the web form. */
+  channel?: TicketChannel;
   at: string;
 }
+
+export type TicketChannel = 'web' | 'phone' | 'walk-in' | 'email';
 
 export async function insertTicket(trx: Transaction<DB> | Q, dialect: DialectName, t: NewTicket): Promise<number> {
   return insertReturningId(
@@ -203,6 +219,7 @@ export async function insertTicket(trx: Transaction<DB> | Q, dialect: DialectNam
       updated_at: t.at,
       resolved_at: null,
       version: 1,
+      channel: t.channel ?? 'web',
     }),
     dialect,
   );
@@ -215,8 +232,24 @@ export interface NewEvent {
    * `issue-linked`: linked to a known issue (to = its id); `issue-update`: a known issue's public update (body).
    * `attached`/`note-attached`: a file came with a reply or ticket, or with an internal note
    * (to = the attachment's id, from = its name); `detached`/`note-detached`: an agent removed it.
+   * `title` keeps the old title in from_value; `description` keeps the old text in body.
    */
-  kind: 'created' | 'comment' | 'note' | 'status' | 'priority' | 'category' | 'assignee' | 'issue-linked' | 'issue-update' | 'attached' | 'note-attached' | 'detached' | 'note-detached';
+  kind:
+    | 'created'
+    | 'comment'
+    | 'note'
+    | 'status'
+    | 'priority'
+    | 'category'
+    | 'assignee'
+    | 'title'
+    | 'description'
+    | 'issue-linked'
+    | 'issue-update'
+    | 'attached'
+    | 'note-attached'
+    | 'detached'
+    | 'note-detached';
   body?: string | null;
   from?: string | null;
   to?: string | null;
@@ -294,6 +327,8 @@ export async function listEventsByIds(db: Q, ids: number[]): Promise<EventRow[]>
 }
 
 export interface TicketFieldChanges {
+  title?: string;
+  description?: string;
   status?: TicketStatus;
   active?: number;
   priority?: number;
@@ -318,13 +353,87 @@ export async function touchTicket(trx: Transaction<DB>, id: number, at: string):
   await trx.updateTable('tickets').set({ updated_at: at }).where('id', '=', id).execute();
 }
 
+const FOR_UPDATE = ['id', 'title', 'description', 'status', 'priority', 'category_id', 'assignee_id', 'requester_id', 'version', 'resolved_at'] as const;
+
 export async function getTicketForUpdate(trx: Transaction<DB>, id: number) {
-  return trx
-    .selectFrom('tickets')
-    .select(['id', 'status', 'priority', 'category_id', 'assignee_id', 'requester_id', 'version', 'resolved_at'])
-    .where('id', '=', id)
-    .executeTakeFirst();
+  return trx.selectFrom('tickets').select(FOR_UPDATE).where('id', '=', id).executeTakeFirst();
 }
+
+export type TicketForUpdate = NonNullable<Awaited<ReturnType<typeof getTicketForUpdate>>>;
+
+/** Several tickets as getTicketForUpdate reads one (a bulk change holds at most a page of them). */
+export async function getTicketsForUpdate(trx: Transaction<DB>, ids: number[]): Promise<TicketForUpdate[]> {
+  if (ids.length === 0) return [];
+  return trx.selectFrom('tickets').select(FOR_UPDATE).where('id', 'in', ids).execute();
+}
+
+/** Where a ticket stood in a list's order; previous/next are found from here (decision 0016). */
+export interface ListAnchor {
+  id: number;
+  updatedAt: string;
+  priority: number;
+}
+
+export interface NeighbourRow {
+  id: number;
+  title: string;
+  updated_at: string | Date;
+  priority: number;
+}
+
+/**
+ * The tickets just before and just after `anchor` in the list's order, matching its
+ * filters. Each is one seek into the index that orders the list: (keys) < anchor, in
+ * order, first row. The anchor's own ticket need not match the filters any more.
+ */
+export async function neighbourTickets(db: Q, dialect: DialectName, q: TicketQuery, anchor: ListAnchor): Promise<{ prev?: NeighbourRow; next?: NeighbourRow }> {
+  const values: Record<string, string | number> = { 'tickets.id': anchor.id, 'tickets.updated_at': anchor.updatedAt, 'tickets.priority': anchor.priority };
+  const cols = ORDER_COLUMNS[q.sort.key];
+  const one = async (forward: boolean) => {
+    // "After" in a descending order means smaller keys.
+    const smaller = forward === q.sort.desc;
+    const qb = ordered(filtered(db, dialect, q), q.sort, !forward)
+      .select(['tickets.id', 'tickets.title', 'tickets.updated_at', 'tickets.priority'])
+      .where(rowsAfter(dialect, cols, cols.map((c) => values[c]), smaller ? '<' : '>'));
+    return (await firstOnly(qb, dialect).executeTakeFirst());
+  };
+  const [prev, next] = await Promise.all([one(false), one(true)]);
+  return { prev, next };
+}
+
+export interface OpenTicketRow {
+  id: number;
+  title: string;
+  status: TicketStatus;
+  priority: number;
+  updated_at: string | Date;
+}
+
+/** A requester's open tickets, most recently updated first (the ticket page's side panel). */
+export async function openTicketsOf(db: Q, dialect: DialectName, requesterId: number, limit: number): Promise<OpenTicketRow[]> {
+  const qb = db
+    .selectFrom('tickets')
+    .select(['tickets.id', 'tickets.title', 'tickets.status', 'tickets.priority', 'tickets.updated_at'])
+    .where('tickets.requester_id', '=', requesterId)
+    .where('tickets.active', '=', 1)
+    .orderBy('tickets.updated_at', 'desc')
+    .orderBy('tickets.id', 'desc');
+  return (await paged(qb, dialect, limit, 0).execute()) as OpenTicketRow[];
+}
+
+/** Whether anyone but the requester has replied publicly (after which the requester's own text is fixed). */
+export async function hasOthersReply(db: Q, dialect: DialectName, ticketId: number, requesterId: number): Promise<boolean> {
+  const qb = db
+    .selectFrom('ticket_events')
+    .select('ticket_events.id')
+    .where('ticket_events.ticket_id', '=', ticketId)
+    .where('ticket_events.kind', '=', 'comment')
+    .where('ticket_events.actor_id', '<>', requesterId);
+  return (await firstOnly(qb, dialect).executeTakeFirst()) !== undefined;
+}
+
+/** The queue's default order: most recently updated first. */
+export const BY_UPDATED: TicketOrder = { key: 'updated', desc: true };
 
 /**
  * The queue's headline numbers for the agent home page: exact counts, or whatever
@@ -335,10 +444,10 @@ export function queueSummary<C>(db: Q, dialect: DialectName, agentId: number, co
 export async function queueSummary(db: Q, dialect: DialectName, agentId: number, count?: (q: TicketQuery) => Promise<unknown>) {
   const n = count ?? ((q: TicketQuery) => countTickets(db, dialect, q));
   const [active, unassigned, mine, urgent] = await Promise.all([
-    n({ status: 'active', sort: 'updated' }),
-    n({ status: 'active', assigneeId: null, sort: 'updated' }),
-    n({ status: 'active', assigneeId: agentId, sort: 'updated' }),
-    n({ status: 'active', priority: 4, sort: 'updated' }),
+    n({ status: 'active', sort: BY_UPDATED }),
+    n({ status: 'active', assigneeId: null, sort: BY_UPDATED }),
+    n({ status: 'active', assigneeId: agentId, sort: BY_UPDATED }),
+    n({ status: 'active', priority: 4, sort: BY_UPDATED }),
   ]);
   return { active, unassigned, mine, urgent };
 }

@@ -66,6 +66,27 @@ describe('the policy', () => {
     expect(browse.can(admin, 'admin.view')).toBe(true);
   });
 
+  test('when the workbench is asked for, then agents work the queue, raise tickets for others and use canned replies; only admins share views and manage replies', () => {
+    for (const a of ['tickets.bulk', 'views.save', 'people.search', 'ticket.create-for-others', 'responses.use'] as Action[]) {
+      expect({ a, alice: browse.can(alice, a), agent: browse.can(agent, a), admin: browse.can(admin, a), guest: browse.can(guest, a) }).toEqual({ a, alice: false, agent: true, admin: true, guest: false });
+    }
+    for (const a of ['views.share', 'responses.manage'] as Action[]) {
+      expect({ a, agent: browse.can(agent, a), admin: browse.can(admin, a) }).toEqual({ a, agent: false, admin: true });
+    }
+  });
+
+  test('when text is edited, then agents always may, the requester only until someone else has replied, and nobody else', () => {
+    const fresh = { ...alicesTicket, othersReplied: false };
+    const answered = { ...alicesTicket, othersReplied: true };
+    expect(browse.can(alice, 'ticket.edit-text', fresh)).toBe(true);
+    expect(browse.can(alice, 'ticket.edit-text', answered)).toBe(false);
+    // Not knowing whether anyone replied is treated as "they did".
+    expect(browse.can(alice, 'ticket.edit-text', alicesTicket)).toBe(false);
+    expect(browse.can(bob, 'ticket.edit-text', fresh)).toBe(false);
+    expect(browse.can(guest, 'ticket.edit-text', fresh)).toBe(false);
+    expect(browse.can(agent, 'ticket.edit-text', answered)).toBe(true);
+  });
+
   test('when files are asked for, then requesters have their own tickets\' files, agents and admins every file and removal, and guests never, in either mode', () => {
     for (const p of [browse, none]) {
       expect(p.can(guest, 'files.view')).toBe(false);

@@ -20,6 +20,10 @@ import * as knownIssues from '../../../app/features/known-issues/known-issues.qu
 import * as kiService from '../../../app/features/known-issues/known-issues.service';
 import * as tickets from '../../../app/features/tickets/tickets.queries';
 import * as service from '../../../app/features/tickets/tickets.service';
+import * as bulk from '../../../app/features/tickets/bulk.service';
+import * as savedViews from '../../../app/features/saved-views/saved-views.queries';
+import * as viewService from '../../../app/features/saved-views/saved-views.service';
+import * as responses from '../../../app/features/responses/responses.queries';
 import * as sessions from '../../../app/session/sessions.queries';
 import * as mailQueries from '../../../app/features/mail/mail.queries';
 import * as mailService from '../../../app/features/mail/mail.service';
@@ -103,7 +107,7 @@ async function recordEverything(dialect: 'mssql' | 'sqlite') {
   const rec = compileOnly(dialect, (q) => echoEvents(q) ?? [ROW]);
   const { db, database } = rec;
   const d = database.dialect;
-  const sorts: tickets.TicketSort[] = ['updated', 'created', 'oldest', 'priority'];
+  const sorts: tickets.TicketOrder[] = (['id', 'created', 'updated', 'priority'] as const).flatMap((key) => [true, false].map((desc) => ({ key, desc })));
   const statuses: tickets.TicketQuery['status'][] = ['active', 'done', 'all', 'new', 'open', 'pending', 'resolved', 'closed'];
   for (const sort of sorts) {
     for (const status of statuses) {
@@ -113,7 +117,7 @@ async function recordEverything(dialect: 'mssql' | 'sqlite') {
     await tickets.listTickets(db, d, { status: 'all', sort, assigneeId: 7, words: ['x'] }, 1, 0);
   }
   cover('listTickets');
-  await tickets.countTickets(db, d, { status: 'active', sort: 'updated', words: ['vpn', 'drops'], assigneeId: null });
+  await tickets.countTickets(db, d, { status: 'active', sort: tickets.BY_UPDATED, words: ['vpn', 'drops'], assigneeId: null });
   cover('countTickets');
   await tickets.getTicket(db, 1);
   cover('getTicket');
@@ -121,14 +125,38 @@ async function recordEverything(dialect: 'mssql' | 'sqlite') {
   await tickets.listEvents(db, 1, { includeInternal: true });
   cover('listEvents');
   await database.write(async (trx) => {
-    await tickets.insertTicket(trx, d, { title: 't', description: 'd', status: 'new', active: 1, priority: 2, categoryId: 1, requesterId: 1, assigneeId: null, at: new Date().toISOString() });
+    await tickets.insertTicket(trx, d, { title: 't', description: 'd', status: 'new', active: 1, priority: 2, categoryId: 1, requesterId: 1, assigneeId: null, channel: 'phone', at: new Date().toISOString() });
     await tickets.insertEvents(trx, [{ ticketId: 1, actorId: 1, kind: 'created', ticketVersion: 1, at: new Date().toISOString() }]);
     await tickets.insertEvents(trx, []);
     await tickets.updateTicketAtVersion(trx, 1, 1, { status: 'closed', active: 0, resolved_at: new Date().toISOString(), assignee_id: null }, new Date().toISOString());
     await tickets.touchTicket(trx, 1, new Date().toISOString());
     await tickets.getTicketForUpdate(trx, 1);
+    await tickets.getTicketsForUpdate(trx, [1, 2, 3]);
+    await tickets.getTicketsForUpdate(trx, []);
+    // A bulk change of a hundred tickets writes hundreds of events: several statements.
+    await tickets.insertEvents(trx, Array.from({ length: 600 }, (_, i) => ({ ticketId: i, actorId: 1, kind: 'status' as const, from: 'new', to: 'open', ticketVersion: 2, at: new Date().toISOString() })));
   });
-  for (const n of ['insertTicket', 'insertEvents', 'updateTicketAtVersion', 'touchTicket', 'getTicketForUpdate']) cover(n);
+  for (const n of ['insertTicket', 'insertEvents', 'updateTicketAtVersion', 'touchTicket', 'getTicketForUpdate', 'getTicketsForUpdate']) cover(n);
+  for (const sort of sorts) {
+    await tickets.neighbourTickets(db, d, { status: 'active', assigneeId: null, sort }, { id: 9, updatedAt: '2026-03-01T09:00:00.000Z', priority: 3 });
+    await tickets.neighbourTickets(db, d, { status: 'all', requesterId: 4, words: ['vpn'], sort }, { id: 9, updatedAt: '2026-03-01T09:00:00.000Z', priority: 3 });
+  }
+  cover('neighbourTickets');
+  await tickets.openTicketsOf(db, d, 1, 6);
+  cover('openTicketsOf');
+  await tickets.hasOthersReply(db, d, 1, 2);
+  cover('hasOthersReply');
+  await savedViews.listViewsFor(db, 1);
+  await savedViews.getView(db, 1);
+  await savedViews.insertView(db, d, { ownerId: 1, name: 'Mine', query: 'assignee=me', shared: true, at: new Date().toISOString() });
+  await savedViews.deleteView(db, 1);
+  for (const n of ['listViewsFor', 'getView', 'insertView', 'deleteView']) cover(n);
+  await responses.listResponses(db, { activeOnly: true });
+  await responses.listResponses(db, { activeOnly: false });
+  await responses.getResponse(db, 1);
+  await responses.insertResponse(db, { title: 't', body: 'b', active: true, at: new Date().toISOString() });
+  await responses.updateResponse(db, 1, { title: 't', body: 'b', active: false, at: new Date().toISOString() });
+  for (const n of ['listResponses', 'getResponse', 'insertResponse', 'updateResponse']) cover(n);
   await categories.listCategories(db, { activeOnly: true });
   await categories.listCategories(db, { activeOnly: false });
   cover('listCategories');
@@ -145,6 +173,9 @@ async function recordEverything(dialect: 'mssql' | 'sqlite') {
   cover('findPersonById');
   await people.listPeopleByIds(db, [1, 2]);
   cover('listPeopleByIds');
+  await people.searchKnownPeople(db, d, ['al%ice', 'o_brien[1]'], 11);
+  await people.searchKnownPeople(db, d, [], 11);
+  cover('searchKnownPeople');
   await people.ensurePerson(db, 'CORP\\Alice', 'corp\\alice', { displayName: 'Alice A', department: 'IT' });
   // The first-sighting path: nobody there until the insert.
   let seen = false;
@@ -166,12 +197,17 @@ async function recordEverything(dialect: 'mssql' | 'sqlite') {
   await sessions.deleteExpiredSessions(db, new Date().toISOString());
   for (const n of ['insertSession', 'findLiveSession', 'deleteSession', 'deleteExpiredSessions']) cover(n);
 
-  await service.createTicket(database, 1, { title: 't', description: 'd', categoryId: 1, priority: 'high' }, mail.listener);
+  await service.createTicket(database, 1, { title: 't', description: 'd', categoryId: 1, priority: 'high', channel: 'web' }, mail.listener);
+  await service.createTicket(database, 2, { title: 't', description: 'd', categoryId: 1, priority: 'low', requesterId: 1, channel: 'walk-in' }, mail.listener);
   await service.addComment(database, { personId: 1, isAgent: false }, 1, { body: 'hello', internal: undefined }, mail.listener);
   await service.addComment(database, { personId: 2, isAgent: true }, 1, { body: 'note', internal: 'on' }, mail.listener);
   await service.editTicket(database, { personId: 2, isAgent: true }, 1, { version: 1, status: 'resolved', priority: 'urgent', categoryId: 2, assigneeId: 2 }, mail.listener);
   await service.editTicket(database, { personId: 2, isAgent: true }, 1, { version: 9, status: 'open' }, mail.listener);
   await service.setOwnStatus(database, { personId: 1, isAgent: false }, 1, 'close', mail.listener);
+  await service.addComment(database, { personId: 2, isAgent: true }, 1, { body: 'done', internal: undefined, status: 'resolved', assignee: 'me', seen: '0' }, mail.listener);
+  await service.editText(database, { personId: 2, isAgent: true }, 1, { version: 1, title: 'New title', description: 'New text' }, mail.listener);
+  await bulk.bulkChange(database, { personId: 2, isAgent: true }, () => true, { items: [{ id: 1, version: 1 }, { id: 2, version: 1 }], fields: { status: 'resolved', assigneeId: 2 } }, mail.listener);
+  await viewService.saveView(database, { personId: 1, canShare: true }, { name: 'Urgent', query: 'priority=urgent', shared: true });
   await service.validateNewTicket(database, { title: 't', description: 'd', category: '1', priority: 'low' });
   await service.parseEdit(database, { version: '1', category: '1', assignee: '1' }, null);
 
@@ -318,6 +354,8 @@ describe('the SQL Server text of every query', () => {
       ...exportedFunctions(attachments),
       ...exportedFunctions(leases),
       ...exportedFunctions(mailQueries),
+      ...exportedFunctions(savedViews),
+      ...exportedFunctions(responses),
     ].filter((n) => !covered.has(n));
     expect(missing).toEqual([]);
     expect(queries.length).toBeGreaterThan(100);
@@ -335,12 +373,16 @@ describe('the SQL Server text of every query', () => {
     for (const q of paging) {
       expect(q.sql).toMatch(/\border by\b[\s\S]+\boffset @\d+ rows fetch next @\d+ rows only$/i);
     }
-    const firstOnly = queries.filter((q) => /\btop\s*\(/i.test(q.sql));
-    expect(firstOnly.map((q) => q.sql)).toEqual([expect.stringMatching(/^select top\(1\) "id" from "tickets"$/)]);
+    // TOP (1): the seeder's "any ticket yet?", "has anyone else replied?", and the previous/next seeks, which order.
+    const firstOnly = queries.filter((q) => /\btop\s*\(/i.test(q.sql)).map((q) => q.sql);
+    expect(firstOnly).toContainEqual(expect.stringMatching(/^select top\(1\) "id" from "tickets"$/));
+    expect(firstOnly).toContainEqual(expect.stringMatching(/^select top\(1\) "ticket_events"\."id" from "ticket_events" where .* "ticket_events"\."actor_id" <> @\d+$/));
+    for (const q of firstOnly.filter((x) => /"tickets"\."title"/.test(x))) expect(q).toMatch(/ order by "tickets"\."\w+" (asc|desc)(, "tickets"\."\w+" (asc|desc))*$/);
+    expect(firstOnly.filter((x) => /"tickets"\."title"/.test(x)).length).toBe(32);
   });
 
   test('when a ticket is inserted, then its id comes back through OUTPUT inserted.id', () => {
-    const inserts = queries.filter((q) => /^insert into "tickets"/.test(q.sql) && q.parameters.length === 12);
+    const inserts = queries.filter((q) => /^insert into "tickets"/.test(q.sql) && q.parameters.length === 13);
     expect(inserts.length).toBeGreaterThan(0);
     for (const q of inserts) expect(q.sql).toMatch(/^insert into "tickets" \([^)]*\) output "inserted"\."id" values/);
   });
@@ -487,6 +529,14 @@ describe('the SQL Server schema from the migrations', () => {
         else if (name === 'id' && table !== 'sessions') expect({ table, def }).toEqual({ table, def: 'integer identity primary key' });
         else expect({ table, name, type }).toEqual({ table, name, type: expect.stringMatching(/^(nvarchar\((\d+|max)\)|integer|smallint|bigint|varbinary\(max\))$/) });
       }
+    }
+  });
+
+  test('when the workbench migration adds the channel and the sort indexes, then they are valid SQL Server', () => {
+    // A default on an added NOT NULL column fills existing rows; the CHECK names only the new column.
+    expect(script).toContain(`alter table "tickets" add "channel" nvarchar(16) default 'web' not null check (channel in ('web','phone','walk-in','email'));`);
+    for (const idx of ['"tickets_active_id_idx" on "tickets" ("active", "id")', '"tickets_assignee_id_idx" on "tickets" ("assignee_id", "active", "id")', '"tickets_assignee_priority_idx" on "tickets" ("assignee_id", "active", "priority", "updated_at", "id")']) {
+      expect(script).toContain(`create index ${idx};`);
     }
   });
 
