@@ -28,6 +28,7 @@ import { savedViewRoutes } from './features/saved-views/saved-views.routes';
 import { passwordSignInRoutes } from './features/sign-in/password.routes';
 import { signInRoutes } from './features/sign-in/sign-in.routes';
 import { NO_LISTENER } from './features/tickets/ticket-events';
+import { teamAdminRoutes } from './features/teams/teams.routes';
 import { TicketReadCache } from './features/tickets/tickets.cache';
 import { ticketRoutes } from './features/tickets/tickets.routes';
 import type { IdentityProvider } from './identity/types';
@@ -149,6 +150,7 @@ export function createApp(deps: AppDeps): Express {
   if (config.passwordSignin) app.use(passwordSignInRoutes({ ...deps, limits: config.passwordSignin }));
   app.use(meRoutes());
   app.use(categoryAdminRoutes({ database: deps.database, policy }));
+  app.use(teamAdminRoutes({ database: deps.database, policy, directory: deps.directory }));
   app.use(adminDirectoryRoutes({ config, policy, directory: deps.directory }));
   if (config.identity === 'dev') {
     app.use(actAsRoutes({ ...deps, people: deps.demoPeople ?? [] }));

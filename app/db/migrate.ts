@@ -8,6 +8,7 @@ import * as m005a from './migrations/005_attachments';
 import * as m005w from './migrations/005_worker_leases';
 import * as m004 from './migrations/004_workbench';
 import * as m006 from './migrations/006_mail';
+import * as m007 from './migrations/007_teams_service_levels';
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: DialectName): Promise<void> };
 
@@ -25,6 +26,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '005_worker_leases': m005w,
   '004_workbench': m004,
   '006_mail': m006,
+  '007_teams_service_levels': m007,
 };
 
 export const MIGRATION_TABLE = 'deskside_migrations';

@@ -39,8 +39,14 @@ export interface TicketListRow {
   assignee_id: number | null;
   assignee_name: string | null;
   assignee_login: string | null;
+  team_id: number | null;
+  team_name: string | null;
   created_at: string | Date;
   updated_at: string | Date;
+  /** The next due instant of a running service-level clock, or NO_DUE (see dueOf). */
+  sla_due_at: string | Date;
+  sla_warn_at: string | Date | null;
+  sla_due_kind: 'response' | 'resolution' | null;
   comment_count: number;
   /** For the bulk checkboxes: a change applies only to the version the page showed. */
   version: number;
@@ -94,6 +100,7 @@ function withDetails(db: Q) {
     .innerJoin('categories', 'categories.id', 'tickets.category_id')
     .innerJoin('people as requester', 'requester.id', 'tickets.requester_id')
     .leftJoin('people as assignee', 'assignee.id', 'tickets.assignee_id')
+    .leftJoin('teams', 'teams.id', 'tickets.team_id')
     .select([
       'tickets.id',
       'tickets.title',
@@ -107,9 +114,14 @@ function withDetails(db: Q) {
       'tickets.assignee_id',
       'assignee.display_name as assignee_name',
       'assignee.login as assignee_login',
+      'tickets.team_id',
+      'teams.name as team_name',
       'tickets.created_at',
       'tickets.updated_at',
       'tickets.version',
+      'tickets.sla_due_at',
+      'tickets.sla_warn_at',
+      'tickets.sla_due_kind',
       sql<number>`(select count(*) from ticket_events e where e.ticket_id = tickets.id and e.kind = 'comment')`.as('comment_count'),
     ]);
 }
@@ -158,8 +170,8 @@ export interface EventRow {
   actor_login: string | null;
 }
 
-/** Events only agents see: internal notes, and files attached to or removed from them. */
-export const INTERNAL_EVENT_KINDS = ['note', 'note-attached', 'note-detached'] as const;
+/** Events only agents see: internal notes, files attached to or removed from them, missed targets. */
+export const INTERNAL_EVENT_KINDS = ['note', 'note-attached', 'note-detached', 'sla'] as const;
 
 /** Events with who did them: the timeline's shape, and a notification's. */
 function eventsWithActors(db: Q) {
@@ -199,6 +211,7 @@ export interface NewTicket {
   assigneeId: number | null;
   /** How it reached the desk; absent: the web form. */
   channel?: TicketChannel;
+  teamId?: number | null;
   at: string;
 }
 
@@ -215,6 +228,7 @@ export async function insertTicket(trx: Transaction<DB> | Q, dialect: DialectNam
       category_id: t.categoryId,
       requester_id: t.requesterId,
       assignee_id: t.assigneeId,
+      team_id: t.teamId ?? null,
       created_at: t.at,
       updated_at: t.at,
       resolved_at: null,
@@ -233,6 +247,7 @@ export interface NewEvent {
    * `attached`/`note-attached`: a file came with a reply or ticket, or with an internal note
    * (to = the attachment's id, from = its name); `detached`/`note-detached`: an agent removed it.
    * `title` keeps the old title in from_value; `description` keeps the old text in body.
+   * `team`: from/to team ids; `sla`: a target missed (from = response|resolution, to = its due instant), agents only.
    */
   kind:
     | 'created'
@@ -242,6 +257,8 @@ export interface NewEvent {
     | 'priority'
     | 'category'
     | 'assignee'
+    | 'team'
+    | 'sla'
     | 'title'
     | 'description'
     | 'issue-linked'
@@ -334,6 +351,7 @@ export interface TicketFieldChanges {
   priority?: number;
   category_id?: number;
   assignee_id?: number | null;
+  team_id?: number | null;
   resolved_at?: string | null;
 }
 
@@ -353,7 +371,7 @@ export async function touchTicket(trx: Transaction<DB>, id: number, at: string):
   await trx.updateTable('tickets').set({ updated_at: at }).where('id', '=', id).execute();
 }
 
-const FOR_UPDATE = ['id', 'title', 'description', 'status', 'priority', 'category_id', 'assignee_id', 'requester_id', 'version', 'resolved_at'] as const;
+const FOR_UPDATE = ['id', 'title', 'description', 'status', 'priority', 'category_id', 'assignee_id', 'team_id', 'requester_id', 'version', 'resolved_at', 'created_at'] as const;
 
 export async function getTicketForUpdate(trx: Transaction<DB>, id: number) {
   return trx.selectFrom('tickets').select(FOR_UPDATE).where('id', '=', id).executeTakeFirst();

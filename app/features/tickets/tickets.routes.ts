@@ -16,6 +16,8 @@ import type { AttachmentSettings } from '../attachments/attachments.service';
 import { readUploads } from '../attachments/uploads';
 import { listCategories } from '../categories/categories.queries';
 import { knownIssuesOfTicket } from '../known-issues/known-issues.queries';
+import { listTeams } from '../teams/teams.queries';
+import { assigneeChoices } from '../teams/teams.service';
 import { activeKnownIssues, KNOWN_ISSUE_STATUS_LABELS } from '../known-issues/known-issues.service';
 import { inboundOfTicket } from '../mail/mail.queries';
 import { fillPlaceholders, firstName, placeholderValues, responseById } from '../responses/responses.service';
@@ -74,7 +76,7 @@ const FLASH_MESSAGES: Record<string, string | undefined> = Object.assign(Object.
   'file-removed': 'The file has been removed.',
 });
 
-export function ticketRoutes(deps: { config: Config; database: Database; policy: Policy; cache?: TicketReadCache; attachments: AttachmentSettings; ticketEvents: EventListener; directory?: DirectoryCache }): Router {
+export function ticketRoutes(deps: { config: Config; database: Database; policy: Policy; cache?: TicketReadCache; attachments: AttachmentSettings; ticketEvents: EventListener; directory: DirectoryCache }): Router {
   const { config, database, policy, attachments, ticketEvents, directory } = deps;
   const cache = deps.cache ?? new TicketReadCache(database);
   const db = database.db;
@@ -248,7 +250,7 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
     const position = extra.position ?? positionOf(v, t, req.query);
     const seesSide = policy.can(v, 'tickets.list-all');
     const login = parseLogin(t.requester_login);
-    const [categories, agents, names, responses, nav, open, person, knownIssues, files, mailed] = await Promise.all([
+    const [categories, agents, names, responses, nav, open, person, knownIssues, files, mailed, teams] = await Promise.all([
       cache.categories(),
       canEdit ? cache.agents() : Promise.resolve([]),
       eventNames(events),
@@ -261,7 +263,10 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
       policy.can(v, 'ticket.files', f) ? listAttachments(db, t.id, { includeInternal }) : Promise.resolve([]),
       // Replies that came by e-mail, and where the whole message is.
       config.mail?.imap ? inboundOfTicket(db, t.id) : Promise.resolve([]),
+      listTeams(db, { activeOnly: false }),
     ]);
+    // The ticket's team first in the assignee list.
+    const assignees = canEdit ? await assigneeChoices(database, directory, agents, teams.find((x) => x.id === t.team_id)) : { team: [], others: [] };
     const flashCode = takeFlash(req, res, config, `/tickets/${t.id}`) ?? '';
     const flash = flashCode === 'created-for' ? `Ticket raised for ${t.requester_name || t.requester_login}.` : FLASH_MESSAGES[flashCode];
     const composer: Composer = extra.composer ?? { mode: 'reply', body: '', errors: {} };
@@ -274,6 +279,8 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
       names,
       categories,
       agents,
+      assignees,
+      teams,
       canEdit,
       statuses: STATUSES,
       statusLabels: STATUS_LABELS,
@@ -309,10 +316,11 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
       }
     }
     const people = ids.size ? await listPeopleByIds(db, [...ids]) : [];
-    const categories = await cache.categories();
+    const [categories, teams] = await Promise.all([cache.categories(), events.some((e) => e.kind === 'team') ? listTeams(db, { activeOnly: false }) : Promise.resolve([])]);
     return {
       person: new Map(people.map((p) => [String(p.id), p.display_name ?? p.login])),
       category: new Map(categories.map((c) => [String(c.id), c.name])),
+      team: new Map(teams.map((x) => [String(x.id), x.name])),
     };
   }
 
@@ -336,12 +344,12 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
       return res.redirect(303, withPosition(`/tickets/${t.id}`, position));
     }
     assertCan(policy, req, res, 'ticket.edit', facts(t), 'Only helpdesk agents can change a ticket’s status, priority, category or assignee.');
-    const parsed = await parseEdit(database, body, t.assignee_id);
+    const parsed = await parseEdit(database, body, t.assignee_id, t.team_id);
     if (!parsed.request) return renderTicket(req, res, t, { status: 400, editErrors: parsed.errors, position });
     const result = await editTicket(database, actor, t.id, parsed.request, ticketEvents);
     if (result.kind === 'not-found') throw notFound();
     if (result.kind === 'conflict') {
-      const [categories, agents, names, fresh] = await Promise.all([cache.categories(), cache.agents(), eventNames(result.theirEvents), getTicket(db, t.id)]);
+      const [categories, agents, names, fresh, teams] = await Promise.all([cache.categories(), cache.agents(), eventNames(result.theirEvents), getTicket(db, t.id), listTeams(db, { activeOnly: false })]);
       res.status(409).setHeader('Cache-Control', 'no-store');
       return res.render('tickets/conflict', {
         title: 'Someone else changed this first',
@@ -351,6 +359,7 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
         conflict: result,
         categories,
         agents,
+        teams,
         names,
         statusLabels: STATUS_LABELS,
         positionFields: position ? { from: position.from, pos: positionText(position.anchor) } : null,

@@ -9,7 +9,9 @@ import { parseLogin } from '../../login';
 import { findPersonByKey, listAgents, type AgentRow } from '../../people/people.queries';
 import { dropUploads, insertAttachments, keepUploads, type StoredUpload } from '../attachments/attachments.service';
 import type { UploadedFile } from '../attachments/multipart';
-import { listCategories, type CategoryRow } from '../categories/categories.queries';
+import { categoryDefaultTeam, listCategories, type CategoryRow } from '../categories/categories.queries';
+import { listTeams } from '../teams/teams.queries';
+import { afterTicketChanged, afterTicketRaised, shapeOf } from './ticket-effects';
 import { resolvePerson, type PersonMatch } from '../people/people.service';
 import type { SavedViewRow } from '../saved-views/saved-views.queries';
 import { cleanText, oneLine, text, type FieldErrors } from '../shared/form-values';
@@ -373,20 +375,25 @@ export async function insertNewTicket(
   stored: StoredUpload[] = [],
 ): Promise<number> {
   const channel = v.channel ?? 'web';
+  // The category's team takes new tickets (a retired team takes none).
+  const teamId = await categoryDefaultTeam(trx, v.categoryId);
+  const row = { status: 'new' as const, priority: priorityCode(v.priority), category_id: v.categoryId, team_id: teamId, assignee_id: null, requester_id: v.requesterId ?? actorId, created_at: at, version: 1 };
   const id = await insertTicket(trx, dialect, {
     title: v.title,
     description: v.description,
-    status: 'new',
+    status: row.status,
     active: 1,
-    priority: priorityCode(v.priority),
+    priority: row.priority,
     categoryId: v.categoryId,
     requesterId: v.requesterId ?? actorId,
     assigneeId: null,
     channel,
+    teamId,
     at,
   });
   const files = await insertAttachments(trx, dialect, { ticketId: id, actorId, internal: false, ticketVersion: 1, at }, stored);
   await recordEvents(trx, dialect, listener, [{ ticketId: id, actorId, kind: 'created', to: channel === 'web' ? null : channel, ticketVersion: 1, at }, ...files], context);
+  await afterTicketRaised(trx, shapeOf({ id, ...row }), at);
   return id;
 }
 
@@ -397,6 +404,8 @@ export interface FieldRequest {
   categoryId?: number;
   /** null: unassign. */
   assigneeId?: number | null;
+  /** null: no team. */
+  teamId?: number | null;
 }
 
 /**
@@ -434,6 +443,10 @@ export function planChanges(t: TicketForUpdate, req: FieldRequest, actorId: numb
       changes.active = 1;
       ev('status', 'new', 'open');
     }
+  }
+  if (req.teamId !== undefined && req.teamId !== t.team_id) {
+    changes.team_id = req.teamId;
+    ev('team', t.team_id === null ? null : String(t.team_id), req.teamId === null ? null : String(req.teamId));
   }
   return { changes, events };
 }
@@ -530,17 +543,24 @@ export async function insertComment(
   if (!t) throw new Error(`ticket ${ticketId} disappeared`);
   // A post may be files alone: then there is no reply event, only theirs.
   const events: NewEvent[] = c.body ? [{ ticketId, actorId: actor.personId, kind: c.internal ? 'note' : 'comment', body: c.body, ticketVersion: t.version, at }] : [];
+  let after = shapeOf(t);
   let plan = planChanges(t, c.fields ?? {}, actor.personId, at);
   if (!actor.isAgent && !c.internal && t.status === 'pending' && t.requester_id === actor.personId) plan = planChanges(t, { status: 'open' }, actor.personId, at);
   if (plan.events.length) {
     // Inside this transaction the row is ours; the version check only guards the rule.
     const ok = await updateTicketAtVersion(trx, ticketId, t.version, plan.changes, at);
-    if (ok) events.push(...plan.events);
+    if (ok) {
+      events.push(...plan.events);
+      after = shapeOf(t, plan.changes, t.version + 1);
+    }
   } else {
     await touchTicket(trx, ticketId, at);
   }
   events.push(...(await insertAttachments(trx, dialect, { ticketId, actorId: actor.personId, internal: c.internal, ticketVersion: t.version, at }, stored)));
-  return recordEvents(trx, dialect, listener, events, context);
+  const recorded = await recordEvents(trx, dialect, listener, events, context);
+  // An agent's public answer to someone else's ticket is its first response, if it is the first.
+  await afterTicketChanged(trx, shapeOf(t), after, at, { agentReplied: !c.internal && actor.isAgent && actor.personId !== t.requester_id });
+  return recorded;
 }
 
 /** What an agent asked to change on the edit form; absent fields stay as they are. */
@@ -554,11 +574,16 @@ export interface EditForm {
   priority?: string;
   category?: string;
   assignee?: string;
+  team?: string;
 }
 
-export async function parseEdit(database: Database, body: Record<string, unknown>, currentAssigneeId: number | null): Promise<{ form: EditForm; errors: FieldErrors; request?: EditRequest }> {
+/**
+ * Check an edit of a ticket's fields; absent fields are left alone. A team or assignee is
+ * accepted when it is offered (an active team, an agent) or is the ticket's own already.
+ */
+export async function parseEdit(database: Database, body: Record<string, unknown>, currentAssigneeId: number | null, currentTeamId: number | null = null): Promise<{ form: EditForm; errors: FieldErrors; request?: EditRequest }> {
   const pick = (k: string) => (typeof body[k] === 'string' ? (body[k]).trim() : undefined);
-  const form: EditForm = { version: pick('version') ?? '', status: pick('status'), priority: pick('priority'), category: pick('category'), assignee: pick('assignee') };
+  const form: EditForm = { version: pick('version') ?? '', status: pick('status'), priority: pick('priority'), category: pick('category'), assignee: pick('assignee'), team: pick('team') };
   const errors: FieldErrors = {};
   const request: EditRequest = { version: 0 };
   if (!/^\d{1,9}$/.test(form.version)) errors.version = 'This form is missing the ticket version; reload the ticket and try again';
@@ -586,6 +611,15 @@ export async function parseEdit(database: Database, body: Record<string, unknown
       else errors.assignee = 'Choose one of the listed agents';
     } else errors.assignee = 'Choose one of the listed agents';
   }
+  if (form.team !== undefined) {
+    if (form.team === '' || form.team === 'none') request.teamId = null;
+    else {
+      const id = /^\d{1,9}$/.test(form.team) ? Number(form.team) : NaN;
+      const teams = await listTeams(database.db, { activeOnly: true });
+      if (teams.some((x) => x.id === id) || id === currentTeamId) request.teamId = id;
+      else errors.team = 'Choose one of the listed teams';
+    }
+  }
   if (Object.keys(errors).length) return { form, errors };
   return { form, errors, request };
 }
@@ -595,6 +629,7 @@ export interface FieldState {
   priority: PriorityName;
   categoryId: number;
   assigneeId: number | null;
+  teamId: number | null;
 }
 
 export type EditResult =
@@ -615,6 +650,7 @@ export async function editTicket(database: Database, actor: Actor, ticketId: num
       priority: priorityName(t.priority),
       categoryId: t.category_id,
       assigneeId: t.assignee_id,
+      teamId: t.team_id,
       version: t.version,
     };
     if (t.version !== req.version) return { kind: 'conflict', current, theirEvents: [], yours: req };
@@ -624,6 +660,7 @@ export async function editTicket(database: Database, actor: Actor, ticketId: num
     const ok = await updateTicketAtVersion(trx, ticketId, t.version, changes, at);
     if (!ok) return { kind: 'conflict', current, theirEvents: [], yours: req };
     await recordEvents(trx, database.dialect, listener, events);
+    await afterTicketChanged(trx, shapeOf(t), shapeOf(t, changes, t.version + 1), at);
     return { kind: 'ok', changed: events.length };
   });
   if (outcome.kind === 'conflict') {
@@ -633,7 +670,7 @@ export async function editTicket(database: Database, actor: Actor, ticketId: num
   return outcome;
 }
 
-const FIELD_EVENTS = new Set(['status', 'priority', 'category', 'assignee']);
+const FIELD_EVENTS = new Set(['status', 'priority', 'category', 'assignee', 'team']);
 
 /**
  * The edit form posts every field, so "your changes" are only the fields that differ from
@@ -646,6 +683,7 @@ function changedByYou(yours: EditRequest, current: FieldState, theirEvents: Even
     priority: current.priority,
     category: String(current.categoryId),
     assignee: current.assigneeId === null ? null : String(current.assigneeId),
+    team: current.teamId === null ? null : String(current.teamId),
   };
   // Newest first, so each field ends with the value before the earliest change.
   for (const e of [...theirEvents].reverse()) if (e.kind in shown) shown[e.kind] = e.from_value;
@@ -654,6 +692,7 @@ function changedByYou(yours: EditRequest, current: FieldState, theirEvents: Even
   if (yours.priority !== undefined && yours.priority !== shown.priority) out.priority = yours.priority;
   if (yours.categoryId !== undefined && String(yours.categoryId) !== shown.category) out.categoryId = yours.categoryId;
   if (yours.assigneeId !== undefined && (yours.assigneeId === null ? null : String(yours.assigneeId)) !== shown.assignee) out.assigneeId = yours.assigneeId;
+  if (yours.teamId !== undefined && (yours.teamId === null ? null : String(yours.teamId)) !== shown.team) out.teamId = yours.teamId;
   return out;
 }
 
@@ -730,6 +769,7 @@ export async function setOwnStatus(database: Database, actor: Actor, ticketId: n
     const ok = await updateTicketAtVersion(trx, ticketId, t.version, changes, at);
     if (!ok) return false;
     await recordEvents(trx, database.dialect, listener, [{ ticketId, actorId: actor.personId, kind: 'status', from: t.status, to, ticketVersion: t.version + 1, at }]);
+    await afterTicketChanged(trx, shapeOf(t), shapeOf(t, changes, t.version + 1), at);
     return true;
   });
 }
