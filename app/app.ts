@@ -29,6 +29,7 @@ import { passwordSignInRoutes } from './features/sign-in/password.routes';
 import { signInRoutes } from './features/sign-in/sign-in.routes';
 import { NO_LISTENER } from './features/tickets/ticket-events';
 import { teamAdminRoutes } from './features/teams/teams.routes';
+import { serviceLevelAdminRoutes } from './features/service-levels/service-levels.routes';
 import { TicketReadCache } from './features/tickets/tickets.cache';
 import { ticketRoutes } from './features/tickets/tickets.routes';
 import type { IdentityProvider } from './identity/types';
@@ -151,6 +152,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(meRoutes());
   app.use(categoryAdminRoutes({ database: deps.database, policy }));
   app.use(teamAdminRoutes({ database: deps.database, policy, directory: deps.directory }));
+  app.use(serviceLevelAdminRoutes({ database: deps.database, policy }));
   app.use(adminDirectoryRoutes({ config, policy, directory: deps.directory }));
   if (config.identity === 'dev') {
     app.use(actAsRoutes({ ...deps, people: deps.demoPeople ?? [] }));

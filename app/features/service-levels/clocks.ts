@@ -20,7 +20,9 @@ import type { Database } from '../../db/database';
 import type { DB, SlaKind } from '../../db/schema';
 import { NO_DUE, toDate } from '../../db/values';
 import { insertEvents } from '../tickets/tickets.queries';
+import { processHolder } from '../attachments/sweeper';
 import { addToMonth } from '../dashboard/dashboard.queries';
+import { claimLease } from '../shared/leases.queries';
 import { readClock, type Pause } from './business-time';
 import { calendarOf, type BusinessCalendar, type CalendarInput } from './calendar';
 import {
@@ -257,24 +259,43 @@ export async function recordBreaches(database: Database, now: Date, limit = 200)
   return recorded;
 }
 
-/** The breach timer: started by compose.ts `start()`, never at import. Returns a stop function. */
-export function startBreachTimer(database: Database, opts: { everyMs: number; onError: (err: unknown) => void; onRecorded?: (n: number) => void }): () => void {
-  let running = false;
-  const tick = async () => {
-    if (running) return;
-    running = true;
+/** The lease's name in worker_leases. */
+export const BREACH_LEASE = 'sla-breaches';
+
+/**
+ * The breach timer: started by compose.ts `start()`, never at import. Each round, the
+ * process holding the lease (claimed for one interval, renewed before each batch) records
+ * what has come due; the others do nothing. Two rounds at once would still record each
+ * breach once (markBreached): the lease saves the work. The returned stop function waits
+ * for a round in progress, so the database can be closed after it.
+ */
+export function startBreachTimer(database: Database, opts: { everyMs: number; holder?: string; onError: (err: unknown) => void; onRecorded?: (n: number) => void }): () => Promise<void> {
+  const holder = opts.holder ?? processHolder();
+  let running: Promise<void> | null = null;
+  let stopped = false;
+  const claim = () => claimLease(database.db, BREACH_LEASE, holder, new Date(), opts.everyMs);
+  const round = async () => {
     try {
-      // Drain a backlog (after an outage) in batches, but give the event loop back between them.
-      for (let n = await recordBreaches(database, new Date()); n > 0; n = await recordBreaches(database, new Date())) opts.onRecorded?.(n);
+      // A backlog (after an outage) drains in batches, each breach its own transaction.
+      while (!stopped && (await claim())) {
+        const n = await recordBreaches(database, new Date());
+        if (n === 0) break;
+        opts.onRecorded?.(n);
+      }
     } catch (err) {
       opts.onError(err);
-    } finally {
-      running = false;
     }
   };
-  const timer = setInterval(() => void tick(), opts.everyMs);
+  const tick = () => {
+    if (running || stopped) return;
+    running = round().finally(() => (running = null));
+  };
+  const timer = setInterval(tick, opts.everyMs);
   timer.unref();
-  void tick();
-  return () => clearInterval(timer);
+  tick();
+  return async () => {
+    stopped = true;
+    clearInterval(timer);
+    await running;
+  };
 }
-

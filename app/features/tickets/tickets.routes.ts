@@ -18,6 +18,8 @@ import { listCategories } from '../categories/categories.queries';
 import { knownIssuesOfTicket } from '../known-issues/known-issues.queries';
 import { listTeams } from '../teams/teams.queries';
 import { assigneeChoices } from '../teams/teams.service';
+import { loadPolicy } from '../service-levels/clocks';
+import { ticketClocks } from '../service-levels/service-levels.service';
 import { activeKnownIssues, KNOWN_ISSUE_STATUS_LABELS } from '../known-issues/known-issues.service';
 import { inboundOfTicket } from '../mail/mail.queries';
 import { fillPlaceholders, firstName, placeholderValues, responseById } from '../responses/responses.service';
@@ -267,6 +269,8 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
     ]);
     // The ticket's team first in the assignee list.
     const assignees = canEdit ? await assigneeChoices(database, directory, agents, teams.find((x) => x.id === t.team_id)) : { team: [], others: [] };
+    // Agents see the service-level clocks and how each due time was worked out.
+    const clocks = includeInternal ? await ticketClocks(database, await loadPolicy(db), t.id, new Date()) : [];
     const flashCode = takeFlash(req, res, config, `/tickets/${t.id}`) ?? '';
     const flash = flashCode === 'created-for' ? `Ticket raised for ${t.requester_name || t.requester_login}.` : FLASH_MESSAGES[flashCode];
     const composer: Composer = extra.composer ?? { mode: 'reply', body: '', errors: {} };
@@ -281,6 +285,7 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
       agents,
       assignees,
       teams,
+      clocks,
       canEdit,
       statuses: STATUSES,
       statusLabels: STATUS_LABELS,
