@@ -8,6 +8,7 @@ import { APP_ROOT } from './paths';
 import type { DirectoryCache } from './directory/cache';
 import type { StaticUser } from './directory/static';
 import { categoryAdminRoutes } from './features/categories/categories.routes';
+import { dashboardRoutes } from './features/dashboard/dashboard.routes';
 import { adminDirectoryRoutes } from './features/admin/directory.routes';
 import { attachmentRoutes, fileUrl } from './features/attachments/attachments.routes';
 import type { AttachmentSettings } from './features/attachments/attachments.service';
@@ -141,6 +142,7 @@ export function createApp(deps: AppDeps): Express {
   // Every ticket event's mail is written in the event's own transaction (features/tickets/ticket-events.ts).
   const ticketEvents = deps.mail?.outbox.listener ?? NO_LISTENER;
   app.use(knownIssueRoutes({ config, database: deps.database, policy, ticketEvents }));
+  app.use(dashboardRoutes({ database: deps.database, policy }));
   if (deps.mail) app.use(mailRoutes({ config, database: deps.database, policy, mail: deps.mail }));
   app.use(ticketRoutes({ config, database: deps.database, policy, cache: ticketCache, attachments: deps.attachments, ticketEvents, directory: deps.directory }));
   app.use(attachmentRoutes({ config, database: deps.database, policy, attachments: deps.attachments, logger, ticketEvents }));

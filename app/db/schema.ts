@@ -279,7 +279,7 @@ export interface SlaClocksTable {
   started_at: Timestamp;
   due_at: Timestamp | null;
   warn_at: Timestamp | null;
-  paused_since: Timestamp | null;
+  paused_at: Timestamp | null;
   stopped_at: Timestamp | null;
   outcome: 'met' | 'breached' | null;
   outcome_at: Timestamp | null;

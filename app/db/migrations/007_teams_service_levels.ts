@@ -101,7 +101,7 @@ export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<voi
     // Null while paused short of the target.
     .addColumn('due_at', ts)
     .addColumn('warn_at', ts)
-    .addColumn('paused_since', ts)
+    .addColumn('paused_at', ts)
     // The first public agent reply (response) or the resolution; the clock runs until then.
     .addColumn('stopped_at', ts)
     .addColumn('outcome', text(8), (c) => c.check(sql`outcome in ('met','breached')`))

@@ -138,7 +138,7 @@ export function seedClocks(policy: SlaPolicy, h: SeedHistory, now: number, tally
     // The pauses as they stood when the clock stopped (later ones had not happened).
     const changes = stop === null ? h.statusChanges : h.statusChanges.filter((c) => c.created_at <= stop);
     const step = stepClock(policy, { kind, target_minutes: minutes, started_at: started, due_at: null, warn_at: null, outcome: null }, pausesOf(changes), stop, stop ?? nowIso);
-    const clock: ClockValues = { ticket_id: h.id, kind, target_minutes: minutes, started_at: started, due_at: null, warn_at: null, paused_since: null, stopped_at: null, outcome: null, outcome_at: null, watch: 0, ...step.changes };
+    const clock: ClockValues = { ticket_id: h.id, kind, target_minutes: minutes, started_at: started, due_at: null, warn_at: null, paused_at: null, stopped_at: null, outcome: null, outcome_at: null, watch: 0, ...step.changes };
     // A due instant that passed while the clock ran: the timer recorded the breach then.
     if (clock.due_at !== null && (clock.outcome === 'breached' || (clock.outcome === null && clock.due_at <= nowIso))) {
       Object.assign(clock, { outcome: 'breached', outcome_at: clock.due_at, watch: 0 });

@@ -104,7 +104,7 @@ export async function startClocks(trx: Transaction<DB>, policy: SlaPolicy, t: Cl
   for (const kind of SLA_KINDS) {
     const minutes = targets[kind];
     if (minutes === null) continue;
-    await insertClock(trx, { ticket_id: t.id, kind, target_minutes: minutes, started_at: t.createdAt, due_at: null, warn_at: null, paused_since: null, stopped_at: null, outcome: null, outcome_at: null, watch: 0 });
+    await insertClock(trx, { ticket_id: t.id, kind, target_minutes: minutes, started_at: t.createdAt, due_at: null, warn_at: null, paused_at: null, stopped_at: null, outcome: null, outcome_at: null, watch: 0 });
   }
   await settleClocks(trx, policy, t, at, {});
 }
@@ -170,10 +170,10 @@ export function stepClock(policy: SlaPolicy, c: Pick<ClockRow, 'kind' | 'target_
     const reading = read(policy, c, pauses, new Date(now));
     dueAt = reading.due;
     warnAt = reading.warn;
-    Object.assign(changes, { due_at: reading.due, warn_at: reading.warn, paused_since: reading.pausedSince, watch: reading.due ? 1 : 0 });
+    Object.assign(changes, { due_at: reading.due, warn_at: reading.warn, paused_at: reading.pausedSince, watch: reading.due ? 1 : 0 });
   }
   if (stop === null) return { changes, due: dueAt === null ? null : { at: dueAt, warnAt, kind: c.kind } };
-  Object.assign(changes, { stopped_at: stop, paused_since: null, watch: 0 });
+  Object.assign(changes, { stopped_at: stop, paused_at: null, watch: 0 });
   if (c.outcome !== null) return { changes, due: null };
   const outcome = dueAt !== null && stop > dueAt ? 'breached' : 'met';
   Object.assign(changes, { outcome, outcome_at: stop });
@@ -193,7 +193,7 @@ async function retarget(trx: Transaction<DB>, policy: SlaPolicy, t: ClockTicket,
       if (c.target_minutes !== minutes) await updateClock(trx, t.id, kind, { target_minutes: minutes! });
       out.push({ ...c, target_minutes: minutes! });
     } else if (minutes !== null && !(kind === 'response' && (await hasPublicReplyByOthers(trx, t)))) {
-      const row: ClockValues = { ticket_id: t.id, kind, target_minutes: minutes, started_at: t.createdAt, due_at: null, warn_at: null, paused_since: null, stopped_at: null, outcome: null, outcome_at: null, watch: 0 };
+      const row: ClockValues = { ticket_id: t.id, kind, target_minutes: minutes, started_at: t.createdAt, due_at: null, warn_at: null, paused_at: null, stopped_at: null, outcome: null, outcome_at: null, watch: 0 };
       await insertClock(trx, row);
       out.push(row);
     }

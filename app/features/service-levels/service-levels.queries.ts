@@ -59,7 +59,7 @@ export interface ClockValues {
   started_at: string;
   due_at: string | null;
   warn_at: string | null;
-  paused_since: string | null;
+  paused_at: string | null;
   stopped_at: string | null;
   outcome: 'met' | 'breached' | null;
   outcome_at: string | null;
@@ -77,6 +77,7 @@ export async function insertClock(trx: Transaction<DB>, c: ClockValues): Promise
 export type ClockChanges = Partial<Omit<ClockValues, 'ticket_id' | 'kind' | 'started_at'>>;
 
 export async function updateClock(trx: Transaction<DB>, ticketId: number, kind: SlaKind, changes: ClockChanges): Promise<void> {
+  if (Object.keys(changes).length === 0) return;
   await trx.updateTable('sla_clocks').set(changes).where('ticket_id', '=', ticketId).where('kind', '=', kind).execute();
 }
 

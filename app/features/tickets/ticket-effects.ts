@@ -48,11 +48,10 @@ const clockTicket = (t: TicketShape): ClockTicket => ({ id: t.id, version: t.ver
 export async function afterTicketRaised(trx: Transaction<DB>, t: TicketShape, at: string): Promise<void> {
   const policy = await loadPolicy(trx);
   await addToDay(trx, localDay(policy, t.createdAt), { raised: 1 });
+  // Tickets are raised open; one raised closed (an import) counts as raised, not resolved.
   if (active(t.status)) {
     await addToOpenAge(trx, utcDay(t.createdAt), 1);
     await addToOpenCount(trx, t, 1);
-  } else {
-    await addToDay(trx, localDay(policy, at), { resolved: 1 });
   }
   await startClocks(trx, policy, clockTicket(t), at);
 }

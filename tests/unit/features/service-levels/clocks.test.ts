@@ -75,7 +75,7 @@ describe('service-level clocks on tickets', () => {
     Object.fromEntries(
       (await database.db.selectFrom('sla_clocks').selectAll().where('ticket_id', '=', id).execute()).map((c) => [
         c.kind,
-        { target: c.target_minutes, due: c.due_at, warn: c.warn_at, paused: c.paused_since, stopped: c.stopped_at, outcome: c.outcome, watch: c.watch },
+        { target: c.target_minutes, due: c.due_at, warn: c.warn_at, paused: c.paused_at, stopped: c.stopped_at, outcome: c.outcome, watch: c.watch },
       ]),
     );
   const ticketDue = (id: number) => database.db.selectFrom('tickets').select(['sla_due_at', 'sla_warn_at', 'sla_due_kind']).where('id', '=', id).executeTakeFirstOrThrow();
