@@ -9,7 +9,8 @@ import { openDatabase, type Database } from '../../../../app/db/database';
 import { migrateToLatest } from '../../../../app/db/migrate';
 import { dueOf, NO_DUE } from '../../../../app/db/values';
 import { ensurePerson } from '../../../../app/people/people.queries';
-import { recordBreaches } from '../../../../app/features/service-levels/clocks';
+import { BREACH_LEASE, recordBreaches, startBreachTimer } from '../../../../app/features/service-levels/clocks';
+import { claimLease } from '../../../../app/features/shared/leases.queries';
 import type { CalendarInput } from '../../../../app/features/service-levels/calendar';
 import { getSlaSettings, replaceTargets, updateSlaSettingsAtVersion, type TargetRow } from '../../../../app/features/service-levels/service-levels.queries';
 import { afterTicketChanged, shapeOf } from '../../../../app/features/tickets/ticket-effects';
@@ -177,4 +178,21 @@ describe('service-level clocks on tickets', () => {
     expect((await ticketDue(id)).sla_due_at).toBe(NO_DUE);
     expect(await recordBreaches(database, new Date('2026-04-01T00:00:00.000Z'))).toBe(0);
   });
+
+  test('when another process holds the timer\'s lease, then this one records nothing; the holder records what came due', async () => {
+    await setLevels(ALWAYS);
+    const id = await raise(new Date(Date.now() - 2 * 3600_000).toISOString());
+    expect(await claimLease(database.db, BREACH_LEASE, 'other:1:a', new Date(), 60_000)).toBe(true);
+    const errors: unknown[] = [];
+    const stopB = startBreachTimer(database, { everyMs: 60_000, holder: 'this:2:b', onError: (e) => errors.push(e) });
+    await stopB();
+    expect((await clocks(id)).response.outcome).toBeNull();
+    const recorded: number[] = [];
+    const stopA = startBreachTimer(database, { everyMs: 60_000, holder: 'other:1:a', onError: (e) => errors.push(e), onRecorded: (n) => recorded.push(n) });
+    await stopA();
+    expect(recorded).toEqual([1]);
+    expect((await clocks(id)).response.outcome).toBe('breached');
+    expect(errors).toEqual([]);
+  });
 });
+
