@@ -167,7 +167,8 @@ export function stepClock(policy: SlaPolicy, c: Pick<ClockRow, 'kind' | 'target_
   let dueAt = iso(c.due_at);
   let warnAt = iso(c.warn_at);
   if (c.outcome === null) {
-    const reading = read(policy, c, pauses, new Date(now));
+    // A clock that stops here is never at risk again: no need to work out when it would be.
+    const reading = read(policy, c, pauses, new Date(now), stop === null);
     dueAt = reading.due;
     warnAt = reading.warn;
     Object.assign(changes, { due_at: reading.due, warn_at: reading.warn, paused_at: reading.pausedSince, watch: reading.due ? 1 : 0 });
@@ -207,11 +208,11 @@ async function hasPublicReplyByOthers(trx: Transaction<DB>, t: ClockTicket): Pro
 }
 
 /** Due and at-risk instants (ISO, or null while paused short of them) of a clock with nothing recorded. */
-function read(policy: SlaPolicy, c: Pick<ClockRow, 'started_at' | 'target_minutes'>, pauses: Pause[], now: Date): { due: string | null; warn: string | null; pausedSince: string | null } {
+function read(policy: SlaPolicy, c: Pick<ClockRow, 'started_at' | 'target_minutes'>, pauses: Pause[], now: Date, withWarning: boolean): { due: string | null; warn: string | null; pausedSince: string | null } {
   const start = toDate(c.started_at)!;
   const reading = readClock(policy.calendar, { start, targetMinutes: c.target_minutes, pauses }, now);
   const warnMinutes = (c.target_minutes * (100 - policy.atRiskPercent)) / 100;
-  const warn = readClock(policy.calendar, { start, targetMinutes: warnMinutes, pauses }, now).due;
+  const warn = withWarning ? readClock(policy.calendar, { start, targetMinutes: warnMinutes, pauses }, now).due : null;
   return { due: reading.due?.toISOString() ?? null, warn: warn?.toISOString() ?? null, pausedSince: reading.pausedSince?.toISOString() ?? null };
 }
 
