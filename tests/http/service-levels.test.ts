@@ -157,7 +157,7 @@ describe('service levels on the ticket page', () => {
     expect((await agent.get(`/tickets/${id}`)).text).toMatch(/<span class="badge sla-overdue">Overdue<\/span> due <strong title="Raised/);
     expect(await recordBreaches(t.database, new Date())).toBe(1);
     const page = await agent.get(`/tickets/${id}`);
-    expect(page.text).toMatch(/<span class="badge sla-breached">Missed<\/span> was due/);
+    expect(page.text).toMatch(/<span class="badge sla-breached">Missed<\/span> it was due/);
     expect(page.text).toMatch(/recorded that the first-response target was <span class="badge sla-breached">missed<\/span>: it was due <time[^>]*>2 hours ago<\/time>/);
     expect((await alice.get(`/tickets/${id}`)).text).not.toContain('first-response target');
   });

@@ -51,9 +51,9 @@ function yAxis(left: number, top: number, plotW: number, plotH: number, scale: {
 
 /** Bars side by side for each label (raised and resolved per day, say); every `labelEvery`th label is written. */
 export function columnChart(o: { labels: string[]; series: Series[]; labelEvery?: number; width?: number; height?: number; unit?: string; max?: number }): string {
-  const width = o.width ?? 720;
-  const height = o.height ?? 240;
-  const left = 44;
+  const width = o.width ?? 560;
+  const height = o.height ?? 230;
+  const left = 40;
   const top = 10;
   const plotW = width - left - 8;
   const plotH = height - top - 28;
@@ -75,9 +75,9 @@ export function columnChart(o: { labels: string[]; series: Series[]; labelEvery?
 
 /** A line per series over the labels (90 days of raised and resolved). */
 export function lineChart(o: { labels: string[]; series: Series[]; labelEvery?: number; width?: number; height?: number }): string {
-  const width = o.width ?? 720;
-  const height = o.height ?? 220;
-  const left = 44;
+  const width = o.width ?? 560;
+  const height = o.height ?? 210;
+  const left = 40;
   const top = 10;
   const plotW = width - left - 8;
   const plotH = height - top - 28;
@@ -104,18 +104,18 @@ export interface BarRow {
 
 /** A horizontal bar per row, its segments stacked (backlog by team and priority, load per agent). */
 export function barChart(o: { rows: BarRow[]; width?: number; max?: number; unit?: string; labelWidth?: number }): string {
-  const width = o.width ?? 720;
-  const labelW = o.labelWidth ?? 170;
+  const width = o.width ?? 560;
+  const labelW = o.labelWidth ?? 150;
   const rowH = 26;
   const top = 4;
   const height = top + Math.max(1, o.rows.length) * rowH + 4;
-  const plotW = width - labelW - 70;
+  const plotW = width - labelW - 60;
   const total = (r: BarRow) => r.segments.reduce((n, s) => n + s.value, 0);
   const max = o.max ?? Math.max(1, ...o.rows.map(total));
   let out = svgOpen(width, height, 'chart-bars');
   o.rows.forEach((r, i) => {
     const y = top + i * rowH;
-    const label = r.label.length > 26 ? `${r.label.slice(0, 25)}…` : r.label;
+    const label = r.label.length > 20 ? `${r.label.slice(0, 19)}…` : r.label;
     out += `<text class="row-label" x="${labelW - 8}" y="${y + 17}" text-anchor="end">${esc(label)}</text>`;
     let x = labelW;
     for (const s of r.segments) {

@@ -147,19 +147,23 @@ function attainmentFigure(months: { month: string; kind: SlaKind; met: number; b
   const bars: Dashboard['attainment']['bars'] = [];
   const said: string[] = [];
   for (const kind of ['response', 'resolution'] as SlaKind[]) {
-    const now = get(thisMonth, kind);
-    const before = get(lastMonth, kind);
-    const p = pct(now);
-    const q = pct(before);
-    rows.push({ cells: [label(kind), p === null ? 'none decided' : `${p}%`, now.met, now.breached, q === null ? 'none decided' : `${q}%`, before.met, before.breached], hrefs: [undefined, undefined, undefined, queue({ sla: 'breached' })] });
-    bars.push({ label: `${label(kind)}, ${monthName(thisMonth)}`, percent: p, href: queue({ sla: 'breached' }) }, { label: `${label(kind)}, ${monthName(lastMonth)}`, percent: q });
+    const q = pct(get(lastMonth, kind));
+    const p = pct(get(thisMonth, kind));
+    for (const month of [thisMonth, lastMonth]) {
+      const x = get(month, kind);
+      const share = pct(x);
+      // Only this month's missed targets can still be open tickets in the queue.
+      const missed = month === thisMonth ? queue({ sla: 'breached' }) : undefined;
+      rows.push({ cells: [label(kind), monthName(month), share === null ? 'none decided' : `${share}%`, x.met, x.breached], hrefs: [undefined, undefined, undefined, undefined, missed] });
+      bars.push({ label: `${label(kind)}, ${monthName(month).slice(0, 3)}`, percent: share, href: missed });
+    }
     said.push(`${label(kind).toLowerCase()} targets ${p === null ? 'have none decided yet' : `were ${p}% met`}${q === null ? '' : ` (${q}% in ${monthName(lastMonth)})`}`);
   }
   return {
     id: 'attainment',
     title: `Service-level targets met, ${monthName(thisMonth)} and ${monthName(lastMonth)}`,
     summary: `This month ${said.join('; ')}.`,
-    columns: ['Target', `Met, ${monthName(thisMonth)}`, 'Met (tickets)', 'Missed (tickets)', `Met, ${monthName(lastMonth)}`, 'Met (tickets)', 'Missed (tickets)'],
+    columns: ['Target', 'Month', 'Met', 'Met (tickets)', 'Missed (tickets)'],
     rows,
     bars,
   };
@@ -189,7 +193,7 @@ function ageFigure(ages: { day: string; n: number }[], now: Date): Dashboard['ag
   return {
     id: 'age',
     title: 'Age of open tickets',
-    summary: total === 0 ? 'No tickets are open.' : `Of ${plural(total, 'open ticket')}, ${fmt(counts[0] + counts[1])} were raised in the last two days and ${fmt(old)} are older than a month.`,
+    summary: total === 0 ? 'No tickets are open.' : `Of ${plural(total, 'open ticket')}, ${plural(counts[0] + counts[1], 'was', 'were')} raised in the last two days and ${plural(old, 'is', 'are')} older than a month.`,
     columns: ['Raised', 'Open tickets'],
     rows: bars.map((b) => ({ cells: [b.label, b.n], hrefs: [undefined, b.href] })),
     bars,
@@ -252,7 +256,7 @@ export function dashboardCharts(d: Dashboard): Record<'days30' | 'days90' | 'bac
       rows: d.attainment.bars.map((b, i) => ({ label: b.label, segments: [{ value: b.percent ?? 0, className: i % 2 === 0 ? 'c-this-month' : 'c-last-month', name: 'met', href: b.href }], note: b.percent === null ? 'none decided' : `${b.percent}%` })),
       max: 100,
       unit: '%',
-      labelWidth: 230,
+      labelWidth: 170,
     }),
     age: barChart({ rows: d.age.bars.map((b) => ({ label: b.label, segments: [{ value: b.n, className: 'c-age', name: 'open tickets', href: b.href }] })) }),
     load: barChart({ rows: stacked(d.load.bars) }),
