@@ -49,50 +49,55 @@ function yAxis(left: number, top: number, plotW: number, plotH: number, scale: {
   return out;
 }
 
-/** Bars side by side for each label (raised and resolved per day, say); every `labelEvery`th label is written. */
-export function columnChart(o: { labels: string[]; series: Series[]; labelEvery?: number; width?: number; height?: number; unit?: string; max?: number }): string {
-  const width = o.width ?? 560;
-  const height = o.height ?? 230;
+/** The plotting area of a chart with a value axis: its geometry, the SVG's start and the grid. */
+function valueFrame(className: string, width: number, height: number, max: number, unit = '') {
   const left = 40;
   const top = 10;
   const plotW = width - left - 8;
   const plotH = height - top - 28;
-  const scale = niceScale(o.max ?? Math.max(0, ...o.series.flatMap((s) => s.values)));
-  const slot = plotW / Math.max(1, o.labels.length);
+  const scale = niceScale(max);
+  return { left, top, plotW, plotH, scale, open: svgOpen(width, height, className) + yAxis(left, top, plotW, plotH, scale, unit) };
+}
+
+function labelAt(x: number, height: number, label: string): string {
+  return `<text class="tick" x="${x.toFixed(1)}" y="${height - 10}" text-anchor="middle">${esc(label)}</text>`;
+}
+
+function axisClose(f: { left: number; top: number; plotW: number; plotH: number }): string {
+  return `<line class="axis" x1="${f.left}" x2="${f.left + f.plotW}" y1="${f.top + f.plotH}" y2="${f.top + f.plotH}"/></svg>`;
+}
+
+/** Bars side by side for each label (raised and resolved per day, say); every `labelEvery`th label is written. */
+export function columnChart(o: { labels: string[]; series: Series[]; labelEvery?: number; width?: number; height?: number; unit?: string; max?: number }): string {
+  const height = o.height ?? 230;
+  const f = valueFrame('chart-columns', o.width ?? 560, height, o.max ?? Math.max(0, ...o.series.flatMap((s) => s.values)), o.unit);
+  const slot = f.plotW / Math.max(1, o.labels.length);
   const barW = Math.max(1, (slot * 0.8) / o.series.length);
-  let out = svgOpen(width, height, 'chart-columns') + yAxis(left, top, plotW, plotH, scale, o.unit);
+  let out = f.open;
   o.labels.forEach((label, i) => {
     o.series.forEach((s, j) => {
       const v = s.values[i] ?? 0;
-      const h = (v / scale.top) * plotH;
-      const x = left + i * slot + slot * 0.1 + j * barW;
-      out += linked(`<rect class="${s.className}" x="${x.toFixed(1)}" y="${(top + plotH - h).toFixed(1)}" width="${barW.toFixed(1)}" height="${Math.max(0, h).toFixed(1)}"/>`, s.href?.(i), `${label}: ${fmt(v)}${o.unit ?? ''} ${s.name}`);
+      const h = (v / f.scale.top) * f.plotH;
+      const x = f.left + i * slot + slot * 0.1 + j * barW;
+      out += linked(`<rect class="${s.className}" x="${x.toFixed(1)}" y="${(f.top + f.plotH - h).toFixed(1)}" width="${barW.toFixed(1)}" height="${Math.max(0, h).toFixed(1)}"/>`, s.href?.(i), `${label}: ${fmt(v)}${o.unit ?? ''} ${s.name}`);
     });
-    if (i % (o.labelEvery ?? 1) === 0) out += `<text class="tick" x="${(left + i * slot + slot / 2).toFixed(1)}" y="${height - 10}" text-anchor="middle">${esc(label)}</text>`;
+    if (i % (o.labelEvery ?? 1) === 0) out += labelAt(f.left + i * slot + slot / 2, height, label);
   });
-  return `${out}<line class="axis" x1="${left}" x2="${left + plotW}" y1="${top + plotH}" y2="${top + plotH}"/></svg>`;
+  return out + axisClose(f);
 }
 
 /** A line per series over the labels (90 days of raised and resolved). */
 export function lineChart(o: { labels: string[]; series: Series[]; labelEvery?: number; width?: number; height?: number }): string {
-  const width = o.width ?? 560;
   const height = o.height ?? 210;
-  const left = 40;
-  const top = 10;
-  const plotW = width - left - 8;
-  const plotH = height - top - 28;
-  const scale = niceScale(Math.max(0, ...o.series.flatMap((s) => s.values)));
-  const x = (i: number) => left + (o.labels.length <= 1 ? plotW / 2 : (i / (o.labels.length - 1)) * plotW);
-  const y = (v: number) => top + plotH - (v / scale.top) * plotH;
-  let out = svgOpen(width, height, 'chart-lines') + yAxis(left, top, plotW, plotH, scale);
-  for (const s of o.series) {
-    const points = s.values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
-    out += `<polyline class="${s.className}" points="${points}"/>`;
-  }
+  const f = valueFrame('chart-lines', o.width ?? 560, height, Math.max(0, ...o.series.flatMap((s) => s.values)));
+  const x = (i: number) => f.left + (o.labels.length <= 1 ? f.plotW / 2 : (i / (o.labels.length - 1)) * f.plotW);
+  const y = (v: number) => f.top + f.plotH - (v / f.scale.top) * f.plotH;
+  let out = f.open;
+  for (const s of o.series) out += `<polyline class="${s.className}" points="${s.values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ')}"/>`;
   o.labels.forEach((label, i) => {
-    if (i % (o.labelEvery ?? 1) === 0) out += `<text class="tick" x="${x(i).toFixed(1)}" y="${height - 10}" text-anchor="middle">${esc(label)}</text>`;
+    if (i % (o.labelEvery ?? 1) === 0) out += labelAt(x(i), height, label);
   });
-  return `${out}<line class="axis" x1="${left}" x2="${left + plotW}" y1="${top + plotH}" y2="${top + plotH}"/></svg>`;
+  return out + axisClose(f);
 }
 
 export interface BarRow {
