@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { recordBreaches } from '../../app/features/service-levels/clocks';
+import { NO_LISTENER } from '../../app/features/tickets/ticket-events';
 import { insertNewTicket } from '../../app/features/tickets/tickets.service';
 import { client, makeApp, type TestApp } from '../support/app';
 
@@ -152,7 +153,7 @@ describe('service levels on the ticket page', () => {
     await alice.get('/');
     const requesterId = (await t.database.db.selectFrom('people').select('id').where('login_key', '=', 'test\\alice').executeTakeFirstOrThrow()).id;
     const threeHoursAgo = new Date(Date.now() - 3 * 3600_000).toISOString();
-    const id = await t.database.write((trx) => insertNewTicket(trx, 'sqlite', requesterId, { title: 'Nobody answered', description: 'Still down', categoryId: 1, priority: 'urgent' }, threeHoursAgo));
+    const id = await t.database.write((trx) => insertNewTicket(trx, 'sqlite', requesterId, { title: 'Nobody answered', description: 'Still down', categoryId: 1, priority: 'urgent' }, threeHoursAgo, NO_LISTENER));
     const agent = client(t.app, 'TEST\\agent1');
     expect((await agent.get(`/tickets/${id}`)).text).toMatch(/<span class="badge sla-overdue">Overdue<\/span> due <strong title="Raised/);
     expect(await recordBreaches(t.database, new Date())).toBe(1);

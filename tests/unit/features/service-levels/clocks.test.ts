@@ -15,6 +15,7 @@ import type { CalendarInput } from '../../../../app/features/service-levels/cale
 import { getSlaSettings, replaceTargets, updateSlaSettingsAtVersion, type TargetRow } from '../../../../app/features/service-levels/service-levels.queries';
 import { afterTicketChanged, shapeOf } from '../../../../app/features/tickets/ticket-effects';
 import { getTicketForUpdate, insertEvents, updateTicketAtVersion, type TicketFieldChanges } from '../../../../app/features/tickets/tickets.queries';
+import { NO_LISTENER } from '../../../../app/features/tickets/ticket-events';
 import { insertNewTicket } from '../../../../app/features/tickets/tickets.service';
 import { isActive, priorityCode, type PriorityName } from '../../../../app/features/tickets/ticket-values';
 import type { TicketStatus } from '../../../../app/access/policy';
@@ -53,7 +54,7 @@ describe('service-level clocks on tickets', () => {
   }
 
   const raise = (at: string, priority: PriorityName = 'urgent') =>
-    database.write((trx) => insertNewTicket(trx, database.dialect, requester, { title: 'VPN drops', description: 'Every ten minutes', categoryId: 5, priority }, at));
+    database.write((trx) => insertNewTicket(trx, database.dialect, requester, { title: 'VPN drops', description: 'Every ten minutes', categoryId: 5, priority }, at, NO_LISTENER));
 
   /** A change as the ticket page makes it, at a chosen instant. */
   async function change(id: number, at: string, to: { status?: TicketStatus; priority?: PriorityName }, opts: { agentReplied?: boolean } = {}) {
