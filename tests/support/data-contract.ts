@@ -486,9 +486,12 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
     });
 
     test('when a ticket says how it reached the desk, then the channel reads back', async () => {
-      const id = await database.write((trx) =>
-        insertTicket(trx, database.dialect, { title: 'Walked in', description: 'At the desk.', status: 'new', active: 1, priority: 2, categoryId: f.hardware, requesterId: f.other, assigneeId: null, channel: 'walk-in', at: at(30) }),
-      );
+      const id = await database.write(async (trx) => {
+        const walkedIn = await insertTicket(trx, database.dialect, { title: 'Walked in', description: 'At the desk.', status: 'new', active: 1, priority: 2, categoryId: f.hardware, requesterId: f.other, assigneeId: null, channel: 'walk-in', at: at(30) });
+        // As insertNewTicket does, so the dashboard's totals still add up (a later test recounts them).
+        await afterTicketRaised(trx, { id: walkedIn, version: 1, status: 'new', priority: 2, categoryId: f.hardware, teamId: null, assigneeId: null, requesterId: f.other, createdAt: at(30) }, at(30));
+        return walkedIn;
+      });
       expect((await getTicket(database.db, id))!.channel).toBe('walk-in');
       expect((await getTicket(database.db, f.t.laptop))!.channel).toBe('web');
     });
@@ -541,7 +544,8 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
       expect(await getTicket(database.db, id)).toMatchObject({ status: 'resolved', version: 2, comment_count: 1 });
       const late = await addComment(database, { personId: f.agent2, isAgent: true }, id, { body: 'Me too', internal: undefined, seen: String(created.id) }, mail.listener);
       expect(late.kind).toBe('changed');
-      expect((await listEvents(database.db, id, { includeInternal: true })).map((e) => e.kind)).toEqual(['created', 'comment', 'status']);
+      // The fixture's tickets are months old: the reply also records their service-level targets as missed.
+      expect((await listEvents(database.db, id, { includeInternal: true })).map((e) => e.kind).filter((k) => k !== 'sla')).toEqual(['created', 'comment', 'status']);
     });
 
     test('when a title and description are edited, then the events keep the old text and search finds the new', async () => {
