@@ -64,8 +64,8 @@ export interface TicketsTable {
   sla_due_at: ColumnType<string | Date, string | undefined, string>;
   /** At risk from here (a share of the target left); null without a due instant. */
   sla_warn_at: Timestamp | null;
-  /** Which target sla_due_at is for. */
-  sla_due_kind: 'response' | 'resolution' | null;
+  /** Which target sla_due_at is for, or `paused` while every running clock waits on the requester. */
+  sla_due_kind: 'response' | 'resolution' | 'paused' | null;
 }
 
 export interface TicketEventsTable {

@@ -32,6 +32,7 @@ import {
   insertEvents,
   insertTicket,
   listEvents,
+  allTickets,
   listTickets,
   neighbourTickets,
   openTicketsOf,
@@ -665,5 +666,30 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
       expect((await openTicketsByTeam(database.db)).size).toBeGreaterThan(0);
       expect((await listMonths(database.db, Object.keys(kept.months).map((k) => k.split('|')[0]))).length).toBe(Object.keys(kept.months).length);
     });
+
+    test('when a list is read whole in batches, then it is every page of it in the same order, filters and sorts alike', async () => {
+      const teams = await listTeams(database.db, { activeOnly: true });
+      const now = new Date().toISOString();
+      const lists: TicketQuery[] = [
+        { status: 'all', sort: { key: 'updated', desc: true } },
+        { status: 'active', sort: { key: 'due', desc: false } },
+        { status: 'active', sort: { key: 'due', desc: true }, teamIds: teams.map((x) => x.id) },
+        { status: 'all', sort: { key: 'priority', desc: true }, teamIds: null },
+        { status: 'active', sort: { key: 'due', desc: false }, sla: { state: 'breached', now } },
+        { status: 'active', sort: { key: 'id', desc: false }, sla: { state: 'at-risk', now } },
+      ];
+      for (const q of lists) {
+        const paged: number[] = [];
+        for (let offset = 0; ; offset += 50) {
+          const page = await listTickets(database.db, database.dialect, q, 50, offset);
+          paged.push(...page.map((r) => r.id));
+          if (page.length < 50) break;
+        }
+        const whole: number[] = [];
+        for await (const batch of allTickets(database.db, database.dialect, q, 37)) whole.push(...batch.map((r) => r.id));
+        expect({ q, ids: whole }).toEqual({ q, ids: paged });
+        expect(whole.length).toBe(await countTickets(database.db, database.dialect, q));
+      }
+    }, 120_000);
   });
 }

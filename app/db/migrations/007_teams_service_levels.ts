@@ -53,7 +53,7 @@ export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<voi
   await db.schema.alterTable('tickets').addColumn('sla_due_at', ts, (c) => c.notNull().defaultTo(noDue)).execute();
   // From this instant the ticket is at risk (a share of its target left); null with no due.
   await db.schema.alterTable('tickets').addColumn('sla_warn_at', ts).execute();
-  // Which target sla_due_at belongs to: response or resolution.
+  // Which target sla_due_at belongs to (response, resolution), or paused: every running clock waits on the requester.
   await db.schema.alterTable('tickets').addColumn('sla_due_kind', text(16)).execute();
   // SQL Server compiles a printed script as one batch: statements naming a column added
   // above run in a batch of their own.

@@ -128,6 +128,7 @@ export function seedClocks(policy: SlaPolicy, h: SeedHistory, now: number, tally
   const clocks: ClockValues[] = [];
   const breaches: { kind: SlaKind; due: string }[] = [];
   let due: TicketDue | null = null;
+  let running = false;
   const started = new Date(h.createdAt).toISOString();
   const nowIso = new Date(now).toISOString();
   for (const kind of SLA_KINDS) {
@@ -145,10 +146,11 @@ export function seedClocks(policy: SlaPolicy, h: SeedHistory, now: number, tally
       breaches.push({ kind, due: clock.due_at });
       tally.month(localDay(policy, clock.due_at).slice(0, 7), kind, 'breached');
     } else if (clock.outcome === 'met') tally.month(localDay(policy, clock.outcome_at!).slice(0, 7), kind, 'met');
+    if (stop === null) running = true;
     if (stop === null && clock.due_at !== null && (due === null || clock.due_at < due.at)) due = { at: clock.due_at, warnAt: clock.warn_at, kind };
     clocks.push(clock);
   }
-  return { clocks, breaches, due: due ?? { at: NO_DUE, warnAt: null, kind: null } };
+  return { clocks, breaches, due: due ?? { at: NO_DUE, warnAt: null, kind: running ? 'paused' : null } };
 }
 
 function minOf(a: number | null, b: number | null): number | null {

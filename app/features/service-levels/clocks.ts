@@ -131,25 +131,33 @@ export async function settleClocks(trx: Transaction<DB>, policy: SlaPolicy, t: C
   }
   const pauses = pausesOf(await listStatusChanges(trx, t.id));
   let next: TicketDue | null = null;
+  let running = false;
   for (const c of clocks) {
     if (c.stopped_at) continue;
     const stop = done || (c.kind === 'response' && change.agentReplied) ? at : null;
     const step = stepClock(policy, c, pauses, stop, at);
     if (step.recorded) await recordOutcome(trx, policy, t, c.kind, step.recorded.outcome, step.recorded.when, at);
-    if (!stop) next = earlier(next, step.due);
+    if (!stop) {
+      running = true;
+      next = earlier(next, step.due);
+    }
     await updateClock(trx, t.id, c.kind, step.changes);
   }
-  await setTicketDue(trx, t.id, next ?? NO_DUE_TICKET);
+  await setTicketDue(trx, t.id, next ?? (running ? PAUSED_TICKET : NO_DUE_TICKET));
 }
 
-/** What the queue knows of a ticket's clocks: the next due instant, from when it is at risk, and for which target. */
+/**
+ * What the queue knows of a ticket's clocks: the next due instant, from when it is at risk,
+ * and for which target; `paused` when clocks run but all wait for the requester.
+ */
 export interface TicketDue {
   at: string;
   warnAt: string | null;
-  kind: SlaKind | null;
+  kind: SlaKind | 'paused' | null;
 }
 
 export const NO_DUE_TICKET: TicketDue = { at: NO_DUE, warnAt: null, kind: null };
+const PAUSED_TICKET: TicketDue = { at: NO_DUE, warnAt: null, kind: 'paused' };
 
 function earlier(a: TicketDue | null, b: TicketDue | null): TicketDue | null {
   if (!b) return a;

@@ -127,6 +127,6 @@ export async function listStatusChanges(db: Q, ticketId: number): Promise<{ from
 }
 
 /** The ticket's due columns, kept equal to its running clocks (the queue sorts and filters by them). */
-export async function setTicketDue(trx: Transaction<DB>, ticketId: number, due: { at: string; warnAt: string | null; kind: SlaKind | null }): Promise<void> {
+export async function setTicketDue(trx: Transaction<DB>, ticketId: number, due: { at: string; warnAt: string | null; kind: SlaKind | 'paused' | null }): Promise<void> {
   await trx.updateTable('tickets').set({ sla_due_at: due.at, sla_warn_at: due.warnAt, sla_due_kind: due.kind }).where('id', '=', ticketId).execute();
 }

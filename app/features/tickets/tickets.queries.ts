@@ -1,12 +1,16 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type SqlBool, type Transaction } from 'kysely';
 import type { TicketStatus } from '../../access/policy';
 import type { DialectName } from '../../db/dialect';
 import { firstOnly, insertReturning, insertReturningId, MAX_PARAMETERS, paged, rowsAfter, ticketTextMatch } from '../../db/portable';
 import type { DB } from '../../db/schema';
+import { NO_DUE } from '../../db/values';
 import { isActive } from './ticket-values';
 
-/** What a list can be ordered by; `id` and `created` are the same order (ids are given in creation order). */
-export type SortKey = 'id' | 'created' | 'updated' | 'priority';
+/**
+ * What a list can be ordered by; `id` and `created` are the same order (ids are given in
+ * creation order); `due` is the next service-level due instant (none sorts last, ascending).
+ */
+export type SortKey = 'id' | 'created' | 'updated' | 'priority' | 'due';
 
 export interface TicketOrder {
   key: SortKey;
@@ -22,6 +26,10 @@ export interface TicketQuery {
   /** null: unassigned. */
   assigneeId?: number | null;
   requesterId?: number;
+  /** In one of these teams; null: in no team. */
+  teamIds?: number[] | null;
+  /** At risk of missing the next service-level target, or past it, at `now` (ISO). */
+  sla?: { state: 'at-risk' | 'breached'; now: string };
   words?: string[];
   sort: TicketOrder;
 }
@@ -46,7 +54,7 @@ export interface TicketListRow {
   /** The next due instant of a running service-level clock, or NO_DUE (see dueOf). */
   sla_due_at: string | Date;
   sla_warn_at: string | Date | null;
-  sla_due_kind: 'response' | 'resolution' | null;
+  sla_due_kind: 'response' | 'resolution' | 'paused' | null;
   comment_count: number;
   /** For the bulk checkboxes: a change applies only to the version the page showed. */
   version: number;
@@ -75,6 +83,12 @@ function filtered(db: Q, dialect: DialectName, q: TicketQuery) {
   if (q.assigneeId === null) qb = qb.where('tickets.assignee_id', 'is', null);
   else if (q.assigneeId !== undefined) qb = qb.where('tickets.assignee_id', '=', q.assigneeId);
   if (q.requesterId !== undefined) qb = qb.where('tickets.requester_id', '=', q.requesterId);
+  if (q.teamIds === null) qb = qb.where('tickets.team_id', 'is', null);
+  else if (q.teamIds !== undefined) qb = q.teamIds.length ? qb.where('tickets.team_id', 'in', q.teamIds) : qb.where(sql<SqlBool>`1 = 0`);
+  // Past due: the next due instant has come. At risk: it has not, but the warning has.
+  // Closed tickets have no due instant (NO_DUE), so neither can match them.
+  if (q.sla?.state === 'breached') qb = qb.where('tickets.active', '=', 1).where('tickets.sla_due_at', '<=', q.sla.now);
+  else if (q.sla?.state === 'at-risk') qb = qb.where('tickets.active', '=', 1).where('tickets.sla_warn_at', '<=', q.sla.now).where('tickets.sla_due_at', '>', q.sla.now);
   if (q.words && q.words.length) qb = qb.where(ticketTextMatch(dialect, q.words));
   return qb;
 }
@@ -85,6 +99,7 @@ const ORDER_COLUMNS = {
   created: ['tickets.id'],
   updated: ['tickets.updated_at', 'tickets.id'],
   priority: ['tickets.priority', 'tickets.updated_at', 'tickets.id'],
+  due: ['tickets.sla_due_at', 'tickets.id'],
 } as const satisfies Record<SortKey, readonly string[]>;
 
 function ordered<T extends ReturnType<typeof filtered>>(qb: T, sort: TicketOrder, reverse = false): T {
@@ -390,6 +405,8 @@ export interface ListAnchor {
   id: number;
   updatedAt: string;
   priority: number;
+  /** The next due instant (ISO); absent: NO_DUE (the anchor only matters for sort=due). */
+  dueAt?: string;
 }
 
 export interface NeighbourRow {
@@ -397,6 +414,7 @@ export interface NeighbourRow {
   title: string;
   updated_at: string | Date;
   priority: number;
+  sla_due_at: string | Date;
 }
 
 /**
@@ -405,19 +423,53 @@ export interface NeighbourRow {
  * order, first row. The anchor's own ticket need not match the filters any more.
  */
 export async function neighbourTickets(db: Q, dialect: DialectName, q: TicketQuery, anchor: ListAnchor): Promise<{ prev?: NeighbourRow; next?: NeighbourRow }> {
-  const values: Record<string, string | number> = { 'tickets.id': anchor.id, 'tickets.updated_at': anchor.updatedAt, 'tickets.priority': anchor.priority };
+  const values: Record<string, string | number> = { 'tickets.id': anchor.id, 'tickets.updated_at': anchor.updatedAt, 'tickets.priority': anchor.priority, 'tickets.sla_due_at': anchor.dueAt ?? NO_DUE };
   const cols = ORDER_COLUMNS[q.sort.key];
   const one = async (forward: boolean) => {
     // "After" in a descending order means smaller keys.
     const smaller = forward === q.sort.desc;
     const qb = ordered(filtered(db, dialect, q), q.sort, !forward)
-      .select(['tickets.id', 'tickets.title', 'tickets.updated_at', 'tickets.priority'])
+      .select(['tickets.id', 'tickets.title', 'tickets.updated_at', 'tickets.priority', 'tickets.sla_due_at'])
       .where(rowsAfter(dialect, cols, cols.map((c) => values[c]), smaller ? '<' : '>'));
     return (await firstOnly(qb, dialect).executeTakeFirst());
   };
   const [prev, next] = await Promise.all([one(false), one(true)]);
   return { prev, next };
 }
+
+/**
+ * Every ticket of a list, in its order, `batch` at a time: each batch is one seek past the
+ * last row of the one before (never an OFFSET), so the millionth row costs what the first
+ * did, and no statement holds the connection while the caller writes the rows out.
+ */
+export async function* allTickets(db: Q, dialect: DialectName, q: TicketQuery, batch: number): AsyncGenerator<TicketListRow[]> {
+  const cols = ORDER_COLUMNS[q.sort.key];
+  let last: TicketListRow | undefined;
+  for (;;) {
+    let ids = ordered(filtered(db, dialect, q), q.sort).select('tickets.id');
+    if (last) {
+      const values: Record<string, string | number> = {
+        'tickets.id': last.id,
+        'tickets.updated_at': toIso(last.updated_at),
+        'tickets.priority': last.priority,
+        'tickets.sla_due_at': toIso(last.sla_due_at),
+      };
+      ids = ids.where(rowsAfter(dialect, cols, cols.map((c) => values[c]), q.sort.desc ? '<' : '>'));
+    }
+    const page = ((await paged(ids, dialect, batch, 0).execute()) as { id: number }[]).map((r) => r.id);
+    if (page.length === 0) return;
+    const rows = (await withDetails(db).where('tickets.id', 'in', page).execute()) as TicketListRow[];
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const out = page.map((id) => byId.get(id)).filter((r): r is TicketListRow => r !== undefined);
+    yield out;
+    if (page.length < batch) return;
+    last = byId.get(page[page.length - 1]);
+    // The last ticket vanished between the two reads (deleted): nothing to seek from.
+    if (!last) return;
+  }
+}
+
+const toIso = (v: string | Date) => (v instanceof Date ? v.toISOString() : v);
 
 export interface OpenTicketRow {
   id: number;

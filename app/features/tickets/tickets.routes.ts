@@ -27,10 +27,12 @@ import { viewsFor } from '../saved-views/saved-views.service';
 import type { FieldErrors } from '../shared/form-values';
 import { BULK_MAX, bulkChange, parseBulk } from './bulk.service';
 import { LIMITS, PRIORITIES, priorityName, STATUS_HINTS, STATUS_LABELS, STATUSES } from './ticket-values';
-import { FIRST_DIRECTION, listQuery, listUrl, PER_PAGE, SORT_CHOICES, SORT_KEYS, parseSort, sortText, type ListParams } from './tickets.filters';
+import { FIRST_DIRECTION, listQuery, listUrl, PER_PAGE, SLA_FILTERS, SORT_CHOICES, SORT_KEYS, parseSort, sortText, type ListParams } from './tickets.filters';
+import { DUE_KIND_LABELS, DUE_LABELS, dueState } from './due';
+import { sendCsv } from '../../web/csv';
 import type { EventListener } from './ticket-events';
 import { TicketReadCache } from './tickets.cache';
-import { getTicket, hasOthersReply, listEvents, type EventRow, type SortKey, type TicketRow } from './tickets.queries';
+import { getTicket, hasOthersReply, listEvents, type EventRow, type SortKey, type TicketListRow, type TicketRow } from './tickets.queries';
 import {
   addComment,
   anchorOf,
@@ -39,6 +41,7 @@ import {
   createTicket,
   editText,
   editTicket,
+  exportTickets,
   listTicketsFor,
   neighboursFor,
   parseEdit,
@@ -58,6 +61,7 @@ import {
 
 /**
  * GET  /tickets                 the list (agents: the queue, a sortable table with tabs; requesters: their own)
+ * GET  /tickets.csv             the same list, every page, as CSV
  * POST /tickets/bulk            agents: one change to the tickets ticked on the queue
  * GET  /tickets/new             new-ticket form (agents also choose the requester and the channel)
  * POST /tickets                 create (with files: multipart), then 303 to the ticket
@@ -99,7 +103,7 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
     return t;
   }
 
-  const listViewer = (v: RequestViewer): ListViewer => ({ anonymous: v.anonymous, personId: v.personId, agent: isAgent(v), seesAll: policy.can(v, 'tickets.list-all') });
+  const listViewer = (v: RequestViewer): ListViewer => ({ anonymous: v.anonymous, personId: v.personId, agent: isAgent(v), seesAll: policy.can(v, 'tickets.list-all'), key: v.key, groups: v.groups });
 
   /** The list an agent came from, from a link's query or a form's hidden fields. */
   function positionOf(v: RequestViewer, t: TicketRow, source: Record<string, unknown>): ListPosition | undefined {
@@ -113,6 +117,7 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
     const v = viewerOf(res);
     const agent = isAgent(v);
     const lv = listViewer(v);
+    const now = new Date();
     const result = await listTicketsFor(database, cache, lv, req.query);
     if (result.kind === 'sign-in') throw new SignInRequired(req.originalUrl);
     if (result.kind === 'invalid') throw badRequest(result.message);
@@ -138,7 +143,7 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
     if (!agent) {
       return res.render('tickets/index', { ...common, title: v.anonymous ? 'Tickets' : 'My tickets', sorts: SORT_CHOICES, seesAll: lv.seesAll });
     }
-    const saved = await viewsFor(database, v.personId!);
+    const [saved, teams] = await Promise.all([viewsFor(database, v.personId!), listTeams(db, { activeOnly: false })]);
     const tabs = await queueTabs(database, cache, lv, result, saved);
     const order = parseSort(params.sort)!;
     // A header links to its column sorted in its natural direction, or reversed when it is already the sort.
@@ -163,7 +168,25 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
       ticketHref: (id: number) => `/tickets/${id}?from=${encodeURIComponent(from)}`,
       bulkMax: BULK_MAX,
       flash,
+      teams,
+      slaFilters: SLA_FILTERS,
+      due: (r: TicketListRow) => dueState(r, now),
+      dueLabels: DUE_LABELS,
+      dueKindLabels: DUE_KIND_LABELS,
+      // Every page of this list, in its order: the same address without the page.
+      csvHref: `/tickets.csv${(() => {
+        const qs = listQuery(params, { page: 1, per: LIMITS.pageSize, cols: [] }, defaults);
+        return qs ? `?${qs}` : '';
+      })()}`,
     });
+  });
+
+  router.get('/tickets.csv', async (req, res) => {
+    assertCan(policy, req, res, 'tickets.list');
+    const out = await exportTickets(database, listViewer(viewerOf(res)), req.query);
+    if (out.kind === 'sign-in') throw new SignInRequired(req.originalUrl);
+    if (out.kind === 'invalid') throw badRequest(out.message);
+    await sendCsv(res, out.fileName, out.header, out.rows);
   });
 
   router.post('/tickets/bulk', async (req, res) => {

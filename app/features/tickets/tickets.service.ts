@@ -3,7 +3,9 @@ import type { Transaction } from 'kysely';
 import type { Database } from '../../db/database';
 import type { DialectName } from '../../db/dialect';
 import type { DB } from '../../db/schema';
-import { nowIso, toDate } from '../../db/values';
+import { dueOf, NO_DUE, nowIso, toDate } from '../../db/values';
+import type { CsvValue } from '../../web/csv';
+import { DUE_KIND_LABELS, DUE_LABELS, dueState } from './due';
 import type { DirectoryCache } from '../../directory/cache';
 import { parseLogin } from '../../login';
 import { findPersonByKey, listAgents, type AgentRow } from '../../people/people.queries';
@@ -11,15 +13,18 @@ import { dropUploads, insertAttachments, keepUploads, type StoredUpload } from '
 import type { UploadedFile } from '../attachments/multipart';
 import { categoryDefaultTeam, listCategories, type CategoryRow } from '../categories/categories.queries';
 import { listTeams } from '../teams/teams.queries';
+import { teamIdsOf } from '../teams/teams.service';
+import type { DirectoryGroup } from '../../directory/types';
 import { afterTicketChanged, afterTicketRaised, shapeOf } from './ticket-effects';
 import { resolvePerson, type PersonMatch } from '../people/people.service';
 import type { SavedViewRow } from '../saved-views/saved-views.queries';
 import { cleanText, oneLine, text, type FieldErrors } from '../shared/form-values';
-import { isActive, isPriority, isStatus, LIMITS, priorityCode, priorityName, type PriorityName } from './ticket-values';
+import { isActive, isPriority, isStatus, LIMITS, priorityCode, priorityName, STATUS_LABELS, type PriorityName } from './ticket-values';
 import { recordEvents, type EventListener, type EventsContext } from './ticket-events';
 import type { TicketCount, TicketReadCache } from './tickets.cache';
 import { DEFAULT_SORT, FilterError, listQuery, listUrl, parseListParams, queryObject, toQuery, viewQuery, type ListParams } from './tickets.filters';
 import {
+  allTickets,
   getTicketForUpdate,
   insertTicket,
   listEvents,
@@ -53,6 +58,9 @@ export interface ListViewer {
   agent: boolean;
   /** May see everyone's tickets (policy `tickets.list-all`); otherwise only their own. */
   seesAll: boolean;
+  /** Their login key and groups (nested), for "my teams". */
+  key?: string;
+  groups?: DirectoryGroup[];
 }
 
 type Defaults = { status: ListParams['status'] };
@@ -125,7 +133,13 @@ export async function resolveList(database: Database, v: ListViewer, query: Reco
     if (typeof r !== 'number') return r;
     requesterId = r;
   }
-  const q = toQuery(params, { assigneeId, requesterId });
+  let teamIds: number[] | null | undefined;
+  if (params.team === 'none') teamIds = null;
+  else if (params.team === 'mine') {
+    if (v.anonymous) return { kind: 'sign-in' };
+    teamIds = await teamIdsOf(database, { key: v.key ?? '', groups: v.groups ?? [] });
+  } else if (params.team) teamIds = [Number(params.team)];
+  const q = toQuery(params, { assigneeId, requesterId, teamIds });
   if (params.q && (!q.words || q.words.length === 0)) notices.push('Search needs at least one letter or digit; showing every ticket instead.');
   return { kind: 'ok', params, defaults, query: q, notices };
 }
@@ -159,6 +173,43 @@ export async function listTicketsFor(database: Database, cache: TicketReadCache,
   return { kind: 'ok', params, defaults, query: q, rows, total, totalExact, pages, offset, categories, agents, notices };
 }
 
+export type TicketExport =
+  | { kind: 'ok'; fileName: string; header: string[]; rows: AsyncIterable<CsvValue[]> }
+  | { kind: 'invalid'; message: string }
+  | { kind: 'sign-in' };
+
+/** How many rows the export reads from the database at a time. */
+const EXPORT_BATCH = 500;
+
+/**
+ * Every ticket of the list this address shows the viewer (the same filters, sort and
+ * limits as `listTicketsFor`, every page), as CSV rows made as they are read. Agents get
+ * the team and the service-level columns; requesters what their own list shows.
+ */
+export async function exportTickets(database: Database, v: ListViewer, query: Record<string, unknown>, now: Date = new Date()): Promise<TicketExport> {
+  const resolved = await resolveList(database, v, query);
+  if (resolved.kind !== 'ok') return resolved;
+  const q = resolved.query;
+  const iso = (d: string | Date | null) => (d ? toDate(d)!.toISOString() : '');
+  const header = ['Number', 'Title', 'Status', 'Priority', 'Category', ...(v.agent ? ['Team'] : []), 'Requester', 'Requester login', 'Assignee', 'Assignee login', 'Created (UTC)', 'Updated (UTC)'];
+  if (v.agent) header.push('Due (UTC)', 'Due for', 'Service level');
+  async function* rows(): AsyncGenerator<CsvValue[]> {
+    for await (const batch of allTickets(database.db, database.dialect, q, EXPORT_BATCH)) {
+      for (const t of batch) {
+        const row: CsvValue[] = [t.id, t.title, STATUS_LABELS[t.status], priorityName(t.priority), t.category_name];
+        if (v.agent) row.push(t.team_name ?? '');
+        row.push(t.requester_name ?? '', t.requester_login, t.assignee_name ?? '', t.assignee_login ?? '', iso(t.created_at), iso(t.updated_at));
+        if (v.agent) {
+          const d = dueState(t, now);
+          row.push(d.due ? d.due.toISOString() : '', d.due && t.sla_due_kind ? DUE_KIND_LABELS[t.sla_due_kind] ?? '' : '', DUE_LABELS[d.state]);
+        }
+        yield row;
+      }
+    }
+  }
+  return { kind: 'ok', fileName: `tickets-${now.toISOString().slice(0, 10)}.csv`, header, rows: rows() };
+}
+
 /** A tab over the queue: a built-in view or a saved one, with how many tickets it holds. */
 export interface QueueTab {
   label: string;
@@ -184,7 +235,7 @@ const BUILT_IN_TABS: { label: string; change: Partial<ListParams> }[] = [
  */
 export async function queueTabs(database: Database, cache: TicketReadCache, v: ListViewer, list: Pick<TicketListPage, 'params' | 'defaults'>, saved: SavedViewRow[]): Promise<QueueTab[]> {
   const { params, defaults } = list;
-  const plain: Partial<ListParams> = { priority: '', category: '', requester: '', q: '', page: 1 };
+  const plain: Partial<ListParams> = { priority: '', category: '', requester: '', team: '', sla: '', q: '', page: 1 };
   const filtersOf = (p: ListParams) => listQuery(p, { sort: DEFAULT_SORT, per: LIMITS.pageSize, cols: [], page: 1 }, defaults);
   const mine = filtersOf(params);
   const tabs: (QueueTab & { query: TicketQuery | null })[] = [];
@@ -217,22 +268,28 @@ export interface ListPosition {
   anchor: ListAnchor;
 }
 
-/** `pos`: the ticket's place in its list's order when the agent met it ("1764412345678.3": updated_at in ms, priority). */
-export function positionText(a: Pick<ListAnchor, 'updatedAt' | 'priority'>): string {
-  return `${Date.parse(a.updatedAt)}.${a.priority}`;
+/**
+ * `pos`: the ticket's place in its list's order when the agent met it ("1764412345678.3":
+ * updated_at in ms, priority; then ".1764419999000", its next due instant in ms, when it has one).
+ */
+export function positionText(a: Pick<ListAnchor, 'updatedAt' | 'priority' | 'dueAt'>): string {
+  const due = a.dueAt && a.dueAt !== NO_DUE ? `.${Date.parse(a.dueAt)}` : '';
+  return `${Date.parse(a.updatedAt)}.${a.priority}${due}`;
 }
 
 export function parsePosition(id: number, pos: unknown): ListAnchor | undefined {
   if (typeof pos !== 'string') return undefined;
-  const m = /^(\d{1,15})\.([1-4])$/.exec(pos);
+  const m = /^(\d{1,15})\.([1-4])(?:\.(\d{1,15}))?$/.exec(pos);
   if (!m) return undefined;
   const d = new Date(Number(m[1]));
-  if (Number.isNaN(d.getTime())) return undefined;
-  return { id, updatedAt: d.toISOString(), priority: Number(m[2]) };
+  const due = m[3] === undefined ? null : new Date(Number(m[3]));
+  if (Number.isNaN(d.getTime()) || (due && (Number.isNaN(due.getTime()) || due.getUTCFullYear() >= 9999))) return undefined;
+  return { id, updatedAt: d.toISOString(), priority: Number(m[2]), dueAt: due ? due.toISOString() : NO_DUE };
 }
 
-export function anchorOf(t: { id: number; updated_at: string | Date; priority: number }): ListAnchor {
-  return { id: t.id, updatedAt: toDate(t.updated_at)!.toISOString(), priority: t.priority };
+export function anchorOf(t: { id: number; updated_at: string | Date; priority: number; sla_due_at?: string | Date }): ListAnchor {
+  const due = dueOf(t.sla_due_at);
+  return { id: t.id, updatedAt: toDate(t.updated_at)!.toISOString(), priority: t.priority, dueAt: due ? due.toISOString() : NO_DUE };
 }
 
 /** The query string that keeps a ticket link in its list: `from=…&pos=…`. */
