@@ -6,9 +6,9 @@ import * as m002 from './migrations/002_sign_in_attempts';
 import * as m003 from './migrations/003_known_issues';
 import * as m005a from './migrations/005_attachments';
 import * as m005w from './migrations/005_worker_leases';
-import * as m004 from './migrations/004_workbench';
 import * as m006 from './migrations/006_mail';
-import * as m007 from './migrations/007_teams_service_levels';
+import * as m007 from './migrations/007_workbench';
+import * as m008 from './migrations/008_teams_service_levels';
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: DialectName): Promise<void> };
 
@@ -24,9 +24,9 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '003_known_issues': m003,
   '005_attachments': m005a,
   '005_worker_leases': m005w,
-  '004_workbench': m004,
   '006_mail': m006,
-  '007_teams_service_levels': m007,
+  '007_workbench': m007,
+  '008_teams_service_levels': m008,
 };
 
 export const MIGRATION_TABLE = 'deskside_migrations';

@@ -57,7 +57,7 @@ export interface TicketsTable {
   updated_at: Timestamp;
   resolved_at: Timestamp | null;
   version: number;
-  /** How the ticket reached the desk: web, phone, walk-in or email (migration 004). */
+  /** How the ticket reached the desk: web, phone, walk-in or email (migration 007). */
   channel: ColumnType<string, string | undefined, string>;
   team_id: number | null;
   /** The next due instant of the ticket's running service-level clocks, or NO_DUE. */
