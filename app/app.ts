@@ -8,6 +8,7 @@ import { APP_ROOT } from './paths';
 import type { DirectoryCache } from './directory/cache';
 import type { StaticUser } from './directory/static';
 import { categoryAdminRoutes } from './features/categories/categories.routes';
+import { dashboardRoutes } from './features/dashboard/dashboard.routes';
 import { adminDirectoryRoutes } from './features/admin/directory.routes';
 import { attachmentRoutes, fileUrl } from './features/attachments/attachments.routes';
 import type { AttachmentSettings } from './features/attachments/attachments.service';
@@ -28,6 +29,8 @@ import { savedViewRoutes } from './features/saved-views/saved-views.routes';
 import { passwordSignInRoutes } from './features/sign-in/password.routes';
 import { signInRoutes } from './features/sign-in/sign-in.routes';
 import { NO_LISTENER } from './features/tickets/ticket-events';
+import { teamAdminRoutes } from './features/teams/teams.routes';
+import { serviceLevelAdminRoutes } from './features/service-levels/service-levels.routes';
 import { TicketReadCache } from './features/tickets/tickets.cache';
 import { ticketRoutes } from './features/tickets/tickets.routes';
 import type { IdentityProvider } from './identity/types';
@@ -139,6 +142,7 @@ export function createApp(deps: AppDeps): Express {
   // Every ticket event's mail is written in the event's own transaction (features/tickets/ticket-events.ts).
   const ticketEvents = deps.mail?.outbox.listener ?? NO_LISTENER;
   app.use(knownIssueRoutes({ config, database: deps.database, policy, ticketEvents }));
+  app.use(dashboardRoutes({ database: deps.database, policy }));
   if (deps.mail) app.use(mailRoutes({ config, database: deps.database, policy, mail: deps.mail }));
   app.use(ticketRoutes({ config, database: deps.database, policy, cache: ticketCache, attachments: deps.attachments, ticketEvents, directory: deps.directory }));
   app.use(attachmentRoutes({ config, database: deps.database, policy, attachments: deps.attachments, logger, ticketEvents }));
@@ -149,6 +153,8 @@ export function createApp(deps: AppDeps): Express {
   if (config.passwordSignin) app.use(passwordSignInRoutes({ ...deps, limits: config.passwordSignin }));
   app.use(meRoutes());
   app.use(categoryAdminRoutes({ database: deps.database, policy }));
+  app.use(teamAdminRoutes({ database: deps.database, policy, directory: deps.directory }));
+  app.use(serviceLevelAdminRoutes({ database: deps.database, policy }));
   app.use(adminDirectoryRoutes({ config, policy, directory: deps.directory }));
   if (config.identity === 'dev') {
     app.use(actAsRoutes({ ...deps, people: deps.demoPeople ?? [] }));

@@ -614,6 +614,7 @@ function scenarios(meta: SeedMeta, downloadPath: string, pool: BulkPool): Scenar
     { name: 'my-tickets', persona: 'requester', expect: 200, requests: get(['/tickets?requester=me']) },
     { name: 'ticket', persona: 'agent', expect: 200, requests: get(meta.eventfulTickets.slice(0, 50).map((id) => `/tickets/${id}`)) },
     { name: 'search', persona: 'agent', expect: 200, requests: get(['/tickets?q=outlook']) },
+    { name: 'dashboard', persona: 'agent', expect: 200, requests: get(['/dashboard']) },
     {
       name: 'create-ticket',
       persona: 'writer',
@@ -755,6 +756,7 @@ function checkTargets(out: { tickets: number; seedSeconds: number; coldStartMs: 
   for (const c of [1, 8]) add(`queue page 1,000 p50 ≤ 20 ms (concurrency ${c})`, at('queue-page-1000', c)?.p50Ms, ' ms', (v) => v <= 20);
   for (const c of [1, 8]) add(`ticket page p50 ≤ 5 ms (concurrency ${c})`, at('ticket', c)?.p50Ms, ' ms', (v) => v <= 5);
   for (const c of [1, 8]) add(`search p50 ≤ 25 ms (concurrency ${c})`, at('search', c)?.p50Ms, ' ms', (v) => v <= 25);
+  for (const c of [1, 8]) add(`dashboard p50 ≤ 50 ms (concurrency ${c})`, at('dashboard', c)?.p50Ms, ' ms', (v) => v <= 50);
   add('create ticket ≥ 500/s (concurrency 8)', at('create-ticket', 8)?.requestsPerSecond, '/s', (v) => v >= 500);
   add('cold start ≤ 1 s', out.coldStartMs, ' ms', (v) => v <= 1000);
   add('RSS after the run ≤ 150 MB', out.rssMb, ' MB', (v) => v <= 150);

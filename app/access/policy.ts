@@ -44,6 +44,7 @@ export type Action =
   | 'files.view' // files attached to tickets, at all (signed-in people; which ones: ticket.files)
   | 'ticket.files' // this ticket's files (internal notes' files also need ticket.view-internal)
   | 'ticket.remove-file'
+  | 'dashboard.view' // the desk's figures: volumes, backlog, targets met, load
   | 'me.view'
   | 'me.notifications' // choose which e-mails one gets (signed-in people only)
   | 'health.detail' // /healthz with process, identity and error details
@@ -104,6 +105,7 @@ export function createPolicy(opts: { anonymous: AnonymousMode }): Policy {
       case 'files.view':
         return true;
       case 'tickets.list-all':
+      case 'dashboard.view':
       case 'known-issues.manage':
       case 'known-issues.see-tickets':
         return agent;

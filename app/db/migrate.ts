@@ -8,6 +8,7 @@ import * as m005a from './migrations/005_attachments';
 import * as m005w from './migrations/005_worker_leases';
 import * as m006 from './migrations/006_mail';
 import * as m007 from './migrations/007_workbench';
+import * as m008 from './migrations/008_teams_service_levels';
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: DialectName): Promise<void> };
 
@@ -25,6 +26,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '005_worker_leases': m005w,
   '006_mail': m006,
   '007_workbench': m007,
+  '008_teams_service_levels': m008,
 };
 
 export const MIGRATION_TABLE = 'deskside_migrations';

@@ -1,5 +1,5 @@
 import type { Login } from '../login';
-import type { Directory, DirectoryPerson } from './types';
+import type { Directory, DirectoryPerson, GroupMembers } from './types';
 
 /**
  * How fresh the answer is:
@@ -28,6 +28,18 @@ interface Entry {
   fetchedAt: number;
 }
 
+/** A group's members as a page needs them: fresh, the last known during an outage, or not known. */
+export interface GroupOutcome {
+  state: LookupState;
+  /** null: the directory has no such group (or, with state unavailable/off, nothing is known). */
+  group: GroupMembers | null;
+  fetchedAt?: number;
+  error?: string;
+}
+
+/** How many members of a group pages ask for; a team larger than this is shown cut short. */
+export const GROUP_MEMBER_LIMIT = 2000;
+
 export interface DirectoryCacheOptions {
   ttlMs: number;
   maxStaleMs: number;
@@ -44,6 +56,8 @@ export class DirectoryCache {
   private readonly entries = new Map<string, Entry>();
   private readonly inflight = new Map<string, Promise<LookupOutcome>>();
   private readonly searches = new Map<string, { at: number; people: Promise<DirectoryPerson[]> }>();
+  private readonly groups = new Map<string, { group: GroupMembers | null; fetchedAt: number }>();
+  private readonly groupsInflight = new Map<string, Promise<GroupOutcome>>();
   private readonly now: () => number;
   private lastFailureAt: number | undefined;
   private lastError: string | undefined;
@@ -138,6 +152,37 @@ export class DirectoryCache {
       if (this.searches.get(key) === entry) this.searches.delete(key);
       return { people: [], state: 'unavailable', error: err instanceof Error ? err.message : String(err) };
     }
+  }
+
+  /**
+   * A group's members, nested groups included (Directory.groupMembers), cached like
+   * people: fresh for the cache lifetime, the last known answer for up to maxStaleMs while
+   * the directory cannot be asked; concurrent asks for one group share one search.
+   */
+  async groupMembers(group: string, opts: { bypassCache?: boolean } = {}): Promise<GroupOutcome> {
+    if (!this.directory) return { state: 'off', group: null };
+    const key = group.trim().toLowerCase();
+    const cached = this.groups.get(key);
+    if (!opts.bypassCache && cached && this.now() - cached.fetchedAt < this.opts.ttlMs) return { state: 'ok', group: cached.group, fetchedAt: cached.fetchedAt };
+    const running = this.groupsInflight.get(key);
+    if (running && !opts.bypassCache) return running;
+    const p = (async (): Promise<GroupOutcome> => {
+      try {
+        const answer = await this.directory!.groupMembers(group, GROUP_MEMBER_LIMIT);
+        const fetchedAt = this.now();
+        this.groups.delete(key);
+        this.groups.set(key, { group: answer, fetchedAt });
+        if (this.groups.size > 500) this.groups.delete(this.groups.keys().next().value as string);
+        return { state: 'ok', group: answer, fetchedAt };
+      } catch (err) {
+        const error = err instanceof Error ? err.message : String(err);
+        const now = this.now();
+        if (cached && now - cached.fetchedAt <= this.opts.maxStaleMs) return { state: 'stale', group: cached.group, fetchedAt: cached.fetchedAt, error };
+        return { state: 'unavailable', group: null, error };
+      }
+    })().finally(() => this.groupsInflight.delete(key));
+    this.groupsInflight.set(key, p);
+    return p;
   }
 
   private store(key: string, entry: Entry): void {

@@ -1,5 +1,6 @@
 import type { Login } from '../login';
-import { searchTerms, type Directory, type DirectoryGroup, type DirectoryPerson } from './types';
+import { sameDn } from './ldap-values';
+import { searchTerms, type Directory, type DirectoryGroup, type DirectoryPerson, type GroupMembers } from './types';
 
 export interface StaticUser {
   login: string;
@@ -101,6 +102,26 @@ export function createStaticDirectory(data: StaticDirectoryData = DEMO_DIRECTORY
         .slice(0, Math.max(0, limit))
         .map((u) => ({ login: u.login, displayName: u.displayName, email: u.email, department: u.department, title: u.title, phone: u.phone, account: u.login.slice(u.login.indexOf('\\') + 1), groups: [] }));
     },
+    async groupMembers(group: string, limit: number): Promise<GroupMembers | null> {
+      const name = groupNamed(group, data);
+      if (!name) return null;
+      const members = data.users
+        .filter((u) => expandGroups(u.memberOf, data.groupParents).some((g) => g.name === name))
+        .map((u): DirectoryPerson => ({ login: u.login, displayName: u.displayName, email: u.email, department: u.department, title: u.title, account: u.login.slice(u.login.indexOf('\\') + 1), groups: [] }))
+        .sort((a, b) => a.displayName!.localeCompare(b.displayName!));
+      return { name, dn: groupDn(name, data.domain), members: members.slice(0, Math.max(0, limit)), truncated: members.length > limit };
+    },
     async close() {},
   };
+}
+
+/** The demo group a name or DN means, as groupMembers takes it. */
+function groupNamed(group: string, data: StaticDirectoryData): string | undefined {
+  const all = Object.keys(data.groupParents);
+  const text = group.trim();
+  if (/^cn=/i.test(text)) return all.find((g) => sameDn(groupDn(g, data.domain), text));
+  const slash = text.indexOf('\\');
+  if (slash >= 0 && text.slice(0, slash).toLowerCase() !== data.domain.toLowerCase()) return undefined;
+  const bare = text.slice(slash + 1).toLowerCase();
+  return all.find((g) => g.toLowerCase() === bare);
 }

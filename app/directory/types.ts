@@ -23,7 +23,7 @@ export interface DirectoryPerson {
   title?: string;
   /** telephoneNumber: the number the service desk calls back on. */
   phone?: string;
-  /** `DOMAIN\account`, as Deskside would see the person sign in; set by `search`. */
+  /** `DOMAIN\account`, as Deskside would see the person sign in; set by `search` and `groupMembers`. */
   login?: string;
   /** sAMAccountName and userPrincipalName as the directory has them. */
   account?: string;
@@ -46,6 +46,16 @@ export interface LookupTrace {
   steps: { step: string; ms: number }[];
   /** Why the person was not found or the directory could not be asked. */
   note?: string;
+}
+
+export interface GroupMembers {
+  /** The group as the directory names it. */
+  name: string;
+  dn?: string;
+  /** Sorted by display name; each has `login`. */
+  members: DirectoryPerson[];
+  /** More than `limit` members: the list stops short. */
+  truncated: boolean;
 }
 
 /** The connection's state, for /admin/directory. No secrets. */
@@ -88,6 +98,13 @@ export interface Directory {
    * cannot be asked.
    */
   search(query: string, limit: number): Promise<DirectoryPerson[]>;
+  /**
+   * The enabled user accounts in a group, through nested groups too, at most `limit` of
+   * them, groups not read; null when the directory has no such group. `group` is a group
+   * name (`Network Team`, `CORP\\Network Team`) or distinguished name; it travels as
+   * filter values, never as filter syntax. Throws when the directory cannot be asked.
+   */
+  groupMembers(group: string, limit: number): Promise<GroupMembers | null>;
   /** The trace of the most recent lookup of this login in this process, if any. */
   explain?(login: Login): LookupTrace | undefined;
   status?(): DirectoryStatus;

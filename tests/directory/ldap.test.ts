@@ -200,6 +200,39 @@ describeWithSamba('Active Directory over LDAP (Samba DC)', () => {
     });
   });
 
+  describe('members of a group, for teams', () => {
+    const logins = (g: { members: { login?: string }[] } | null) => (g ? g.members.map((m) => m.login).sort() : null);
+
+    test('when a group is asked for by name, then its enabled members through any depth of nesting come back, with their logins', async () => {
+      const d = directory();
+      const helpdesk = await d.groupMembers('Helpdesk Agents', 100);
+      // carol via Service Desk L1, José via Équipe Support, erin via IT Operations; frank is disabled.
+      expect(logins(helpdesk)).toEqual(['TEST\\carol', 'TEST\\erin', 'TEST\\jmüller']);
+      expect(helpdesk).toMatchObject({ name: 'Helpdesk Agents', dn: f.helpdesk, truncated: false });
+      expect(helpdesk!.members.find((m) => m.login === 'TEST\\carol')).toMatchObject({ displayName: 'Carol Chen', upn: 'carol@deskside.test', groups: [] });
+      // Two levels up, and by DOMAIN\Name.
+      expect(logins(await d.groupMembers('TEST\\IT Staff', 100))).toEqual(['TEST\\carol', 'TEST\\erin', 'TEST\\jmüller']);
+      expect(logins(await d.groupMembers('Service Desk L1', 100))).toEqual(['TEST\\carol']);
+    });
+
+    test('when a group is named by a DN full of metacharacters, then its members come back; when there is no such group, the answer is null', async () => {
+      const d = directory();
+      expect(logins(await d.groupMembers(f.odd, 100))).toEqual(['TEST\\dan']);
+      expect(await d.groupMembers('No Such Group', 100)).toBeNull();
+      expect(await d.groupMembers('LAB\\Helpdesk Agents', 100)).toBeNull();
+      expect(await d.groupMembers(`CN=Nobody,${f.groups}`, 100)).toBeNull();
+      // Filter syntax typed as a name is only a name: it matches no group, rather than every entry.
+      expect(await d.groupMembers('*)(objectClass=*', 100)).toBeNull();
+      expect(await d.groupMembers('*', 100)).toBeNull();
+    });
+
+    test('when a group has more members than asked for, then the list stops there and says so', async () => {
+      const g = await directory().groupMembers('Helpdesk Agents', 2);
+      expect(g!.members).toHaveLength(2);
+      expect(g!.truncated).toBe(true);
+    });
+  });
+
   describe('TLS, binds and failures', () => {
     test('when StartTLS or LDAPS is used with the DC\'s CA file, then the lookup succeeds over TLS', async () => {
       expect((await directory({ urls: [dc.url], startTls: true }).lookup(login('TEST\\alice')))?.dn).toBe(f.alice);

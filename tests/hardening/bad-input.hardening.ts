@@ -41,6 +41,11 @@ const pathArb = fc.oneof(
   fc.constant('/me/notifications'),
   fc.tuple(idArb, idArb).map(([a, b]) => `/tickets/${a}/mail/${b}`),
   idArb.map((id) => `/admin/categories/${id}`),
+  fc.constant('/admin/teams'),
+  idArb.map((id) => `/admin/teams/${id}`),
+  fc.constant('/admin/service-levels'),
+  fc.constant('/dashboard'),
+  idArb.map((id) => `/dashboard/${id}.csv`),
   fc.constant('/healthz'),
   percentGarbage.map((g) => `/${g}`),
   nasty.map((s) => `/${enc(s)}`),
@@ -50,7 +55,10 @@ const queryKeys = fc.constantFrom('status', 'priority', 'category', 'assignee', 
 const queryArb = fc.array(fc.tuple(queryKeys, fc.oneof(nasty, percentGarbage)), { maxLength: 5 }).map((pairs) =>
   pairs.length ? `?${pairs.map(([k, v]) => `${k}=${/^%/.test(v) ? v : enc(v)}`).join('&')}` : '',
 );
-const fieldKeys = fc.constantFrom('title', 'description', 'category', 'priority', 'status', 'assignee', 'version', 'body', 'internal', 'action', 'name', 'sortOrder', 'active', 'login', 'returnTo', 'to', 'my_tickets', 'assigned', 'new_tickets', '__proto__');
+const fieldKeys = fc.constantFrom(
+  'title', 'description', 'category', 'priority', 'status', 'assignee', 'version', 'body', 'internal', 'action', 'name', 'sortOrder', 'active', 'login', 'returnTo', 'to', 'my_tickets', 'assigned', 'new_tickets', '__proto__',
+  'team', 'defaultTeam', 'directoryGroup', 'members', 'timeZone', 'holidays', 'atRiskPercent', 'hours.mon.0.start', 'hours.mon.0.end', 'targets.urgent.response', 'exceptions.0.category', 'exceptions.0.priority',
+);
 const bodyArb = fc.oneof(
   fc.array(fc.tuple(fieldKeys, fc.oneof(nasty, percentGarbage)), { maxLength: 8 }).map((pairs) => ({ kind: 'form' as const, pairs })),
   fc.constant({ kind: 'oversized' as const, pairs: [] as [string, string][] }),

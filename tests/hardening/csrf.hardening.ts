@@ -43,6 +43,8 @@ describe('cross-site request forgery', () => {
     // Saved view 1 and canned reply 1, so deleting and changing them would change something.
     expect((await admin.post('/views', { name: 'Target view', query: 'priority=urgent' })).status).toBe(303);
     expect((await admin.post('/admin/responses', { title: 'Target reply', body: 'x', active: 'on' })).status).toBe(303);
+    // …team 1…
+    expect((await admin.post('/admin/teams', { name: 'Target team', active: 'on' }, { tokenFrom: '/admin/teams' })).status).toBe(303);
     // …and known issue 1, published by an agent.
     expect((await client(prod.app, 'TEST\\agent1').post('/known-issues', { title: 'Target outage', summary: 'x', status: 'investigating' }, { tokenFrom: '/known-issues/new' })).status).toBe(303);
   });
@@ -68,6 +70,9 @@ describe('cross-site request forgery', () => {
     'POST /sign-out': { who: 'TEST\\alice', body: {} },
     'POST /admin/categories': { who: 'TEST\\admin1', body: { name: 'Forged category' } },
     'POST /admin/categories/:id': { who: 'TEST\\admin1', body: { name: 'Renamed', sortOrder: '1' } },
+    'POST /admin/teams': { who: 'TEST\\admin1', body: { name: 'Forged team', members: 'TEST\\mallory', active: 'on' } },
+    'POST /admin/teams/:id': { who: 'TEST\\admin1', body: { name: 'Renamed team', version: '1', active: 'on' } },
+    'POST /admin/service-levels': { who: 'TEST\\admin1', body: { version: '1', timeZone: 'UTC', 'hours.mon.0.start': '00:00', 'hours.mon.0.end': '24:00', 'targets.urgent.response': '1m', atRiskPercent: '50' } },
     'POST /known-issues': { who: 'TEST\\agent1', body: { title: 'Forged outage', summary: 'x', status: 'investigating' } },
     'POST /known-issues/:id': { who: 'TEST\\agent1', body: { version: '1', title: 'Forged', summary: 'x', status: 'resolved', resolveTickets: 'on' } },
     'POST /known-issues/:id/updates': { who: 'TEST\\agent1', body: { body: 'Forged update' } },
@@ -210,6 +215,9 @@ describe('cross-site request forgery', () => {
       'POST /admin/categories/:id',
       'POST /me/notifications',
       'POST /admin/mail/test',
+      'POST /admin/teams',
+      'POST /admin/teams/:id',
+      'POST /admin/service-levels',
       'POST /admin/responses',
       'POST /admin/responses/:id',
       'POST /views',

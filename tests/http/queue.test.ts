@@ -51,7 +51,7 @@ describe('the queue as a table', () => {
     expect(page.status).toBe(200);
     expect(page.text).toContain('<table class="queue">');
     const headers = [...page.text.matchAll(/<th scope="col" class="[^"]*"(?: aria-sort="(\w+)")?>(?:<a href="([^"]*)">)?([^<]*)/g)].map((m) => ({ label: m[3] || 'select', sort: m[1], href: m[2] }));
-    expect(headers.map((h) => h.label)).toEqual(['select', '#', 'Title', 'Requester', 'Assignee', 'Status', 'Priority', 'Category', 'Updated']);
+    expect(headers.map((h) => h.label)).toEqual(['select', '#', 'Title', 'Requester', 'Assignee', 'Status', 'Priority', 'Category', 'Due', 'Updated']);
     const by = Object.fromEntries(headers.map((h) => [h.label, h]));
     expect(by.Updated).toEqual({ label: 'Updated', sort: 'descending', href: '/tickets?sort=updated' }); // the current sort: a click reverses it
     expect(by.Priority.href).toBe('/tickets?sort=-priority');

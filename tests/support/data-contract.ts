@@ -32,6 +32,7 @@ import {
   insertEvents,
   insertTicket,
   listEvents,
+  allTickets,
   listTickets,
   neighbourTickets,
   openTicketsOf,
@@ -65,6 +66,16 @@ import {
   recordArrival,
   savePreferences,
 } from '../../app/features/mail/mail.queries';
+import { afterTicketRaised } from '../../app/features/tickets/ticket-effects';
+import { NO_LISTENER } from '../../app/features/tickets/ticket-events';
+import { prepareServiceLevels, SAMPLE_SERVICE_LEVELS } from '../../app/features/demo/seed-teams-sla';
+import { loadPolicy, recordBreaches, settleClocks } from '../../app/features/service-levels/clocks';
+import { getSlaSettings, listClocks, listOverdueClocks, listTargets, replaceTargets, updateSlaSettingsAtVersion } from '../../app/features/service-levels/service-levels.queries';
+import { findTeamByName, getTeam, insertTeam, listTeamMembers, listTeams, openTicketsByTeam, replaceTeamMembers, teamsListingLogin, updateTeamAtVersion } from '../../app/features/teams/teams.queries';
+import { addToCounters, paged } from '../../app/db/portable';
+import { listDays, listMonths, listOpenAges, listOpenCounts } from '../../app/features/dashboard/dashboard.queries';
+import { categoryDefaultTeam } from '../../app/features/categories/categories.queries';
+import { keptTotals, recountTotals } from './totals';
 
 export interface ContractTarget {
   database: Database;
@@ -116,6 +127,8 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
           at: at(o.minute),
         });
         await insertEvents(trx, [{ ticketId: id, actorId: o.requester, kind: 'created', ticketVersion: 1, at: at(o.minute) }]);
+        // As insertNewTicket does: the dashboard's totals and the clocks, in the same transaction.
+        await afterTicketRaised(trx, { id, version: 1, status, priority: o.priority ?? 2, categoryId: o.category, teamId: null, assigneeId: o.assignee ?? null, requesterId: o.requester, createdAt: at(o.minute) }, at(o.minute));
         return id;
       });
     }
@@ -124,6 +137,8 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
       target = await open();
       database = target.database;
       await migrateToLatest(database.db, database.dialect);
+      // Office hours in London with the sample targets, before any ticket: every clock runs on them.
+      await prepareServiceLevels(database, SAMPLE_SERVICE_LEVELS);
       const requester = (await ensurePerson(database.db, 'CORP\\Alice', 'corp\\alice', { displayName: 'Alice Abbott', email: 'alice@corp.example' })).id;
       const other = (await ensurePerson(database.db, 'CORP\\Bob', 'corp\\bob', { displayName: 'Bob Berg' })).id;
       const agent = (await ensurePerson(database.db, 'CORP\\Carol', 'corp\\carol', { displayName: 'Carol Castro' })).id;
@@ -472,9 +487,12 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
     });
 
     test('when a ticket says how it reached the desk, then the channel reads back', async () => {
-      const id = await database.write((trx) =>
-        insertTicket(trx, database.dialect, { title: 'Walked in', description: 'At the desk.', status: 'new', active: 1, priority: 2, categoryId: f.hardware, requesterId: f.other, assigneeId: null, channel: 'walk-in', at: at(30) }),
-      );
+      const id = await database.write(async (trx) => {
+        const walkedIn = await insertTicket(trx, database.dialect, { title: 'Walked in', description: 'At the desk.', status: 'new', active: 1, priority: 2, categoryId: f.hardware, requesterId: f.other, assigneeId: null, channel: 'walk-in', at: at(30) });
+        // As insertNewTicket does, so the dashboard's totals still add up (a later test recounts them).
+        await afterTicketRaised(trx, { id: walkedIn, version: 1, status: 'new', priority: 2, categoryId: f.hardware, teamId: null, assigneeId: null, requesterId: f.other, createdAt: at(30) }, at(30));
+        return walkedIn;
+      });
       expect((await getTicket(database.db, id))!.channel).toBe('walk-in');
       expect((await getTicket(database.db, f.t.laptop))!.channel).toBe('web');
     });
@@ -527,7 +545,8 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
       expect(await getTicket(database.db, id)).toMatchObject({ status: 'resolved', version: 2, comment_count: 1 });
       const late = await addComment(database, { personId: f.agent2, isAgent: true }, id, { body: 'Me too', internal: undefined, seen: String(created.id) }, mail.listener);
       expect(late.kind).toBe('changed');
-      expect((await listEvents(database.db, id, { includeInternal: true })).map((e) => e.kind)).toEqual(['created', 'comment', 'status']);
+      // The fixture's tickets are months old: the reply also records their service-level targets as missed.
+      expect((await listEvents(database.db, id, { includeInternal: true })).map((e) => e.kind).filter((k) => k !== 'sla')).toEqual(['created', 'comment', 'status']);
     });
 
     test('when a title and description are edited, then the events keep the old text and search finds the new', async () => {
@@ -579,6 +598,98 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
       const next = await ticket({ title: 'After the seed', category: f.hardware, requester: f.requester, minute: 20 });
       expect(next).toBeGreaterThan(Math.max(...Object.values(f.t)));
       expect((await getTicket(database.db, next))!.title).toBe('After the seed');
+    }, 120_000);
+
+    test('when teams are added, listed by login and changed, then names, members and versions behave on this engine', async () => {
+      const estates = await database.write((trx) => insertTeam(trx, database.dialect, { name: 'Facilities', description: 'Desks and keys', directoryGroup: 'CORP\\Facilities Team', active: true }, at(40)));
+      // More members than one statement's parameters allow.
+      const members = Array.from({ length: 700 }, (_, i) => ({ login: `CORP\\member${i}`, key: `corp\\member${i}` }));
+      await database.write((trx) => replaceTeamMembers(trx, estates, members));
+      expect(await listTeamMembers(database.db, [estates])).toHaveLength(700);
+      expect(await teamsListingLogin(database.db, 'corp\\member699')).toEqual([estates]);
+      expect(await findTeamByName(database.db, 'FACILITIES')).toEqual({ id: estates, name: 'Facilities' });
+      expect(await database.write((trx) => updateTeamAtVersion(trx, estates, 1, { name: 'Estates', description: null, directoryGroup: null, active: false }, at(41)))).toBe(true);
+      expect(await database.write((trx) => updateTeamAtVersion(trx, estates, 1, { name: 'Lost', description: null, directoryGroup: null, active: true }, at(42)))).toBe(false);
+      expect(await getTeam(database.db, estates)).toMatchObject({ name: 'Estates', active: 0, version: 2, directory_group: null });
+      expect((await listTeams(database.db, { activeOnly: true })).map((t) => t.id)).not.toContain(estates);
+      await database.write((trx) => replaceTeamMembers(trx, estates, members.slice(0, 2)));
+      expect((await listTeamMembers(database.db, [estates])).map((m) => m.login_key)).toEqual(['corp\\member0', 'corp\\member1']);
+      // A retired team takes no new tickets.
+      await database.db.updateTable('categories').set({ default_team_id: estates }).where('id', '=', f.printing).execute();
+      expect(await categoryDefaultTeam(database.db, f.printing)).toBeNull();
+      await database.write((trx) => updateTeamAtVersion(trx, estates, 2, { name: 'Estates', description: null, directoryGroup: null, active: true }, at(43)));
+      expect(await categoryDefaultTeam(database.db, f.printing)).toBe(estates);
+      await database.db.updateTable('categories').set({ default_team_id: null }).where('id', '=', f.printing).execute();
+    });
+
+    test('when service levels are saved at a version, then a stale save changes nothing and targets come back as written', async () => {
+      const s = await getSlaSettings(database.db);
+      const targets = await listTargets(database.db);
+      expect(await database.write((trx) => updateSlaSettingsAtVersion(trx, s.id, s.version + 5, { calendar: s.calendar, atRiskPercent: 10, by: null }, at(50)))).toBe(false);
+      expect(await database.write((trx) => updateSlaSettingsAtVersion(trx, s.id, s.version, { calendar: s.calendar, atRiskPercent: 25, by: f.agent }, at(50)))).toBe(true);
+      await database.write((trx) => replaceTargets(trx, [...targets, { priority: 3, category_id: f.hardware, response_minutes: 30, resolution_minutes: null }]));
+      expect(await listTargets(database.db)).toEqual(expect.arrayContaining([{ priority: 3, category_id: f.hardware, response_minutes: 30, resolution_minutes: null }]));
+      await database.write((trx) => replaceTargets(trx, targets));
+      expect(await listTargets(database.db)).toEqual(targets);
+    });
+
+    test('when several writers add to one new counter at once, then none of their additions is lost', async () => {
+      await Promise.all(Array.from({ length: 8 }, () => database.write((trx) => addToCounters(trx, 'ticket_daily', { day: '1999-12-31' }, { raised: 1, resolved: 2 }))));
+      expect((await listDays(database.db, '1999-12-31'))[0]).toEqual({ day: '1999-12-31', raised: 8, resolved: 16 });
+      await database.db.deleteFrom('ticket_daily').where('day', '=', '1999-12-31').execute();
+    });
+
+    test('when clocks pass their due instants, then each miss is recorded once, and settling a ticket again changes nothing', async () => {
+      const overdue = await listOverdueClocks(database.db, database.dialect, '2030-01-01T00:00:00.000Z', 5);
+      expect(overdue.length).toBeGreaterThan(0);
+      expect(overdue.map((c) => toDate(c.due_at)!.getTime())).toEqual([...overdue.map((c) => toDate(c.due_at)!.getTime())].sort((a, b) => a - b));
+      const recorded = await recordBreaches(database, new Date(Date.now() + 365 * 86_400_000), 50);
+      expect(recorded).toBeGreaterThan(0);
+      const policy = await loadPolicy(database.db);
+      const sample = await paged(database.db.selectFrom('tickets').select(['id', 'version', 'status', 'priority', 'category_id', 'requester_id', 'created_at']).orderBy('id', 'desc'), database.dialect, 40, 0).execute();
+      for (const t of sample) {
+        const before = await listClocks(database.db, t.id);
+        await database.write((trx) => settleClocks(trx, policy, { id: t.id, version: t.version, status: t.status, priority: t.priority, categoryId: t.category_id, requesterId: t.requester_id, createdAt: toDate(t.created_at)!.toISOString() }, new Date().toISOString(), {}));
+        const after = await listClocks(database.db, t.id);
+        const norm = (cs: typeof before) => cs.map((c) => ({ ...c, due_at: toDate(c.due_at)?.toISOString() ?? null, warn_at: toDate(c.warn_at)?.toISOString() ?? null, paused_at: toDate(c.paused_at)?.toISOString() ?? null }));
+        expect({ id: t.id, clocks: norm(after) }).toEqual({ id: t.id, clocks: norm(before) });
+      }
+    });
+
+    test('when tickets have been raised, changed, answered, resolved and seeded, then the dashboard\'s running totals equal a count from scratch', async () => {
+      await addComment(database, { personId: f.agent, isAgent: true }, f.t.urgent, { body: 'Looking now', internal: undefined }, NO_LISTENER);
+      const kept = await keptTotals(database);
+      expect(kept).toEqual(await recountTotals(database));
+      expect(Object.keys(kept.months).length).toBeGreaterThan(0);
+      expect((await listOpenCounts(database.db)).reduce((n, r) => n + r.n, 0)).toBe(await count({ status: 'active' }));
+      expect((await listOpenAges(database.db)).reduce((n, r) => n + r.n, 0)).toBe(await count({ status: 'active' }));
+      expect((await openTicketsByTeam(database.db)).size).toBeGreaterThan(0);
+      expect((await listMonths(database.db, Object.keys(kept.months).map((k) => k.split('|')[0]))).length).toBe(Object.keys(kept.months).length);
+    });
+
+    test('when a list is read whole in batches, then it is every page of it in the same order, filters and sorts alike', async () => {
+      const teams = await listTeams(database.db, { activeOnly: true });
+      const now = new Date().toISOString();
+      const lists: TicketQuery[] = [
+        { status: 'all', sort: { key: 'updated', desc: true } },
+        { status: 'active', sort: { key: 'due', desc: false } },
+        { status: 'active', sort: { key: 'due', desc: true }, teamIds: teams.map((x) => x.id) },
+        { status: 'all', sort: { key: 'priority', desc: true }, teamIds: null },
+        { status: 'active', sort: { key: 'due', desc: false }, sla: { state: 'breached', now } },
+        { status: 'active', sort: { key: 'id', desc: false }, sla: { state: 'at-risk', now } },
+      ];
+      for (const q of lists) {
+        const paged: number[] = [];
+        for (let offset = 0; ; offset += 50) {
+          const page = await listTickets(database.db, database.dialect, q, 50, offset);
+          paged.push(...page.map((r) => r.id));
+          if (page.length < 50) break;
+        }
+        const whole: number[] = [];
+        for await (const batch of allTickets(database.db, database.dialect, q, 37)) whole.push(...batch.map((r) => r.id));
+        expect({ q, ids: whole }).toEqual({ q, ids: paged });
+        expect(whole.length).toBe(await countTickets(database.db, database.dialect, q));
+      }
     }, 120_000);
   });
 }

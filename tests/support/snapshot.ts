@@ -24,8 +24,16 @@ export async function fingerprint(database: Database): Promise<string> {
       (select count(*) from known_issue_tickets) as known_issue_links,
       (select count(*) from mail_outbox) as outbox,
       (select group_concat(person_id || ':' || my_tickets || assigned || new_tickets, '|') from mail_preferences) as mail_preferences,
-      (select group_concat(name || ':' || coalesce(description, '') || ':' || sort_order || ':' || active, '|') from categories) as category_text,
+      (select group_concat(name || ':' || coalesce(description, '') || ':' || sort_order || ':' || active || ':' || coalesce(default_team_id, 0), '|') from categories) as category_text,
       (select group_concat(owner_id || ':' || name || ':' || query || ':' || shared, '|') from saved_views) as views,
-      (select group_concat(title || ':' || body || ':' || active, '|') from canned_responses) as responses`.execute(db);
+      (select group_concat(title || ':' || body || ':' || active, '|') from canned_responses) as responses,
+      (select count(*) from teams) as teams,
+      (select coalesce(sum(version), 0) from teams) as team_versions,
+      (select count(*) from team_members) as team_members,
+      (select coalesce(sum(version), 0) from sla_settings) as sla_settings_versions,
+      (select count(*) from sla_targets) as sla_targets,
+      (select count(*) from sla_clocks) as sla_clocks,
+      (select count(*) from sla_clocks where outcome is not null) as sla_outcomes`.execute(db);
+
   return JSON.stringify(r.rows[0]);
 }

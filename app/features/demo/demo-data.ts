@@ -7,8 +7,16 @@ import { linkTicket, postKnownIssueUpdate, publishKnownIssue } from '../known-is
 import { insertResponse } from '../responses/responses.queries';
 import { NO_LISTENER } from '../tickets/ticket-events';
 import { seedTickets } from './generator';
+import type { SeedTeam } from './seed-teams-sla';
 
 const DEMO_AGENT_LOGINS = ['demo\\carol', 'demo\\dan', 'demo\\erin'];
+
+/** Teams as the demo directory's groups make them: the first line is a group, the second line is listed by login. */
+const DEMO_TEAMS: SeedTeam[] = [
+  { name: 'Service desk', description: 'First line: the phone, passwords, accounts, e-mail', directoryGroup: 'DEMO\\Service Desk L1', assignees: ['DEMO\\carol'], categories: ['Accounts & access', 'Email & calendar', 'Software', 'New starter / leaver', 'Other'] },
+  { name: 'Desktop support', description: 'Second line: hardware, printing, installs', members: ['DEMO\\dan'], assignees: ['DEMO\\dan'], categories: ['Hardware', 'Printing'] },
+  { name: 'Infrastructure', description: 'Wi-Fi, VPN, servers', directoryGroup: 'DEMO\\IT Operations', assignees: ['DEMO\\erin'], categories: ['Network & VPN'] },
+];
 
 /**
  * `npm start` on an empty database: a small, lived-in helpdesk to explore, with the
@@ -27,6 +35,7 @@ export async function seedDemoIfEmpty(database: Database, people: StaticUser[]):
     requesters,
     generatedPeople: 12,
     days: 30,
+    teams: DEMO_TEAMS,
   });
   await seedKnownIssue(database);
   // A few canned replies, so the reply box's "Insert" has something to offer.

@@ -7,6 +7,7 @@ import { listCategories } from '../categories/categories.queries';
 import { text, type FieldErrors } from '../shared/form-values';
 import { isPriority, isStatus } from './ticket-values';
 import { recordEvents, type EventListener } from './ticket-events';
+import { afterTicketChanged, shapeOf, type TicketShape } from './ticket-effects';
 import { getTicketsForUpdate, updateTicketAtVersion, type NewEvent } from './tickets.queries';
 import { planChanges, type Actor, type FieldRequest } from './tickets.service';
 
@@ -108,6 +109,7 @@ export async function bulkChange(database: Database, actor: Actor, mayEdit: (t: 
     const found = new Map((await getTicketsForUpdate(trx, req.items.map((i) => i.id))).map((t) => [t.id, t]));
     const at = nowIso();
     const events: NewEvent[] = [];
+    const changed: [TicketShape, TicketShape][] = [];
     for (const item of req.items) {
       const t = found.get(item.id);
       if (!t) {
@@ -122,11 +124,13 @@ export async function bulkChange(database: Database, actor: Actor, mayEdit: (t: 
         if (plan.events.length === 0) out.unchanged.push(who);
         else if (await updateTicketAtVersion(trx, t.id, t.version, plan.changes, at)) {
           events.push(...plan.events);
+          changed.push([shapeOf(t), shapeOf(t, plan.changes, t.version + 1)]);
           out.applied.push({ ...who, changes: plan.events.length });
         } else out.skipped.push({ ...who, reason: 'stale' });
       }
     }
     await recordEvents(trx, database.dialect, listener, events);
+    for (const [before, after] of changed) await afterTicketChanged(trx, before, after, at);
     return out;
   });
 }

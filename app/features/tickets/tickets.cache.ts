@@ -67,7 +67,7 @@ export class TicketReadCache {
 
   async count(q: TicketQuery): Promise<TicketCount> {
     // "Unassigned" (null) and "anyone" (undefined) must not share a key: JSON writes both as null.
-    const key = JSON.stringify([q.status, q.priority, q.categoryId, q.assigneeId === null ? 'none' : q.assigneeId, q.requesterId, q.words]);
+    const key = JSON.stringify([q.status, q.priority, q.categoryId, q.assigneeId === null ? 'none' : q.assigneeId, q.requesterId, q.teamIds === null ? 'none' : q.teamIds, q.sla, q.words]);
     const stamp = this.stamp();
     const hit = this.counts.get(key);
     const now = this.now();

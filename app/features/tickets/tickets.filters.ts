@@ -13,6 +13,10 @@ export interface ListParams {
   category: string;
   assignee: string;
   requester: string;
+  /** A team's number, `mine` (the viewer's teams) or `none`; empty: any. */
+  team: string;
+  /** Service level: tickets at risk of missing their next target, or past it; empty: any. */
+  sla: SlaFilter | '';
   q: string;
   /** As the URL writes it: a sort key, `-` first for descending (`-updated`, `priority`). */
   sort: string;
@@ -27,10 +31,13 @@ export interface ListParams {
  * (decision 0016); title, requester, assignee, category and status are not sortable,
  * since ordering by them would sort every matching ticket (or join to names) per page.
  */
-export const SORT_KEYS: readonly SortKey[] = ['id', 'created', 'updated', 'priority'];
+export const SORT_KEYS: readonly SortKey[] = ['id', 'created', 'updated', 'priority', 'due'];
 
-/** The direction a column's header sorts in first: newest, most urgent. */
-export const FIRST_DIRECTION: Record<SortKey, 'asc' | 'desc'> = { id: 'desc', created: 'desc', updated: 'desc', priority: 'desc' };
+/** The direction a column's header sorts in first: newest, most urgent, due soonest. */
+export const FIRST_DIRECTION: Record<SortKey, 'asc' | 'desc'> = { id: 'desc', created: 'desc', updated: 'desc', priority: 'desc', due: 'asc' };
+
+export type SlaFilter = 'at-risk' | 'breached';
+export const SLA_FILTERS: Record<SlaFilter, string> = { 'at-risk': 'At risk', breached: 'Past due' };
 
 export const DEFAULT_SORT = '-updated';
 
@@ -45,11 +52,11 @@ export const SORT_CHOICES: Record<string, string> = {
   '-priority': 'Most urgent',
 };
 
-const OPTIONAL_COLUMNS = ['created'] as const;
+const OPTIONAL_COLUMNS = ['created', 'team'] as const;
 
 export class FilterError extends Error {}
 
-const KEYS = ['status', 'priority', 'category', 'assignee', 'requester', 'q', 'sort', 'per', 'cols', 'page'] as const;
+const KEYS = ['status', 'priority', 'category', 'assignee', 'requester', 'team', 'sla', 'q', 'sort', 'per', 'cols', 'page'] as const;
 
 function single(query: Record<string, unknown>, key: string): string {
   const v = query[key];
@@ -87,6 +94,10 @@ export function parseListParams(query: Record<string, unknown>, defaults: { stat
   if (assignee.length > 320) throw new FilterError('assignee is too long');
   const requester = single(query, 'requester');
   if (requester.length > 320) throw new FilterError('requester is too long');
+  const team = single(query, 'team');
+  if (team && team !== 'mine' && team !== 'none' && !/^\d{1,9}$/.test(team)) throw new FilterError('team must be a team number from the list, "mine" or "none"');
+  const sla = single(query, 'sla');
+  if (sla && !Object.hasOwn(SLA_FILTERS, sla)) throw new FilterError(`sla must be one of ${Object.keys(SLA_FILTERS).join(', ')}`);
   const q = single(query, 'q');
   if (q.length > LIMITS.query) throw new FilterError(`search words must be ${LIMITS.query} characters or fewer`);
   const order = parseSort(single(query, 'sort') || DEFAULT_SORT);
@@ -107,6 +118,8 @@ export function parseListParams(query: Record<string, unknown>, defaults: { stat
     category,
     assignee,
     requester,
+    team,
+    sla: sla as SlaFilter | '',
     q,
     sort: sortText(order),
     per: per as PerPage,
@@ -115,15 +128,21 @@ export function parseListParams(query: Record<string, unknown>, defaults: { stat
   };
 }
 
-/** The database query for these params; person lookups are resolved by the caller. */
-export function toQuery(p: ListParams, resolved: { assigneeId?: number | null; requesterId?: number }): TicketQuery {
+/**
+ * The database query for these params; people and "my teams" are resolved by the caller.
+ * `now` is when "at risk" and "past due" are judged (to the minute, so counts can be reused).
+ */
+export function toQuery(p: ListParams, resolved: { assigneeId?: number | null; requesterId?: number; teamIds?: number[] | null; now?: Date }): TicketQuery {
   const words = p.q ? searchWords(p.q) : undefined;
+  const minute = Math.floor((resolved.now ?? new Date()).getTime() / 60_000) * 60_000;
   return {
     status: p.status,
     priority: p.priority ? priorityCode(p.priority) : undefined,
     categoryId: p.category ? Number(p.category) : undefined,
     assigneeId: resolved.assigneeId,
     requesterId: resolved.requesterId,
+    teamIds: resolved.teamIds,
+    sla: p.sla ? { state: p.sla, now: new Date(minute).toISOString() } : undefined,
     words,
     sort: parseSort(p.sort) ?? { key: 'updated', desc: true },
   };
@@ -145,6 +164,8 @@ export function listQuery(p: ListParams, change: Partial<ListParams>, defaults: 
   add('category', merged.category, '');
   add('assignee', merged.assignee, '');
   add('requester', merged.requester, '');
+  add('team', merged.team, '');
+  add('sla', merged.sla, '');
   add('q', merged.q, '');
   add('sort', merged.sort, DEFAULT_SORT);
   add('per', merged.per, LIMITS.pageSize);

@@ -1,12 +1,16 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type SqlBool, type Transaction } from 'kysely';
 import type { TicketStatus } from '../../access/policy';
 import type { DialectName } from '../../db/dialect';
 import { firstOnly, insertReturning, insertReturningId, MAX_PARAMETERS, paged, rowsAfter, ticketTextMatch } from '../../db/portable';
 import type { DB } from '../../db/schema';
+import { NO_DUE } from '../../db/values';
 import { isActive } from './ticket-values';
 
-/** What a list can be ordered by; `id` and `created` are the same order (ids are given in creation order). */
-export type SortKey = 'id' | 'created' | 'updated' | 'priority';
+/**
+ * What a list can be ordered by; `id` and `created` are the same order (ids are given in
+ * creation order); `due` is the next service-level due instant (none sorts last, ascending).
+ */
+export type SortKey = 'id' | 'created' | 'updated' | 'priority' | 'due';
 
 export interface TicketOrder {
   key: SortKey;
@@ -22,6 +26,10 @@ export interface TicketQuery {
   /** null: unassigned. */
   assigneeId?: number | null;
   requesterId?: number;
+  /** In one of these teams; null: in no team. */
+  teamIds?: number[] | null;
+  /** At risk of missing the next service-level target, or past it, at `now` (ISO). */
+  sla?: { state: 'at-risk' | 'breached'; now: string };
   words?: string[];
   sort: TicketOrder;
 }
@@ -39,8 +47,14 @@ export interface TicketListRow {
   assignee_id: number | null;
   assignee_name: string | null;
   assignee_login: string | null;
+  team_id: number | null;
+  team_name: string | null;
   created_at: string | Date;
   updated_at: string | Date;
+  /** The next due instant of a running service-level clock, or NO_DUE (see dueOf). */
+  sla_due_at: string | Date;
+  sla_warn_at: string | Date | null;
+  sla_due_kind: 'response' | 'resolution' | 'paused' | null;
   comment_count: number;
   /** For the bulk checkboxes: a change applies only to the version the page showed. */
   version: number;
@@ -69,6 +83,12 @@ function filtered(db: Q, dialect: DialectName, q: TicketQuery) {
   if (q.assigneeId === null) qb = qb.where('tickets.assignee_id', 'is', null);
   else if (q.assigneeId !== undefined) qb = qb.where('tickets.assignee_id', '=', q.assigneeId);
   if (q.requesterId !== undefined) qb = qb.where('tickets.requester_id', '=', q.requesterId);
+  if (q.teamIds === null) qb = qb.where('tickets.team_id', 'is', null);
+  else if (q.teamIds !== undefined) qb = q.teamIds.length ? qb.where('tickets.team_id', 'in', q.teamIds) : qb.where(sql<SqlBool>`1 = 0`);
+  // Past due: the next due instant has come. At risk: it has not, but the warning has.
+  // Closed tickets have no due instant (NO_DUE), so neither can match them.
+  if (q.sla?.state === 'breached') qb = qb.where('tickets.active', '=', 1).where('tickets.sla_due_at', '<=', q.sla.now);
+  else if (q.sla?.state === 'at-risk') qb = qb.where('tickets.active', '=', 1).where('tickets.sla_warn_at', '<=', q.sla.now).where('tickets.sla_due_at', '>', q.sla.now);
   if (q.words && q.words.length) qb = qb.where(ticketTextMatch(dialect, q.words));
   return qb;
 }
@@ -79,6 +99,7 @@ const ORDER_COLUMNS = {
   created: ['tickets.id'],
   updated: ['tickets.updated_at', 'tickets.id'],
   priority: ['tickets.priority', 'tickets.updated_at', 'tickets.id'],
+  due: ['tickets.sla_due_at', 'tickets.id'],
 } as const satisfies Record<SortKey, readonly string[]>;
 
 function ordered<T extends ReturnType<typeof filtered>>(qb: T, sort: TicketOrder, reverse = false): T {
@@ -94,6 +115,7 @@ function withDetails(db: Q) {
     .innerJoin('categories', 'categories.id', 'tickets.category_id')
     .innerJoin('people as requester', 'requester.id', 'tickets.requester_id')
     .leftJoin('people as assignee', 'assignee.id', 'tickets.assignee_id')
+    .leftJoin('teams', 'teams.id', 'tickets.team_id')
     .select([
       'tickets.id',
       'tickets.title',
@@ -107,9 +129,14 @@ function withDetails(db: Q) {
       'tickets.assignee_id',
       'assignee.display_name as assignee_name',
       'assignee.login as assignee_login',
+      'tickets.team_id',
+      'teams.name as team_name',
       'tickets.created_at',
       'tickets.updated_at',
       'tickets.version',
+      'tickets.sla_due_at',
+      'tickets.sla_warn_at',
+      'tickets.sla_due_kind',
       sql<number>`(select count(*) from ticket_events e where e.ticket_id = tickets.id and e.kind = 'comment')`.as('comment_count'),
     ]);
 }
@@ -158,8 +185,8 @@ export interface EventRow {
   actor_login: string | null;
 }
 
-/** Events only agents see: internal notes, and files attached to or removed from them. */
-export const INTERNAL_EVENT_KINDS = ['note', 'note-attached', 'note-detached'] as const;
+/** Events only agents see: internal notes, files attached to or removed from them, missed targets. */
+export const INTERNAL_EVENT_KINDS = ['note', 'note-attached', 'note-detached', 'sla'] as const;
 
 /** Events with who did them: the timeline's shape, and a notification's. */
 function eventsWithActors(db: Q) {
@@ -199,6 +226,7 @@ export interface NewTicket {
   assigneeId: number | null;
   /** How it reached the desk; absent: the web form. */
   channel?: TicketChannel;
+  teamId?: number | null;
   at: string;
 }
 
@@ -215,6 +243,7 @@ export async function insertTicket(trx: Transaction<DB> | Q, dialect: DialectNam
       category_id: t.categoryId,
       requester_id: t.requesterId,
       assignee_id: t.assigneeId,
+      team_id: t.teamId ?? null,
       created_at: t.at,
       updated_at: t.at,
       resolved_at: null,
@@ -233,6 +262,7 @@ export interface NewEvent {
    * `attached`/`note-attached`: a file came with a reply or ticket, or with an internal note
    * (to = the attachment's id, from = its name); `detached`/`note-detached`: an agent removed it.
    * `title` keeps the old title in from_value; `description` keeps the old text in body.
+   * `team`: from/to team ids; `sla`: a target missed (from = response|resolution, to = its due instant), agents only.
    */
   kind:
     | 'created'
@@ -242,6 +272,8 @@ export interface NewEvent {
     | 'priority'
     | 'category'
     | 'assignee'
+    | 'team'
+    | 'sla'
     | 'title'
     | 'description'
     | 'issue-linked'
@@ -334,6 +366,7 @@ export interface TicketFieldChanges {
   priority?: number;
   category_id?: number;
   assignee_id?: number | null;
+  team_id?: number | null;
   resolved_at?: string | null;
 }
 
@@ -353,7 +386,7 @@ export async function touchTicket(trx: Transaction<DB>, id: number, at: string):
   await trx.updateTable('tickets').set({ updated_at: at }).where('id', '=', id).execute();
 }
 
-const FOR_UPDATE = ['id', 'title', 'description', 'status', 'priority', 'category_id', 'assignee_id', 'requester_id', 'version', 'resolved_at'] as const;
+const FOR_UPDATE = ['id', 'title', 'description', 'status', 'priority', 'category_id', 'assignee_id', 'team_id', 'requester_id', 'version', 'resolved_at', 'created_at'] as const;
 
 export async function getTicketForUpdate(trx: Transaction<DB>, id: number) {
   return trx.selectFrom('tickets').select(FOR_UPDATE).where('id', '=', id).executeTakeFirst();
@@ -372,6 +405,8 @@ export interface ListAnchor {
   id: number;
   updatedAt: string;
   priority: number;
+  /** The next due instant (ISO); absent: NO_DUE (the anchor only matters for sort=due). */
+  dueAt?: string;
 }
 
 export interface NeighbourRow {
@@ -379,6 +414,7 @@ export interface NeighbourRow {
   title: string;
   updated_at: string | Date;
   priority: number;
+  sla_due_at: string | Date;
 }
 
 /**
@@ -387,19 +423,53 @@ export interface NeighbourRow {
  * order, first row. The anchor's own ticket need not match the filters any more.
  */
 export async function neighbourTickets(db: Q, dialect: DialectName, q: TicketQuery, anchor: ListAnchor): Promise<{ prev?: NeighbourRow; next?: NeighbourRow }> {
-  const values: Record<string, string | number> = { 'tickets.id': anchor.id, 'tickets.updated_at': anchor.updatedAt, 'tickets.priority': anchor.priority };
+  const values: Record<string, string | number> = { 'tickets.id': anchor.id, 'tickets.updated_at': anchor.updatedAt, 'tickets.priority': anchor.priority, 'tickets.sla_due_at': anchor.dueAt ?? NO_DUE };
   const cols = ORDER_COLUMNS[q.sort.key];
   const one = async (forward: boolean) => {
     // "After" in a descending order means smaller keys.
     const smaller = forward === q.sort.desc;
     const qb = ordered(filtered(db, dialect, q), q.sort, !forward)
-      .select(['tickets.id', 'tickets.title', 'tickets.updated_at', 'tickets.priority'])
+      .select(['tickets.id', 'tickets.title', 'tickets.updated_at', 'tickets.priority', 'tickets.sla_due_at'])
       .where(rowsAfter(dialect, cols, cols.map((c) => values[c]), smaller ? '<' : '>'));
     return (await firstOnly(qb, dialect).executeTakeFirst());
   };
   const [prev, next] = await Promise.all([one(false), one(true)]);
   return { prev, next };
 }
+
+/**
+ * Every ticket of a list, in its order, `batch` at a time: each batch is one seek past the
+ * last row of the one before (never an OFFSET), so the millionth row costs what the first
+ * did, and no statement holds the connection while the caller writes the rows out.
+ */
+export async function* allTickets(db: Q, dialect: DialectName, q: TicketQuery, batch: number): AsyncGenerator<TicketListRow[]> {
+  const cols = ORDER_COLUMNS[q.sort.key];
+  let last: TicketListRow | undefined;
+  for (;;) {
+    let ids = ordered(filtered(db, dialect, q), q.sort).select('tickets.id');
+    if (last) {
+      const values: Record<string, string | number> = {
+        'tickets.id': last.id,
+        'tickets.updated_at': toIso(last.updated_at),
+        'tickets.priority': last.priority,
+        'tickets.sla_due_at': toIso(last.sla_due_at),
+      };
+      ids = ids.where(rowsAfter(dialect, cols, cols.map((c) => values[c]), q.sort.desc ? '<' : '>'));
+    }
+    const page = ((await paged(ids, dialect, batch, 0).execute()) as { id: number }[]).map((r) => r.id);
+    if (page.length === 0) return;
+    const rows = (await withDetails(db).where('tickets.id', 'in', page).execute()) as TicketListRow[];
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const out = page.map((id) => byId.get(id)).filter((r): r is TicketListRow => r !== undefined);
+    yield out;
+    if (page.length < batch) return;
+    last = byId.get(page[page.length - 1]);
+    // The last ticket vanished between the two reads (deleted): nothing to seek from.
+    if (!last) return;
+  }
+}
+
+const toIso = (v: string | Date) => (v instanceof Date ? v.toISOString() : v);
 
 export interface OpenTicketRow {
   id: number;

@@ -16,6 +16,10 @@ import type { AttachmentSettings } from '../attachments/attachments.service';
 import { readUploads } from '../attachments/uploads';
 import { listCategories } from '../categories/categories.queries';
 import { knownIssuesOfTicket } from '../known-issues/known-issues.queries';
+import { listTeams } from '../teams/teams.queries';
+import { assigneeChoices } from '../teams/teams.service';
+import { loadPolicy } from '../service-levels/clocks';
+import { ticketClocks } from '../service-levels/service-levels.service';
 import { activeKnownIssues, KNOWN_ISSUE_STATUS_LABELS } from '../known-issues/known-issues.service';
 import { inboundOfTicket } from '../mail/mail.queries';
 import { fillPlaceholders, firstName, placeholderValues, responseById } from '../responses/responses.service';
@@ -23,10 +27,12 @@ import { viewsFor } from '../saved-views/saved-views.service';
 import type { FieldErrors } from '../shared/form-values';
 import { BULK_MAX, bulkChange, parseBulk } from './bulk.service';
 import { LIMITS, PRIORITIES, priorityName, STATUS_HINTS, STATUS_LABELS, STATUSES } from './ticket-values';
-import { FIRST_DIRECTION, listQuery, listUrl, PER_PAGE, SORT_CHOICES, SORT_KEYS, parseSort, sortText, type ListParams } from './tickets.filters';
+import { FIRST_DIRECTION, listQuery, listUrl, PER_PAGE, SLA_FILTERS, SORT_CHOICES, SORT_KEYS, parseSort, sortText, type ListParams } from './tickets.filters';
+import { DUE_KIND_LABELS, DUE_LABELS, dueState } from './due';
+import { sendCsv } from '../../web/csv';
 import type { EventListener } from './ticket-events';
 import { TicketReadCache } from './tickets.cache';
-import { getTicket, hasOthersReply, listEvents, type EventRow, type SortKey, type TicketRow } from './tickets.queries';
+import { getTicket, hasOthersReply, listEvents, type EventRow, type SortKey, type TicketListRow, type TicketRow } from './tickets.queries';
 import {
   addComment,
   anchorOf,
@@ -35,6 +41,7 @@ import {
   createTicket,
   editText,
   editTicket,
+  exportTickets,
   listTicketsFor,
   neighboursFor,
   parseEdit,
@@ -54,6 +61,7 @@ import {
 
 /**
  * GET  /tickets                 the list (agents: the queue, a sortable table with tabs; requesters: their own)
+ * GET  /tickets.csv             the same list, every page, as CSV
  * POST /tickets/bulk            agents: one change to the tickets ticked on the queue
  * GET  /tickets/new             new-ticket form (agents also choose the requester and the channel)
  * POST /tickets                 create (with files: multipart), then 303 to the ticket
@@ -74,7 +82,7 @@ const FLASH_MESSAGES: Record<string, string | undefined> = Object.assign(Object.
   'file-removed': 'The file has been removed.',
 });
 
-export function ticketRoutes(deps: { config: Config; database: Database; policy: Policy; cache?: TicketReadCache; attachments: AttachmentSettings; ticketEvents: EventListener; directory?: DirectoryCache }): Router {
+export function ticketRoutes(deps: { config: Config; database: Database; policy: Policy; cache?: TicketReadCache; attachments: AttachmentSettings; ticketEvents: EventListener; directory: DirectoryCache }): Router {
   const { config, database, policy, attachments, ticketEvents, directory } = deps;
   const cache = deps.cache ?? new TicketReadCache(database);
   const db = database.db;
@@ -95,7 +103,7 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
     return t;
   }
 
-  const listViewer = (v: RequestViewer): ListViewer => ({ anonymous: v.anonymous, personId: v.personId, agent: isAgent(v), seesAll: policy.can(v, 'tickets.list-all') });
+  const listViewer = (v: RequestViewer): ListViewer => ({ anonymous: v.anonymous, personId: v.personId, agent: isAgent(v), seesAll: policy.can(v, 'tickets.list-all'), key: v.key, groups: v.groups });
 
   /** The list an agent came from, from a link's query or a form's hidden fields. */
   function positionOf(v: RequestViewer, t: TicketRow, source: Record<string, unknown>): ListPosition | undefined {
@@ -109,6 +117,7 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
     const v = viewerOf(res);
     const agent = isAgent(v);
     const lv = listViewer(v);
+    const now = new Date();
     const result = await listTicketsFor(database, cache, lv, req.query);
     if (result.kind === 'sign-in') throw new SignInRequired(req.originalUrl);
     if (result.kind === 'invalid') throw badRequest(result.message);
@@ -134,7 +143,7 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
     if (!agent) {
       return res.render('tickets/index', { ...common, title: v.anonymous ? 'Tickets' : 'My tickets', sorts: SORT_CHOICES, seesAll: lv.seesAll });
     }
-    const saved = await viewsFor(database, v.personId!);
+    const [saved, teams] = await Promise.all([viewsFor(database, v.personId!), listTeams(db, { activeOnly: false })]);
     const tabs = await queueTabs(database, cache, lv, result, saved);
     const order = parseSort(params.sort)!;
     // A header links to its column sorted in its natural direction, or reversed when it is already the sort.
@@ -159,7 +168,25 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
       ticketHref: (id: number) => `/tickets/${id}?from=${encodeURIComponent(from)}`,
       bulkMax: BULK_MAX,
       flash,
+      teams,
+      slaFilters: SLA_FILTERS,
+      due: (r: TicketListRow) => dueState(r, now),
+      dueLabels: DUE_LABELS,
+      dueKindLabels: DUE_KIND_LABELS,
+      // Every page of this list, in its order: the same address without the page.
+      csvHref: `/tickets.csv${(() => {
+        const qs = listQuery(params, { page: 1, per: LIMITS.pageSize, cols: [] }, defaults);
+        return qs ? `?${qs}` : '';
+      })()}`,
     });
+  });
+
+  router.get('/tickets.csv', async (req, res) => {
+    assertCan(policy, req, res, 'tickets.list');
+    const out = await exportTickets(database, listViewer(viewerOf(res)), req.query);
+    if (out.kind === 'sign-in') throw new SignInRequired(req.originalUrl);
+    if (out.kind === 'invalid') throw badRequest(out.message);
+    await sendCsv(res, out.fileName, out.header, out.rows);
   });
 
   router.post('/tickets/bulk', async (req, res) => {
@@ -248,7 +275,7 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
     const position = extra.position ?? positionOf(v, t, req.query);
     const seesSide = policy.can(v, 'tickets.list-all');
     const login = parseLogin(t.requester_login);
-    const [categories, agents, names, responses, nav, open, person, knownIssues, files, mailed] = await Promise.all([
+    const [categories, agents, names, responses, nav, open, person, knownIssues, files, mailed, teams] = await Promise.all([
       cache.categories(),
       canEdit ? cache.agents() : Promise.resolve([]),
       eventNames(events),
@@ -261,7 +288,12 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
       policy.can(v, 'ticket.files', f) ? listAttachments(db, t.id, { includeInternal }) : Promise.resolve([]),
       // Replies that came by e-mail, and where the whole message is.
       config.mail?.imap ? inboundOfTicket(db, t.id) : Promise.resolve([]),
+      listTeams(db, { activeOnly: false }),
     ]);
+    // The ticket's team first in the assignee list.
+    const assignees = canEdit ? await assigneeChoices(database, directory, agents, teams.find((x) => x.id === t.team_id)) : { team: [], others: [] };
+    // Agents see the service-level clocks and how each due time was worked out.
+    const clocks = includeInternal ? await ticketClocks(database, await loadPolicy(db), t.id, new Date()) : [];
     const flashCode = takeFlash(req, res, config, `/tickets/${t.id}`) ?? '';
     const flash = flashCode === 'created-for' ? `Ticket raised for ${t.requester_name || t.requester_login}.` : FLASH_MESSAGES[flashCode];
     const composer: Composer = extra.composer ?? { mode: 'reply', body: '', errors: {} };
@@ -274,6 +306,9 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
       names,
       categories,
       agents,
+      assignees,
+      teams,
+      clocks,
       canEdit,
       statuses: STATUSES,
       statusLabels: STATUS_LABELS,
@@ -309,10 +344,11 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
       }
     }
     const people = ids.size ? await listPeopleByIds(db, [...ids]) : [];
-    const categories = await cache.categories();
+    const [categories, teams] = await Promise.all([cache.categories(), events.some((e) => e.kind === 'team') ? listTeams(db, { activeOnly: false }) : Promise.resolve([])]);
     return {
       person: new Map(people.map((p) => [String(p.id), p.display_name ?? p.login])),
       category: new Map(categories.map((c) => [String(c.id), c.name])),
+      team: new Map(teams.map((x) => [String(x.id), x.name])),
     };
   }
 
@@ -336,12 +372,12 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
       return res.redirect(303, withPosition(`/tickets/${t.id}`, position));
     }
     assertCan(policy, req, res, 'ticket.edit', facts(t), 'Only helpdesk agents can change a ticket’s status, priority, category or assignee.');
-    const parsed = await parseEdit(database, body, t.assignee_id);
+    const parsed = await parseEdit(database, body, t.assignee_id, t.team_id);
     if (!parsed.request) return renderTicket(req, res, t, { status: 400, editErrors: parsed.errors, position });
     const result = await editTicket(database, actor, t.id, parsed.request, ticketEvents);
     if (result.kind === 'not-found') throw notFound();
     if (result.kind === 'conflict') {
-      const [categories, agents, names, fresh] = await Promise.all([cache.categories(), cache.agents(), eventNames(result.theirEvents), getTicket(db, t.id)]);
+      const [categories, agents, names, fresh, teams] = await Promise.all([cache.categories(), cache.agents(), eventNames(result.theirEvents), getTicket(db, t.id), listTeams(db, { activeOnly: false })]);
       res.status(409).setHeader('Cache-Control', 'no-store');
       return res.render('tickets/conflict', {
         title: 'Someone else changed this first',
@@ -351,6 +387,7 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
         conflict: result,
         categories,
         agents,
+        teams,
         names,
         statusLabels: STATUS_LABELS,
         positionFields: position ? { from: position.from, pos: positionText(position.anchor) } : null,

@@ -3,21 +3,28 @@ import type { Transaction } from 'kysely';
 import type { Database } from '../../db/database';
 import type { DialectName } from '../../db/dialect';
 import type { DB } from '../../db/schema';
-import { nowIso, toDate } from '../../db/values';
+import { dueOf, NO_DUE, nowIso, toDate } from '../../db/values';
+import type { CsvValue } from '../../web/csv';
+import { DUE_KIND_LABELS, DUE_LABELS, dueState } from './due';
 import type { DirectoryCache } from '../../directory/cache';
 import { parseLogin } from '../../login';
 import { findPersonByKey, listAgents, type AgentRow } from '../../people/people.queries';
 import { dropUploads, insertAttachments, keepUploads, type StoredUpload } from '../attachments/attachments.service';
 import type { UploadedFile } from '../attachments/multipart';
-import { listCategories, type CategoryRow } from '../categories/categories.queries';
+import { categoryDefaultTeam, listCategories, type CategoryRow } from '../categories/categories.queries';
+import { listTeams } from '../teams/teams.queries';
+import { teamIdsOf } from '../teams/teams.service';
+import type { DirectoryGroup } from '../../directory/types';
+import { afterTicketChanged, afterTicketRaised, shapeOf } from './ticket-effects';
 import { resolvePerson, type PersonMatch } from '../people/people.service';
 import type { SavedViewRow } from '../saved-views/saved-views.queries';
 import { cleanText, oneLine, text, type FieldErrors } from '../shared/form-values';
-import { isActive, isPriority, isStatus, LIMITS, priorityCode, priorityName, type PriorityName } from './ticket-values';
+import { isActive, isPriority, isStatus, LIMITS, priorityCode, priorityName, STATUS_LABELS, type PriorityName } from './ticket-values';
 import { recordEvents, type EventListener, type EventsContext } from './ticket-events';
 import type { TicketCount, TicketReadCache } from './tickets.cache';
 import { DEFAULT_SORT, FilterError, listQuery, listUrl, parseListParams, queryObject, toQuery, viewQuery, type ListParams } from './tickets.filters';
 import {
+  allTickets,
   getTicketForUpdate,
   insertTicket,
   listEvents,
@@ -51,6 +58,9 @@ export interface ListViewer {
   agent: boolean;
   /** May see everyone's tickets (policy `tickets.list-all`); otherwise only their own. */
   seesAll: boolean;
+  /** Their login key and groups (nested), for "my teams". */
+  key?: string;
+  groups?: DirectoryGroup[];
 }
 
 type Defaults = { status: ListParams['status'] };
@@ -123,7 +133,13 @@ export async function resolveList(database: Database, v: ListViewer, query: Reco
     if (typeof r !== 'number') return r;
     requesterId = r;
   }
-  const q = toQuery(params, { assigneeId, requesterId });
+  let teamIds: number[] | null | undefined;
+  if (params.team === 'none') teamIds = null;
+  else if (params.team === 'mine') {
+    if (v.anonymous) return { kind: 'sign-in' };
+    teamIds = await teamIdsOf(database, { key: v.key ?? '', groups: v.groups ?? [] });
+  } else if (params.team) teamIds = [Number(params.team)];
+  const q = toQuery(params, { assigneeId, requesterId, teamIds });
   if (params.q && (!q.words || q.words.length === 0)) notices.push('Search needs at least one letter or digit; showing every ticket instead.');
   return { kind: 'ok', params, defaults, query: q, notices };
 }
@@ -157,6 +173,43 @@ export async function listTicketsFor(database: Database, cache: TicketReadCache,
   return { kind: 'ok', params, defaults, query: q, rows, total, totalExact, pages, offset, categories, agents, notices };
 }
 
+export type TicketExport =
+  | { kind: 'ok'; fileName: string; header: string[]; rows: AsyncIterable<CsvValue[]> }
+  | { kind: 'invalid'; message: string }
+  | { kind: 'sign-in' };
+
+/** How many rows the export reads from the database at a time. */
+const EXPORT_BATCH = 500;
+
+/**
+ * Every ticket of the list this address shows the viewer (the same filters, sort and
+ * limits as `listTicketsFor`, every page), as CSV rows made as they are read. Agents get
+ * the team and the service-level columns; requesters what their own list shows.
+ */
+export async function exportTickets(database: Database, v: ListViewer, query: Record<string, unknown>, now: Date = new Date()): Promise<TicketExport> {
+  const resolved = await resolveList(database, v, query);
+  if (resolved.kind !== 'ok') return resolved;
+  const q = resolved.query;
+  const iso = (d: string | Date | null) => (d ? toDate(d)!.toISOString() : '');
+  const header = ['Number', 'Title', 'Status', 'Priority', 'Category', ...(v.agent ? ['Team'] : []), 'Requester', 'Requester login', 'Assignee', 'Assignee login', 'Created (UTC)', 'Updated (UTC)'];
+  if (v.agent) header.push('Due (UTC)', 'Due for', 'Service level');
+  async function* rows(): AsyncGenerator<CsvValue[]> {
+    for await (const batch of allTickets(database.db, database.dialect, q, EXPORT_BATCH)) {
+      for (const t of batch) {
+        const row: CsvValue[] = [t.id, t.title, STATUS_LABELS[t.status], priorityName(t.priority), t.category_name];
+        if (v.agent) row.push(t.team_name ?? '');
+        row.push(t.requester_name ?? '', t.requester_login, t.assignee_name ?? '', t.assignee_login ?? '', iso(t.created_at), iso(t.updated_at));
+        if (v.agent) {
+          const d = dueState(t, now);
+          row.push(d.due ? d.due.toISOString() : '', d.due && t.sla_due_kind ? DUE_KIND_LABELS[t.sla_due_kind] ?? '' : '', DUE_LABELS[d.state]);
+        }
+        yield row;
+      }
+    }
+  }
+  return { kind: 'ok', fileName: `tickets-${now.toISOString().slice(0, 10)}.csv`, header, rows: rows() };
+}
+
 /** A tab over the queue: a built-in view or a saved one, with how many tickets it holds. */
 export interface QueueTab {
   label: string;
@@ -182,7 +235,7 @@ const BUILT_IN_TABS: { label: string; change: Partial<ListParams> }[] = [
  */
 export async function queueTabs(database: Database, cache: TicketReadCache, v: ListViewer, list: Pick<TicketListPage, 'params' | 'defaults'>, saved: SavedViewRow[]): Promise<QueueTab[]> {
   const { params, defaults } = list;
-  const plain: Partial<ListParams> = { priority: '', category: '', requester: '', q: '', page: 1 };
+  const plain: Partial<ListParams> = { priority: '', category: '', requester: '', team: '', sla: '', q: '', page: 1 };
   const filtersOf = (p: ListParams) => listQuery(p, { sort: DEFAULT_SORT, per: LIMITS.pageSize, cols: [], page: 1 }, defaults);
   const mine = filtersOf(params);
   const tabs: (QueueTab & { query: TicketQuery | null })[] = [];
@@ -215,22 +268,28 @@ export interface ListPosition {
   anchor: ListAnchor;
 }
 
-/** `pos`: the ticket's place in its list's order when the agent met it ("1764412345678.3": updated_at in ms, priority). */
-export function positionText(a: Pick<ListAnchor, 'updatedAt' | 'priority'>): string {
-  return `${Date.parse(a.updatedAt)}.${a.priority}`;
+/**
+ * `pos`: the ticket's place in its list's order when the agent met it ("1764412345678.3":
+ * updated_at in ms, priority; then ".1764419999000", its next due instant in ms, when it has one).
+ */
+export function positionText(a: Pick<ListAnchor, 'updatedAt' | 'priority' | 'dueAt'>): string {
+  const due = a.dueAt && a.dueAt !== NO_DUE ? `.${Date.parse(a.dueAt)}` : '';
+  return `${Date.parse(a.updatedAt)}.${a.priority}${due}`;
 }
 
 export function parsePosition(id: number, pos: unknown): ListAnchor | undefined {
   if (typeof pos !== 'string') return undefined;
-  const m = /^(\d{1,15})\.([1-4])$/.exec(pos);
+  const m = /^(\d{1,15})\.([1-4])(?:\.(\d{1,15}))?$/.exec(pos);
   if (!m) return undefined;
   const d = new Date(Number(m[1]));
-  if (Number.isNaN(d.getTime())) return undefined;
-  return { id, updatedAt: d.toISOString(), priority: Number(m[2]) };
+  const due = m[3] === undefined ? null : new Date(Number(m[3]));
+  if (Number.isNaN(d.getTime()) || (due && (Number.isNaN(due.getTime()) || due.getUTCFullYear() >= 9999))) return undefined;
+  return { id, updatedAt: d.toISOString(), priority: Number(m[2]), dueAt: due ? due.toISOString() : NO_DUE };
 }
 
-export function anchorOf(t: { id: number; updated_at: string | Date; priority: number }): ListAnchor {
-  return { id: t.id, updatedAt: toDate(t.updated_at)!.toISOString(), priority: t.priority };
+export function anchorOf(t: { id: number; updated_at: string | Date; priority: number; sla_due_at?: string | Date }): ListAnchor {
+  const due = dueOf(t.sla_due_at);
+  return { id: t.id, updatedAt: toDate(t.updated_at)!.toISOString(), priority: t.priority, dueAt: due ? due.toISOString() : NO_DUE };
 }
 
 /** The query string that keeps a ticket link in its list: `from=…&pos=…`. */
@@ -373,20 +432,25 @@ export async function insertNewTicket(
   stored: StoredUpload[] = [],
 ): Promise<number> {
   const channel = v.channel ?? 'web';
+  // The category's team takes new tickets (a retired team takes none).
+  const teamId = await categoryDefaultTeam(trx, v.categoryId);
+  const row = { status: 'new' as const, priority: priorityCode(v.priority), category_id: v.categoryId, team_id: teamId, assignee_id: null, requester_id: v.requesterId ?? actorId, created_at: at, version: 1 };
   const id = await insertTicket(trx, dialect, {
     title: v.title,
     description: v.description,
-    status: 'new',
+    status: row.status,
     active: 1,
-    priority: priorityCode(v.priority),
+    priority: row.priority,
     categoryId: v.categoryId,
     requesterId: v.requesterId ?? actorId,
     assigneeId: null,
     channel,
+    teamId,
     at,
   });
   const files = await insertAttachments(trx, dialect, { ticketId: id, actorId, internal: false, ticketVersion: 1, at }, stored);
   await recordEvents(trx, dialect, listener, [{ ticketId: id, actorId, kind: 'created', to: channel === 'web' ? null : channel, ticketVersion: 1, at }, ...files], context);
+  await afterTicketRaised(trx, shapeOf({ id, ...row }), at);
   return id;
 }
 
@@ -397,6 +461,8 @@ export interface FieldRequest {
   categoryId?: number;
   /** null: unassign. */
   assigneeId?: number | null;
+  /** null: no team. */
+  teamId?: number | null;
 }
 
 /**
@@ -434,6 +500,10 @@ export function planChanges(t: TicketForUpdate, req: FieldRequest, actorId: numb
       changes.active = 1;
       ev('status', 'new', 'open');
     }
+  }
+  if (req.teamId !== undefined && req.teamId !== t.team_id) {
+    changes.team_id = req.teamId;
+    ev('team', t.team_id === null ? null : String(t.team_id), req.teamId === null ? null : String(req.teamId));
   }
   return { changes, events };
 }
@@ -530,17 +600,24 @@ export async function insertComment(
   if (!t) throw new Error(`ticket ${ticketId} disappeared`);
   // A post may be files alone: then there is no reply event, only theirs.
   const events: NewEvent[] = c.body ? [{ ticketId, actorId: actor.personId, kind: c.internal ? 'note' : 'comment', body: c.body, ticketVersion: t.version, at }] : [];
+  let after = shapeOf(t);
   let plan = planChanges(t, c.fields ?? {}, actor.personId, at);
   if (!actor.isAgent && !c.internal && t.status === 'pending' && t.requester_id === actor.personId) plan = planChanges(t, { status: 'open' }, actor.personId, at);
   if (plan.events.length) {
     // Inside this transaction the row is ours; the version check only guards the rule.
     const ok = await updateTicketAtVersion(trx, ticketId, t.version, plan.changes, at);
-    if (ok) events.push(...plan.events);
+    if (ok) {
+      events.push(...plan.events);
+      after = shapeOf(t, plan.changes, t.version + 1);
+    }
   } else {
     await touchTicket(trx, ticketId, at);
   }
   events.push(...(await insertAttachments(trx, dialect, { ticketId, actorId: actor.personId, internal: c.internal, ticketVersion: t.version, at }, stored)));
-  return recordEvents(trx, dialect, listener, events, context);
+  const recorded = await recordEvents(trx, dialect, listener, events, context);
+  // An agent's public answer to someone else's ticket is its first response, if it is the first.
+  await afterTicketChanged(trx, shapeOf(t), after, at, { agentReplied: !c.internal && actor.isAgent && actor.personId !== t.requester_id });
+  return recorded;
 }
 
 /** What an agent asked to change on the edit form; absent fields stay as they are. */
@@ -554,11 +631,16 @@ export interface EditForm {
   priority?: string;
   category?: string;
   assignee?: string;
+  team?: string;
 }
 
-export async function parseEdit(database: Database, body: Record<string, unknown>, currentAssigneeId: number | null): Promise<{ form: EditForm; errors: FieldErrors; request?: EditRequest }> {
+/**
+ * Check an edit of a ticket's fields; absent fields are left alone. A team or assignee is
+ * accepted when it is offered (an active team, an agent) or is the ticket's own already.
+ */
+export async function parseEdit(database: Database, body: Record<string, unknown>, currentAssigneeId: number | null, currentTeamId: number | null = null): Promise<{ form: EditForm; errors: FieldErrors; request?: EditRequest }> {
   const pick = (k: string) => (typeof body[k] === 'string' ? (body[k]).trim() : undefined);
-  const form: EditForm = { version: pick('version') ?? '', status: pick('status'), priority: pick('priority'), category: pick('category'), assignee: pick('assignee') };
+  const form: EditForm = { version: pick('version') ?? '', status: pick('status'), priority: pick('priority'), category: pick('category'), assignee: pick('assignee'), team: pick('team') };
   const errors: FieldErrors = {};
   const request: EditRequest = { version: 0 };
   if (!/^\d{1,9}$/.test(form.version)) errors.version = 'This form is missing the ticket version; reload the ticket and try again';
@@ -586,6 +668,15 @@ export async function parseEdit(database: Database, body: Record<string, unknown
       else errors.assignee = 'Choose one of the listed agents';
     } else errors.assignee = 'Choose one of the listed agents';
   }
+  if (form.team !== undefined) {
+    if (form.team === '' || form.team === 'none') request.teamId = null;
+    else {
+      const id = /^\d{1,9}$/.test(form.team) ? Number(form.team) : NaN;
+      const teams = await listTeams(database.db, { activeOnly: true });
+      if (teams.some((x) => x.id === id) || id === currentTeamId) request.teamId = id;
+      else errors.team = 'Choose one of the listed teams';
+    }
+  }
   if (Object.keys(errors).length) return { form, errors };
   return { form, errors, request };
 }
@@ -595,6 +686,7 @@ export interface FieldState {
   priority: PriorityName;
   categoryId: number;
   assigneeId: number | null;
+  teamId: number | null;
 }
 
 export type EditResult =
@@ -615,6 +707,7 @@ export async function editTicket(database: Database, actor: Actor, ticketId: num
       priority: priorityName(t.priority),
       categoryId: t.category_id,
       assigneeId: t.assignee_id,
+      teamId: t.team_id,
       version: t.version,
     };
     if (t.version !== req.version) return { kind: 'conflict', current, theirEvents: [], yours: req };
@@ -624,6 +717,7 @@ export async function editTicket(database: Database, actor: Actor, ticketId: num
     const ok = await updateTicketAtVersion(trx, ticketId, t.version, changes, at);
     if (!ok) return { kind: 'conflict', current, theirEvents: [], yours: req };
     await recordEvents(trx, database.dialect, listener, events);
+    await afterTicketChanged(trx, shapeOf(t), shapeOf(t, changes, t.version + 1), at);
     return { kind: 'ok', changed: events.length };
   });
   if (outcome.kind === 'conflict') {
@@ -633,7 +727,7 @@ export async function editTicket(database: Database, actor: Actor, ticketId: num
   return outcome;
 }
 
-const FIELD_EVENTS = new Set(['status', 'priority', 'category', 'assignee']);
+const FIELD_EVENTS = new Set(['status', 'priority', 'category', 'assignee', 'team']);
 
 /**
  * The edit form posts every field, so "your changes" are only the fields that differ from
@@ -646,6 +740,7 @@ function changedByYou(yours: EditRequest, current: FieldState, theirEvents: Even
     priority: current.priority,
     category: String(current.categoryId),
     assignee: current.assigneeId === null ? null : String(current.assigneeId),
+    team: current.teamId === null ? null : String(current.teamId),
   };
   // Newest first, so each field ends with the value before the earliest change.
   for (const e of [...theirEvents].reverse()) if (e.kind in shown) shown[e.kind] = e.from_value;
@@ -654,6 +749,7 @@ function changedByYou(yours: EditRequest, current: FieldState, theirEvents: Even
   if (yours.priority !== undefined && yours.priority !== shown.priority) out.priority = yours.priority;
   if (yours.categoryId !== undefined && String(yours.categoryId) !== shown.category) out.categoryId = yours.categoryId;
   if (yours.assigneeId !== undefined && (yours.assigneeId === null ? null : String(yours.assigneeId)) !== shown.assignee) out.assigneeId = yours.assigneeId;
+  if (yours.teamId !== undefined && (yours.teamId === null ? null : String(yours.teamId)) !== shown.team) out.teamId = yours.teamId;
   return out;
 }
 
@@ -730,6 +826,7 @@ export async function setOwnStatus(database: Database, actor: Actor, ticketId: n
     const ok = await updateTicketAtVersion(trx, ticketId, t.version, changes, at);
     if (!ok) return false;
     await recordEvents(trx, database.dialect, listener, [{ ticketId, actorId: actor.personId, kind: 'status', from: t.status, to, ticketVersion: t.version + 1, at }]);
+    await afterTicketChanged(trx, shapeOf(t), shapeOf(t, changes, t.version + 1), at);
     return true;
   });
 }

@@ -14,7 +14,7 @@ describe('the policy', () => {
 
   const everyAction: Action[] = [
     'tickets.list', 'tickets.list-all', 'ticket.view', 'ticket.view-internal', 'ticket.view-contact', 'ticket.create', 'ticket.comment', 'ticket.note', 'ticket.edit',
-    'ticket.close', 'ticket.reopen', 'known-issues.view', 'known-issues.manage', 'known-issues.see-tickets', 'me.view', 'health.detail', 'admin.view',
+    'ticket.close', 'ticket.reopen', 'known-issues.view', 'known-issues.manage', 'known-issues.see-tickets', 'dashboard.view', 'me.view', 'health.detail', 'admin.view',
   ];
   const allowedFor = (policy: typeof browse, v: Viewer) => everyAction.filter((a) => policy.can(v, a, alicesTicket));
 
@@ -32,8 +32,10 @@ describe('the policy', () => {
     expect(allowedFor(browse, bob)).toEqual(['tickets.list', 'ticket.create', 'known-issues.view', 'me.view']);
   });
 
-  test('when agents and admins ask, then they manage known issues; only admins see health details', () => {
+  test('when agents and admins ask, then they manage known issues and see the dashboard; only admins see health details', () => {
     expect(browse.can(agent, 'known-issues.manage')).toBe(true);
+    expect(browse.can(agent, 'dashboard.view')).toBe(true);
+    expect(browse.can(admin, 'dashboard.view')).toBe(true);
     expect(browse.can(agent, 'known-issues.see-tickets')).toBe(true);
     expect(browse.can(agent, 'health.detail')).toBe(false);
     expect(browse.can(admin, 'health.detail')).toBe(true);

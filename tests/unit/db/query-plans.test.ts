@@ -65,6 +65,10 @@ describe('ticket list query plans', () => {
     ['one category', { status: 'active', categoryId: 2, sort: BY_UPDATED }],
     ['newest first, any status', { status: 'all', sort: { key: 'created', desc: true } }],
     ['oldest first, any status', { status: 'all', sort: { key: 'created', desc: false } }],
+    ['one team', { status: 'active', teamIds: [1], sort: BY_UPDATED }],
+    ['no team', { status: 'active', teamIds: null, sort: BY_UPDATED }],
+    ['past due, soonest first', { status: 'active', sla: { state: 'breached', now: '2026-06-01T10:00:00.000Z' }, sort: { key: 'due', desc: false } }],
+    ['at risk, soonest first', { status: 'active', sla: { state: 'at-risk', now: '2026-06-01T10:00:00.000Z' }, sort: { key: 'due', desc: false } }],
   ])('when listing %s, then an index gives the order and no table is scanned', async (_name, q) => {
     const plans = await plansOf(() => listTickets(db, 'sqlite', q, 25, 24_975));
     expect(plans.length).toBeGreaterThan(0);
