@@ -22,7 +22,7 @@ import { cleanText, oneLine, text, type FieldErrors } from '../shared/form-value
 import { isActive, isPriority, isStatus, LIMITS, priorityCode, priorityName, STATUS_LABELS, type PriorityName } from './ticket-values';
 import { recordEvents, type EventListener, type EventsContext } from './ticket-events';
 import type { TicketCount, TicketReadCache } from './tickets.cache';
-import { DEFAULT_SORT, FilterError, listQuery, listUrl, parseListParams, queryObject, toQuery, viewQuery, type ListParams } from './tickets.filters';
+import { defaultSort, FilterError, listQuery, listUrl, parseListParams, queryObject, toQuery, viewQuery, type ListParams } from './tickets.filters';
 import {
   allTickets,
   getTicketForUpdate,
@@ -236,7 +236,7 @@ const BUILT_IN_TABS: { label: string; change: Partial<ListParams> }[] = [
 export async function queueTabs(database: Database, cache: TicketReadCache, v: ListViewer, list: Pick<TicketListPage, 'params' | 'defaults'>, saved: SavedViewRow[]): Promise<QueueTab[]> {
   const { params, defaults } = list;
   const plain: Partial<ListParams> = { priority: '', category: '', requester: '', team: '', sla: '', q: '', page: 1 };
-  const filtersOf = (p: ListParams) => listQuery(p, { sort: DEFAULT_SORT, per: LIMITS.pageSize, cols: [], page: 1 }, defaults);
+  const filtersOf = (p: ListParams) => listQuery(p, { sort: defaultSort(p.q), per: LIMITS.pageSize, cols: [], page: 1 }, defaults);
   const mine = filtersOf(params);
   const tabs: (QueueTab & { query: TicketQuery | null })[] = [];
   for (const t of BUILT_IN_TABS) {
