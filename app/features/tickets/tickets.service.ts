@@ -28,7 +28,6 @@ import {
   getTicketForUpdate,
   insertTicket,
   listEvents,
-  listTickets,
   neighbourTickets,
   touchTicket,
   updateTicketAtVersion,
@@ -70,7 +69,8 @@ export interface TicketListPage {
   defaults: Defaults;
   /** The database query the params became ("me" and logins resolved). */
   query: TicketQuery;
-  rows: TicketListRow[];
+  /** Shared with every viewer of the same page while nothing changes (TicketReadCache.page): read only. */
+  rows: readonly TicketListRow[];
   /** Exact, or a recent figure to be labelled "about". */
   total: number;
   totalExact: boolean;
@@ -157,7 +157,7 @@ export async function listTicketsFor(database: Database, cache: TicketReadCache,
   const per = params.per;
   const offset = (params.page - 1) * per;
   const [rows, count, categories, agents] = await Promise.all([
-    listTickets(database.db, database.dialect, q, per, offset),
+    cache.page(q, per, offset),
     cache.count(q),
     cache.categories(),
     v.agent ? cache.agents() : Promise.resolve([]),
