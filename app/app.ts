@@ -22,6 +22,7 @@ import { knownIssueRoutes } from './features/known-issues/known-issues.routes';
 import { meRoutes } from './features/me/me.routes';
 import { passwordSignInRoutes } from './features/sign-in/password.routes';
 import { signInRoutes } from './features/sign-in/sign-in.routes';
+import { NO_LISTENER } from './features/tickets/ticket-events';
 import { TicketReadCache } from './features/tickets/tickets.cache';
 import { ticketRoutes } from './features/tickets/tickets.routes';
 import type { IdentityProvider } from './identity/types';
@@ -127,8 +128,10 @@ export function createApp(deps: AppDeps): Express {
   const ticketCache = deps.ticketCache ?? new TicketReadCache(deps.database);
   app.use(homeRoutes({ database: deps.database, policy, cache: ticketCache }));
   app.use(helpRoutes());
-  app.use(knownIssueRoutes({ config, database: deps.database, policy }));
-  app.use(ticketRoutes({ config, database: deps.database, policy, cache: ticketCache, attachments: deps.attachments }));
+  // Every ticket event's consequences are written in the event's own transaction (features/tickets/ticket-events.ts).
+  const ticketEvents = NO_LISTENER;
+  app.use(knownIssueRoutes({ config, database: deps.database, policy, ticketEvents }));
+  app.use(ticketRoutes({ config, database: deps.database, policy, cache: ticketCache, attachments: deps.attachments, ticketEvents }));
   app.use(attachmentRoutes({ config, database: deps.database, policy, attachments: deps.attachments, logger }));
   app.use(signInRoutes({ config, database: deps.database, logger }));
   if (config.passwordSignin) app.use(passwordSignInRoutes({ ...deps, limits: config.passwordSignin }));

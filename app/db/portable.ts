@@ -22,6 +22,18 @@ export async function insertReturningId(qb: InsertQueryBuilder<any, any, any>, d
   return Number((row as { id: number | bigint }).id);
 }
 
+/**
+ * Insert rows and read `columns` of every inserted row back, in no promised order:
+ * RETURNING in SQLite, OUTPUT inserted.… in SQL Server.
+ */
+export async function insertReturning<R>(qb: InsertQueryBuilder<any, any, any>, dialect: DialectName, columns: readonly string[]): Promise<R[]> {
+  const rows: unknown[] =
+    dialect === 'mssql'
+      ? await (qb as unknown as { output(columns: string[]): { execute(): Promise<unknown[]> } }).output(columns.map((c) => `inserted.${c}`)).execute()
+      : await qb.returning(columns as never).execute();
+  return rows as R[];
+}
+
 /** Words a person typed, reduced to what a text index can match: letters and digits only. */
 export function searchWords(q: string): string[] {
   return (q.normalize('NFC').match(/[\p{L}\p{N}]+/gu) ?? []).slice(0, 8).map((w) => w.slice(0, 40));

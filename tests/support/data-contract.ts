@@ -39,6 +39,7 @@ import { knownIssuesOfTicket, listKnownIssueEvents, listKnownIssues } from '../.
 import { changeKnownIssue, linkTicket, meToo, postKnownIssueUpdate, publishKnownIssue } from '../../app/features/known-issues/known-issues.service';
 import type { TicketStatus } from '../../app/access/policy';
 import { isActive } from '../../app/features/tickets/ticket-values';
+import { NO_LISTENER } from '../../app/features/tickets/ticket-events';
 
 export interface ContractTarget {
   database: Database;
@@ -58,6 +59,8 @@ interface Fixture {
 }
 
 const BASE = Date.parse('2026-03-01T09:00:00.000Z');
+/** Whatever listens to ticket events writes in their transaction, so its SQL runs on each engine too. */
+const listener = NO_LISTENER;
 const at = (minutes: number) => new Date(BASE + minutes * 60_000).toISOString();
 
 export function dataContract(label: string, open: () => Promise<ContractTarget>): void {
@@ -178,9 +181,9 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
     });
 
     test('when someone comments, then the timeline, comment count and "recently updated" order change and notes stay internal', async () => {
-      const r = await addComment(database, { personId: f.other, isAgent: false }, f.t.printer, { body: 'Still jamming.', internal: undefined });
+      const r = await addComment(database, { personId: f.other, isAgent: false }, f.t.printer, { body: 'Still jamming.', internal: undefined }, listener);
       expect(r).toEqual({ kind: 'ok' });
-      await addComment(database, { personId: f.agent, isAgent: true }, f.t.printer, { body: 'Ordered a new roller.', internal: 'on' });
+      await addComment(database, { personId: f.agent, isAgent: true }, f.t.printer, { body: 'Ordered a new roller.', internal: 'on' }, listener);
       const pub = await listEvents(database.db, f.t.printer, { includeInternal: false });
       const all = await listEvents(database.db, f.t.printer, { includeInternal: true });
       expect(pub.map((e) => e.kind)).toEqual(['created', 'comment']);
@@ -193,9 +196,9 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
 
     test('when two agents edit from the same version, then the second gets a conflict showing the first change, and nothing is overwritten', async () => {
       const id = await ticket({ title: 'Monitor flickers', category: f.hardware, requester: f.requester, minute: 10 });
-      const first = await editTicket(database, { personId: f.agent, isAgent: true }, id, { version: 1, priority: 'high' });
+      const first = await editTicket(database, { personId: f.agent, isAgent: true }, id, { version: 1, priority: 'high' }, listener);
       expect(first).toEqual({ kind: 'ok', changed: 1 });
-      const second = await editTicket(database, { personId: f.agent2, isAgent: true }, id, { version: 1, priority: 'low', assigneeId: f.agent2 });
+      const second = await editTicket(database, { personId: f.agent2, isAgent: true }, id, { version: 1, priority: 'low', assigneeId: f.agent2 }, listener);
       expect(second.kind).toBe('conflict');
       if (second.kind !== 'conflict') return;
       expect(second.current).toMatchObject({ priority: 'high', version: 2 });
@@ -206,7 +209,7 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
 
     test('when an agent assigns a new ticket, then it opens, the version moves on and each change is an event', async () => {
       const id = await ticket({ title: 'Headset crackles', category: f.hardware, requester: f.requester, minute: 11 });
-      expect(await editTicket(database, { personId: f.agent, isAgent: true }, id, { version: 1, assigneeId: f.agent })).toEqual({ kind: 'ok', changed: 2 });
+      expect(await editTicket(database, { personId: f.agent, isAgent: true }, id, { version: 1, assigneeId: f.agent }, listener)).toEqual({ kind: 'ok', changed: 2 });
       const t = (await getTicket(database.db, id))!;
       expect(t).toMatchObject({ status: 'open', assignee_id: f.agent, assignee_name: 'Carol Castro', version: 2 });
       const evs = await listEvents(database.db, id, { includeInternal: true, afterVersion: 1 });
@@ -215,11 +218,11 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
 
     test('when a requester closes and reopens their ticket, then resolved_at is set and cleared', async () => {
       const id = await ticket({ title: 'Mouse double-clicks', category: f.hardware, requester: f.requester, minute: 12 });
-      expect(await setOwnStatus(database, { personId: f.requester, isAgent: false }, id, 'close')).toBe(true);
+      expect(await setOwnStatus(database, { personId: f.requester, isAgent: false }, id, 'close', listener)).toBe(true);
       const closed = (await getTicket(database.db, id))!;
       expect(closed.status).toBe('closed');
       expect(toDate(closed.resolved_at)).toBeInstanceOf(Date);
-      expect(await setOwnStatus(database, { personId: f.requester, isAgent: false }, id, 'reopen')).toBe(true);
+      expect(await setOwnStatus(database, { personId: f.requester, isAgent: false }, id, 'reopen', listener)).toBe(true);
       expect((await getTicket(database.db, id))!).toMatchObject({ status: 'open', resolved_at: null, version: 3 });
     });
 
@@ -261,19 +264,19 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
       const k = await publishKnownIssue(database, f.agent, values);
       const a = await ticket({ title: 'Outlook offline', category: f.hardware, requester: f.requester, minute: 30 });
       const b = await ticket({ title: 'No mail', category: f.hardware, requester: f.other, status: 'closed', minute: 31 });
-      expect(await linkTicket(database, f.agent, k, { ticket: String(a) })).toEqual({ kind: 'linked' });
-      expect(await linkTicket(database, f.agent, k, { ticket: String(b) })).toEqual({ kind: 'linked' });
-      expect(await linkTicket(database, f.agent, k, { ticket: String(a) })).toEqual({ kind: 'already' });
-      const mine = await meToo(database, f.other, k);
+      expect(await linkTicket(database, f.agent, k, { ticket: String(a) }, listener)).toEqual({ kind: 'linked' });
+      expect(await linkTicket(database, f.agent, k, { ticket: String(b) }, listener)).toEqual({ kind: 'linked' });
+      expect(await linkTicket(database, f.agent, k, { ticket: String(a) }, listener)).toEqual({ kind: 'already' });
+      const mine = await meToo(database, f.other, k, listener);
       expect(mine.kind).toBe('created');
-      expect(await meToo(database, f.other, k)).toEqual({ kind: 'existing', ticketId: (mine as { ticketId: number }).ticketId });
-      expect(await postKnownIssueUpdate(database, f.agent, k, { body: 'Engineers are replacing the switch.' })).toEqual({ kind: 'ok', copiedTo: 3 });
+      expect(await meToo(database, f.other, k, listener)).toEqual({ kind: 'existing', ticketId: (mine as { ticketId: number }).ticketId });
+      expect(await postKnownIssueUpdate(database, f.agent, k, { body: 'Engineers are replacing the switch.' }, listener)).toEqual({ kind: 'ok', copiedTo: 3 });
       const updates = (await listEvents(database.db, a, { includeInternal: false })).filter((e) => e.kind === 'issue-update');
       expect(updates.map((e) => e.body)).toEqual(['Engineers are replacing the switch.']);
       expect((await knownIssuesOfTicket(database.db, a)).map((x) => x.title)).toEqual(['E-mail is down in Building B']);
-      const stale = await changeKnownIssue(database, f.agent, k, { version: 99, values, resolveTickets: true });
+      const stale = await changeKnownIssue(database, f.agent, k, { version: 99, values, resolveTickets: true }, listener);
       expect(stale.kind).toBe('conflict');
-      const resolved = await changeKnownIssue(database, f.agent, k, { version: 1, values: { ...values, status: 'resolved' }, resolveTickets: true });
+      const resolved = await changeKnownIssue(database, f.agent, k, { version: 1, values: { ...values, status: 'resolved' }, resolveTickets: true }, listener);
       // The closed ticket stays closed; the two open ones resolve.
       expect(resolved).toEqual({ kind: 'ok', resolvedTickets: 2 });
       expect((await getTicket(database.db, a))!.status).toBe('resolved');
@@ -294,8 +297,8 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
         const upload = async (name: string, bytes: Buffer): Promise<UploadedFile> => ({ field: 'files', originalName: name, name, declaredType: 'text/plain', staged: await store.stage(Readable.from([bytes])) });
         // Two chunks, so the chunked insert and read run on this engine.
         const log = Buffer.from(Array.from({ length: CHUNK_BYTES + 1000 }, (_, i) => (i * 13) % 256));
-        expect(await addComment(database, { personId: f.requester, isAgent: false }, f.t.laptop, { body: 'The log', internal: undefined }, [await upload('crash.log', log)])).toEqual({ kind: 'ok' });
-        expect(await addComment(database, { personId: f.agent, isAgent: true }, f.t.laptop, { body: '', internal: 'on' }, [await upload('notes.txt', Buffer.from('Überprüft ✓'))])).toEqual({ kind: 'ok' });
+        expect(await addComment(database, { personId: f.requester, isAgent: false }, f.t.laptop, { body: 'The log', internal: undefined }, listener, [await upload('crash.log', log)])).toEqual({ kind: 'ok' });
+        expect(await addComment(database, { personId: f.agent, isAgent: true }, f.t.laptop, { body: '', internal: 'on' }, listener, [await upload('notes.txt', Buffer.from('Überprüft ✓'))])).toEqual({ kind: 'ok' });
 
         const pub = await listAttachments(database.db, f.t.laptop, { includeInternal: false });
         const all = await listAttachments(database.db, f.t.laptop, { includeInternal: true });

@@ -3,6 +3,7 @@ import { firstOnly } from '../../db/portable';
 import type { StaticUser } from '../../directory/static';
 import { listCategories } from '../categories/categories.queries';
 import { linkTicket, postKnownIssueUpdate, publishKnownIssue } from '../known-issues/known-issues.service';
+import { NO_LISTENER } from '../tickets/ticket-events';
 import { seedTickets } from './generator';
 
 const DEMO_AGENT_LOGINS = ['demo\\carol', 'demo\\dan', 'demo\\erin'];
@@ -40,7 +41,7 @@ async function seedKnownIssue(database: Database): Promise<void> {
     status: 'identified',
     categoryId: network.id,
   });
-  await postKnownIssueUpdate(database, agent.id, id, { body: 'The cause is a certificate on one of the two VPN gateways. A new one is being installed tonight; next update tomorrow at 9:00.' });
+  await postKnownIssueUpdate(database, agent.id, id, { body: 'The cause is a certificate on one of the two VPN gateways. A new one is being installed tonight; next update tomorrow at 9:00.' }, NO_LISTENER);
   const vpn = await db.selectFrom('tickets').select('id').where('category_id', '=', network.id).where('active', '=', 1).where('title', 'like', '%VPN%').orderBy('id').execute();
-  for (const t of vpn.slice(0, 3)) await linkTicket(database, agent.id, id, { ticket: String(t.id) });
+  for (const t of vpn.slice(0, 3)) await linkTicket(database, agent.id, id, { ticket: String(t.id) }, NO_LISTENER);
 }

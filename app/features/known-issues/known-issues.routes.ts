@@ -8,6 +8,7 @@ import { assertCan, requireCan } from '../../web/guards';
 import { badRequest, HttpError, notFound } from '../../web/http-error';
 import { viewerOf } from '../../web/viewer';
 import { listCategories } from '../categories/categories.queries';
+import type { EventListener } from '../tickets/ticket-events';
 import type { FieldErrors } from '../shared/form-values';
 import { getKnownIssue, listKnownIssueEvents, listKnownIssues, listLinkedTickets, ownLinkedTicket, type KnownIssueRow } from './known-issues.queries';
 import {
@@ -53,8 +54,8 @@ interface PageExtras {
  * POST /known-issues/:id/tickets     agents: link a ticket (`ticket`)
  * POST /known-issues/:id/me-too      signed-in people: raise a ticket linked to it, in one click
  */
-export function knownIssueRoutes(deps: { config: Config; database: Database; policy: Policy }): Router {
-  const { config, database, policy } = deps;
+export function knownIssueRoutes(deps: { config: Config; database: Database; policy: Policy; ticketEvents: EventListener }): Router {
+  const { config, database, policy, ticketEvents } = deps;
   const router = Router();
   const canView = requireCan(policy, 'known-issues.view');
   const canManage = requireCan(policy, 'known-issues.manage');
@@ -151,7 +152,7 @@ export function knownIssueRoutes(deps: { config: Config; database: Database; pol
     const { errors, values } = await checkKnownIssue(database, form);
     if (version === null) throw badRequest('This form is missing the known issue’s version; reload the page and try again.');
     if (!values) return renderIssue(req, res, k, { status: 400, editForm: form, editErrors: errors });
-    const result = await changeKnownIssue(database, viewerOf(res).personId!, k.id, { version, values, resolveTickets: body.resolveTickets === 'on' });
+    const result = await changeKnownIssue(database, viewerOf(res).personId!, k.id, { version, values, resolveTickets: body.resolveTickets === 'on' }, ticketEvents);
     if (result.kind === 'not-found') throw notFound();
     if (result.kind === 'conflict') {
       res.setHeader('Cache-Control', 'no-store');
@@ -169,7 +170,7 @@ export function knownIssueRoutes(deps: { config: Config; database: Database; pol
 
   router.post('/known-issues/:id/updates', canManage, async (req, res) => {
     const k = await load(req);
-    const result = await postKnownIssueUpdate(database, viewerOf(res).personId!, k.id, { body: formOf(req).body });
+    const result = await postKnownIssueUpdate(database, viewerOf(res).personId!, k.id, { body: formOf(req).body }, ticketEvents);
     if (result.kind === 'not-found') throw notFound();
     if (result.kind === 'invalid') return renderIssue(req, res, k, { status: 400, updateBody: result.body, updateErrors: result.errors });
     done(req, res, k, 'update', '#latest');
@@ -178,7 +179,7 @@ export function knownIssueRoutes(deps: { config: Config; database: Database; pol
   router.post('/known-issues/:id/tickets', canManage, async (req, res) => {
     const k = await load(req);
     const ticket = formOf(req).ticket;
-    const result = await linkTicket(database, viewerOf(res).personId!, k.id, { ticket });
+    const result = await linkTicket(database, viewerOf(res).personId!, k.id, { ticket }, ticketEvents);
     const typed = typeof ticket === 'string' ? ticket.slice(0, 20) : '';
     if (result.kind === 'not-found') throw notFound();
     if (result.kind === 'invalid') return renderIssue(req, res, k, { status: 400, linkValue: typed, linkErrors: { ticket: result.error } });
@@ -190,7 +191,7 @@ export function knownIssueRoutes(deps: { config: Config; database: Database; pol
   router.post('/known-issues/:id/me-too', async (req, res) => {
     assertCan(policy, req, res, 'ticket.create');
     const k = await load(req);
-    const result = await meToo(database, viewerOf(res).personId!, k.id);
+    const result = await meToo(database, viewerOf(res).personId!, k.id, ticketEvents);
     switch (result.kind) {
       case 'not-found':
         throw notFound();

@@ -1,12 +1,14 @@
 import type { Transaction } from 'kysely';
 import type { TicketStatus } from '../../access/policy';
 import type { Database } from '../../db/database';
+import type { DialectName } from '../../db/dialect';
 import type { DB, KnownIssueStatus } from '../../db/schema';
 import { nowIso, toDate } from '../../db/values';
 import { listCategories } from '../categories/categories.queries';
 import { cleanText, hasErrors, oneLine, text, type FieldErrors } from '../shared/form-values';
 import { isActive, LIMITS } from '../tickets/ticket-values';
-import { getTicketForUpdate, insertEvents, updateTicketAtVersion, type NewEvent } from '../tickets/tickets.queries';
+import { recordEvents, type EventListener } from '../tickets/ticket-events';
+import { getTicketForUpdate, updateTicketAtVersion, type NewEvent } from '../tickets/tickets.queries';
 import { insertNewTicket } from '../tickets/tickets.service';
 import {
   getKnownIssue,
@@ -122,7 +124,7 @@ export function readVersion(body: Record<string, unknown>): number | null {
  * version the agent's form showed. Resolving it can resolve every linked ticket still
  * open, each with its own status event, all in one transaction.
  */
-export async function changeKnownIssue(database: Database, actorId: number, id: number, edit: KnownIssueEdit): Promise<KnownIssueEditResult> {
+export async function changeKnownIssue(database: Database, actorId: number, id: number, edit: KnownIssueEdit, listener: EventListener): Promise<KnownIssueEditResult> {
   return database.write(async (trx): Promise<KnownIssueEditResult> => {
     const k = await getKnownIssue(trx, id);
     if (!k) return { kind: 'not-found' };
@@ -148,12 +150,12 @@ export async function changeKnownIssue(database: Database, actorId: number, id: 
       return { kind: 'conflict', current: (await getKnownIssue(trx, id)) ?? k };
     }
     await insertKnownIssueEvents(trx, events);
-    const resolvedTickets = v.status === 'resolved' && k.status !== 'resolved' && edit.resolveTickets ? await resolveLinkedTickets(trx, id, actorId, at) : 0;
+    const resolvedTickets = v.status === 'resolved' && k.status !== 'resolved' && edit.resolveTickets ? await resolveLinkedTickets(trx, database.dialect, id, actorId, at, listener) : 0;
     return { kind: 'ok', resolvedTickets };
   });
 }
 
-async function resolveLinkedTickets(trx: Transaction<DB>, knownIssueId: number, actorId: number, at: string): Promise<number> {
+async function resolveLinkedTickets(trx: Transaction<DB>, dialect: DialectName, knownIssueId: number, actorId: number, at: string, listener: EventListener): Promise<number> {
   const events: NewEvent[] = [];
   for (const t of await linkedTicketsForUpdate(trx, knownIssueId)) {
     if (!isActive(t.status as TicketStatus)) continue;
@@ -162,7 +164,7 @@ async function resolveLinkedTickets(trx: Transaction<DB>, knownIssueId: number, 
       events.push({ ticketId: t.id, actorId, kind: 'status', from: t.status, to: 'resolved', ticketVersion: t.version + 1, at });
     }
   }
-  await insertEvents(trx, events);
+  await recordEvents(trx, dialect, listener, events);
   return events.length;
 }
 
@@ -172,7 +174,7 @@ export type UpdateResult = { kind: 'ok'; copiedTo: number } | { kind: 'invalid';
  * A public update ("Engineers are replacing the switch; next update at 14:00"). It goes
  * on the known issue and into the timeline of every linked ticket, in one transaction.
  */
-export async function postKnownIssueUpdate(database: Database, actorId: number, id: number, input: { body: unknown }): Promise<UpdateResult> {
+export async function postKnownIssueUpdate(database: Database, actorId: number, id: number, input: { body: unknown }, listener: EventListener): Promise<UpdateResult> {
   const body = cleanText(input.body);
   const errors: FieldErrors = {};
   if (!body) errors.body = 'Write the update before publishing it';
@@ -187,8 +189,11 @@ export async function postKnownIssueUpdate(database: Database, actorId: number, 
     const linked = await linkedTicketsForUpdate(trx, id);
     // The ticket's version is unchanged: an update about the outage is news for the
     // requester, not an edit an agent's open form should conflict with.
-    await insertEvents(
+    // A public event on each ticket, so its requester hears of it like any public reply.
+    await recordEvents(
       trx,
+      database.dialect,
+      listener,
       linked.map((t) => ({ ticketId: t.id, actorId, kind: 'issue-update' as const, body, to: String(id), ticketVersion: t.version, at })),
     );
     return { kind: 'ok', copiedTo: linked.length };
@@ -198,7 +203,7 @@ export async function postKnownIssueUpdate(database: Database, actorId: number, 
 export type LinkResult = { kind: 'linked' } | { kind: 'already' } | { kind: 'no-ticket' } | { kind: 'not-found' } | { kind: 'invalid'; error: string };
 
 /** Link a ticket to the known issue: an event on each (the ticket's is public, so its requester sees why). */
-export async function linkTicket(database: Database, actorId: number, id: number, input: { ticket: unknown }): Promise<LinkResult> {
+export async function linkTicket(database: Database, actorId: number, id: number, input: { ticket: unknown }, listener: EventListener): Promise<LinkResult> {
   const raw = text(input.ticket).trim().replace(/^#/, '');
   if (!/^\d{1,9}$/.test(raw)) return { kind: 'invalid', error: 'Enter the ticket number, e.g. 1234' };
   const ticketId = Number(raw);
@@ -208,15 +213,15 @@ export async function linkTicket(database: Database, actorId: number, id: number
     const t = await getTicketForUpdate(trx, ticketId);
     if (!t) return { kind: 'no-ticket' };
     if (await isLinked(trx, id, ticketId)) return { kind: 'already' };
-    await link(trx, k, t, actorId, nowIso());
+    await link(trx, database.dialect, k, t, actorId, nowIso(), listener);
     return { kind: 'linked' };
   });
 }
 
-async function link(trx: Transaction<DB>, k: KnownIssueRow, t: { id: number; version: number }, actorId: number, at: string): Promise<void> {
+async function link(trx: Transaction<DB>, dialect: DialectName, k: KnownIssueRow, t: { id: number; version: number }, actorId: number, at: string, listener: EventListener): Promise<void> {
   await insertLink(trx, { knownIssueId: k.id, ticketId: t.id, linkedBy: actorId, at });
   await insertKnownIssueEvents(trx, [{ knownIssueId: k.id, actorId, kind: 'ticket-linked', to: String(t.id), public: false, at }]);
-  await insertEvents(trx, [{ ticketId: t.id, actorId, kind: 'issue-linked', to: String(k.id), from: k.title, ticketVersion: t.version, at }]);
+  await recordEvents(trx, dialect, listener, [{ ticketId: t.id, actorId, kind: 'issue-linked', to: String(k.id), from: k.title, ticketVersion: t.version, at }]);
 }
 
 export type MeTooResult = { kind: 'created'; ticketId: number } | { kind: 'existing'; ticketId: number } | { kind: 'resolved' } | { kind: 'not-found' } | { kind: 'no-category' };
@@ -226,7 +231,7 @@ export type MeTooResult = { kind: 'created'; ticketId: number } | { kind: 'exist
  * click. Someone who already has a ticket for it is sent to that one instead of a
  * duplicate.
  */
-export async function meToo(database: Database, personId: number, id: number): Promise<MeTooResult> {
+export async function meToo(database: Database, personId: number, id: number, listener: EventListener): Promise<MeTooResult> {
   const categories = await listCategories(database.db, { activeOnly: true });
   return database.write(async (trx): Promise<MeTooResult> => {
     const k = await getKnownIssue(trx, id);
@@ -239,8 +244,8 @@ export async function meToo(database: Database, personId: number, id: number): P
     if (categoryId === undefined) return { kind: 'no-category' };
     const at = nowIso();
     const title = `Affected by: ${k.title}`.slice(0, LIMITS.title);
-    const ticketId = await insertNewTicket(trx, database.dialect, personId, { title, description: `I am affected by the known issue “${k.title}”.`, categoryId, priority: 'normal' }, at);
-    await link(trx, k, { id: ticketId, version: 1 }, personId, at);
+    const ticketId = await insertNewTicket(trx, database.dialect, personId, { title, description: `I am affected by the known issue “${k.title}”.`, categoryId, priority: 'normal' }, at, listener);
+    await link(trx, database.dialect, k, { id: ticketId, version: 1 }, personId, at, listener);
     return { kind: 'created', ticketId };
   });
 }

@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { TicketStatus } from '../../access/policy';
 import type { DialectName } from '../../db/dialect';
-import { insertReturningId, MAX_PARAMETERS, paged, ticketTextMatch } from '../../db/portable';
+import { insertReturning, insertReturningId, MAX_PARAMETERS, paged, ticketTextMatch } from '../../db/portable';
 import type { DB } from '../../db/schema';
 import { isActive } from './ticket-values';
 
@@ -150,8 +150,9 @@ export interface EventRow {
 /** Events only agents see: internal notes, and files attached to or removed from them. */
 export const INTERNAL_EVENT_KINDS = ['note', 'note-attached', 'note-detached'] as const;
 
-export async function listEvents(db: Q, ticketId: number, opts: { includeInternal: boolean; afterVersion?: number }): Promise<EventRow[]> {
-  let qb = db
+/** Events with who did them: the timeline's shape, and a notification's. */
+function eventsWithActors(db: Q) {
+  return db
     .selectFrom('ticket_events')
     .leftJoin('people', 'people.id', 'ticket_events.actor_id')
     .select([
@@ -165,8 +166,11 @@ export async function listEvents(db: Q, ticketId: number, opts: { includeInterna
       'ticket_events.actor_id',
       'people.display_name as actor_name',
       'people.login as actor_login',
-    ])
-    .where('ticket_events.ticket_id', '=', ticketId);
+    ]);
+}
+
+export async function listEvents(db: Q, ticketId: number, opts: { includeInternal: boolean; afterVersion?: number }): Promise<EventRow[]> {
+  let qb = eventsWithActors(db).where('ticket_events.ticket_id', '=', ticketId);
   if (!opts.includeInternal) qb = qb.where('ticket_events.kind', 'not in', INTERNAL_EVENT_KINDS);
   if (opts.afterVersion !== undefined) qb = qb.where('ticket_events.ticket_version', '>', opts.afterVersion);
   return qb.orderBy('ticket_events.id', 'asc').execute();
@@ -240,6 +244,61 @@ export async function insertEvents(trx: Transaction<DB> | Q, events: NewEvent[])
       )
       .execute();
   }
+}
+
+/** A ticket event as written, with the id the database gave it. */
+export interface RecordedEvent extends NewEvent {
+  id: number;
+}
+
+/**
+ * insertEvents, giving each event its id. Rows come back from the database in no promised
+ * order, so each is matched to its event by what it says (ticket, kind, from, to); events
+ * that say the same thing are interchangeable for everyone who reads the ids.
+ */
+export async function insertEventsReturningIds(trx: Transaction<DB>, dialect: DialectName, events: NewEvent[]): Promise<RecordedEvent[]> {
+  const perStatement = Math.floor(MAX_PARAMETERS / 8);
+  const out: RecordedEvent[] = [];
+  const sameness = (ticketId: number, kind: string, from: string | null, to: string | null) => JSON.stringify([ticketId, kind, from, to]);
+  for (let i = 0; i < events.length; i += perStatement) {
+    const batch = events.slice(i, i + perStatement);
+    const rows = await insertReturning<{ id: number; ticket_id: number; kind: string; from_value: string | null; to_value: string | null }>(
+      trx.insertInto('ticket_events').values(
+        batch.map((e) => ({
+          ticket_id: e.ticketId,
+          actor_id: e.actorId,
+          kind: e.kind,
+          body: e.body ?? null,
+          from_value: e.from ?? null,
+          to_value: e.to ?? null,
+          ticket_version: e.ticketVersion,
+          created_at: e.at,
+        })),
+      ),
+      dialect,
+      ['id', 'ticket_id', 'kind', 'from_value', 'to_value'],
+    );
+    const ids = new Map<string, number[]>();
+    for (const r of [...rows].sort((a, b) => Number(a.id) - Number(b.id))) {
+      const k = sameness(r.ticket_id, r.kind, r.from_value, r.to_value);
+      ids.set(k, [...(ids.get(k) ?? []), Number(r.id)]);
+    }
+    for (const e of batch) {
+      const id = ids.get(sameness(e.ticketId, e.kind, e.from ?? null, e.to ?? null))?.shift();
+      if (id === undefined) throw new Error(`the database did not return the id of a ${e.kind} event on ticket ${e.ticketId}`);
+      out.push({ ...e, id });
+    }
+  }
+  return out;
+}
+
+/** Events by id, oldest first, with who did them: what a notification tells of. */
+export async function listEventsByIds(db: Q, ids: number[]): Promise<EventRow[]> {
+  if (ids.length === 0) return [];
+  return eventsWithActors(db)
+    .where('ticket_events.id', 'in', ids.slice(0, MAX_PARAMETERS))
+    .orderBy('ticket_events.id', 'asc')
+    .execute();
 }
 
 export interface TicketFieldChanges {

@@ -17,6 +17,7 @@ import { activeKnownIssues, KNOWN_ISSUE_STATUS_LABELS } from '../known-issues/kn
 import { LIMITS, PRIORITIES, priorityName, STATUS_HINTS, STATUS_LABELS, STATUSES } from './ticket-values';
 import { listUrl, SORTS, type ListParams } from './tickets.filters';
 import { TicketReadCache } from './tickets.cache';
+import type { EventListener } from './ticket-events';
 import { getTicket, listEvents, type EventRow, type TicketRow } from './tickets.queries';
 import { addComment, createTicket, editTicket, listTicketsFor, parseEdit, setOwnStatus, validateNewTicket, type FieldErrors, type NewTicketForm } from './tickets.service';
 
@@ -37,8 +38,8 @@ const FLASH_MESSAGES: Record<string, string | undefined> = Object.assign(Object.
   'file-removed': 'The file has been removed.',
 });
 
-export function ticketRoutes(deps: { config: Config; database: Database; policy: Policy; cache?: TicketReadCache; attachments: AttachmentSettings }): Router {
-  const { config, database, policy, attachments } = deps;
+export function ticketRoutes(deps: { config: Config; database: Database; policy: Policy; cache?: TicketReadCache; attachments: AttachmentSettings; ticketEvents: EventListener }): Router {
+  const { config, database, policy, attachments, ticketEvents } = deps;
   const cache = deps.cache ?? new TicketReadCache(database);
   const db = database.db;
   const router = Router();
@@ -120,7 +121,7 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
         await renderNew(res, 400, form, { ...errors, ...upload.errors });
         return;
       }
-      const id = await createTicket(database, v.personId!, values, upload.files);
+      const id = await createTicket(database, v.personId!, values, ticketEvents, upload.files);
       setFlash(req, res, config, 'created', `/tickets/${id}`);
       res.redirect(303, `/tickets/${id}`);
     } finally {
@@ -198,14 +199,14 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
     const actor = { personId: v.personId!, isAgent: isAgent(v) };
     if (body.action === 'close' || body.action === 'reopen') {
       assertCan(policy, req, res, body.action === 'close' ? 'ticket.close' : 'ticket.reopen', facts(t));
-      await setOwnStatus(database, actor, t.id, body.action);
+      await setOwnStatus(database, actor, t.id, body.action, ticketEvents);
       setFlash(req, res, config, 'saved', `/tickets/${t.id}`);
       return res.redirect(303, `/tickets/${t.id}`);
     }
     assertCan(policy, req, res, 'ticket.edit', facts(t), 'Only helpdesk agents can change a ticket’s status, priority, category or assignee.');
     const parsed = await parseEdit(database, body, t.assignee_id);
     if (!parsed.request) return renderTicket(req, res, t, { status: 400, editErrors: parsed.errors });
-    const result = await editTicket(database, actor, t.id, parsed.request);
+    const result = await editTicket(database, actor, t.id, parsed.request, ticketEvents);
     if (result.kind === 'not-found') throw notFound();
     if (result.kind === 'conflict') {
       const [categories, agents, names, fresh] = await Promise.all([
@@ -245,7 +246,7 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
         await upload.discard();
         return await renderTicket(req, res, t, { status: 400, commentErrors: upload.errors, commentBody: typeof body.body === 'string' ? body.body : '', internalChecked: internal });
       }
-      const result = await addComment(database, { personId: v.personId!, isAgent: isAgent(v) }, t.id, { body: body.body, internal: body.internal }, upload.files);
+      const result = await addComment(database, { personId: v.personId!, isAgent: isAgent(v) }, t.id, { body: body.body, internal: body.internal }, ticketEvents, upload.files);
       if (result.kind === 'invalid') return await renderTicket(req, res, t, { status: 400, commentErrors: result.errors, commentBody: result.body, internalChecked: internal });
       setFlash(req, res, config, 'commented', `/tickets/${t.id}`);
       res.redirect(303, `/tickets/${t.id}#latest`);

@@ -6,16 +6,16 @@ import type { DB } from '../../db/schema';
 import { nowIso, toDate } from '../../db/values';
 import { parseLogin } from '../../login';
 import { findPersonByKey, listAgents, type AgentRow } from '../../people/people.queries';
-import { keepUploads, dropUploads, recordAttachments } from '../attachments/attachments.service';
+import { keepUploads, dropUploads, recordAttachments, type StoredUpload } from '../attachments/attachments.service';
 import type { UploadedFile } from '../attachments/multipart';
 import { listCategories, type CategoryRow } from '../categories/categories.queries';
 import { cleanText, oneLine, text, type FieldErrors } from '../shared/form-values';
 import { isActive, isPriority, isStatus, LIMITS, priorityCode, priorityName, type PriorityName } from './ticket-values';
+import { recordEvents, type EventListener, type EventsContext } from './ticket-events';
 import type { TicketReadCache } from './tickets.cache';
 import { FilterError, parseListParams, toQuery, type ListParams } from './tickets.filters';
 import {
   getTicketForUpdate,
-  insertEvents,
   insertTicket,
   listEvents,
   listTickets,
@@ -168,18 +168,26 @@ export async function validateNewTicket(database: Database, body: Record<string,
  * Create the ticket, its "created" event and its files in one transaction; returns the
  * new id. The files' bytes are made durable first, before any row points at them.
  */
-export async function createTicket(database: Database, requesterId: number, v: NewTicketValues, files: UploadedFile[] = []): Promise<number> {
+export async function createTicket(database: Database, requesterId: number, v: NewTicketValues, listener: EventListener, files: UploadedFile[] = []): Promise<number> {
   const stored = await keepUploads(files);
   return database.write(async (trx) => {
     const at = nowIso();
-    const id = await insertNewTicket(trx, database.dialect, requesterId, v, at);
+    const id = await insertNewTicket(trx, database.dialect, requesterId, v, at, listener);
     await recordAttachments(trx, database.dialect, { ticketId: id, actorId: requesterId, internal: false, ticketVersion: 1, at }, stored);
     return id;
   });
 }
 
-/** A new ticket and its "created" event, inside the caller's transaction (which may do more, e.g. link it). */
-export async function insertNewTicket(trx: Transaction<DB>, dialect: DialectName, requesterId: number, v: NewTicketValues, at: string): Promise<number> {
+/** A new ticket and its "created" event, inside the caller's transaction (which may do more, e.g. link it); returns its id. */
+export async function insertNewTicket(
+  trx: Transaction<DB>,
+  dialect: DialectName,
+  requesterId: number,
+  v: NewTicketValues,
+  at: string,
+  listener: EventListener,
+  context: EventsContext = {},
+): Promise<number> {
   const id = await insertTicket(trx, dialect, {
     title: v.title,
     description: v.description,
@@ -191,7 +199,7 @@ export async function insertNewTicket(trx: Transaction<DB>, dialect: DialectName
     assigneeId: null,
     at,
   });
-  await insertEvents(trx, [{ ticketId: id, actorId: requesterId, kind: 'created', ticketVersion: 1, at }]);
+  await recordEvents(trx, dialect, listener, [{ ticketId: id, actorId: requesterId, kind: 'created', ticketVersion: 1, at }], context);
   return id;
 }
 
@@ -208,6 +216,7 @@ export async function addComment(
   actor: Actor,
   ticketId: number,
   input: { body: unknown; internal: unknown },
+  listener: EventListener,
   files: UploadedFile[] = [],
 ): Promise<CommentResult> {
   const body = cleanText(input.body);
@@ -221,21 +230,37 @@ export async function addComment(
     return { kind: 'invalid', errors, body };
   }
   const stored = await keepUploads(files);
-  await database.write(async (trx) => {
-    const at = nowIso();
-    const t = await getTicketForUpdate(trx, ticketId);
-    if (!t) throw new Error(`ticket ${ticketId} disappeared`);
-    const events: NewEvent[] = body ? [{ ticketId, actorId: actor.personId, kind: internal ? 'note' : 'comment', body, ticketVersion: t.version, at }] : [];
-    if (!internal && !actor.isAgent && t.status === 'pending' && t.requester_id === actor.personId) {
-      const ok = await updateTicketAtVersion(trx, ticketId, t.version, { status: 'open', active: 1 }, at);
-      if (ok) events.push({ ticketId, actorId: actor.personId, kind: 'status', from: 'pending', to: 'open', ticketVersion: t.version + 1, at });
-    } else {
-      await touchTicket(trx, ticketId, at);
-    }
-    await insertEvents(trx, events);
-    await recordAttachments(trx, database.dialect, { ticketId, actorId: actor.personId, internal, ticketVersion: t.version, at }, stored);
-  });
+  await database.write((trx) => insertComment(trx, database.dialect, actor, ticketId, { body, internal, files: stored }, listener));
   return { kind: 'ok' };
+}
+
+/**
+ * A checked reply or note and what it changes, inside the caller's transaction; returns
+ * its events (with ids when someone listens). A requester's reply to a ticket that was
+ * waiting on them ("pending") puts it back in the queue as "open".
+ */
+export async function insertComment(
+  trx: Transaction<DB>,
+  dialect: DialectName,
+  actor: Actor,
+  ticketId: number,
+  c: { body: string; internal: boolean; files?: StoredUpload[] },
+  listener: EventListener,
+  context: EventsContext = {},
+) {
+  const at = nowIso();
+  const t = await getTicketForUpdate(trx, ticketId);
+  if (!t) throw new Error(`ticket ${ticketId} disappeared`);
+  const events: NewEvent[] = c.body ? [{ ticketId, actorId: actor.personId, kind: c.internal ? 'note' : 'comment', body: c.body, ticketVersion: t.version, at }] : [];
+  if (!c.internal && !actor.isAgent && t.status === 'pending' && t.requester_id === actor.personId) {
+    const ok = await updateTicketAtVersion(trx, ticketId, t.version, { status: 'open', active: 1 }, at);
+    if (ok) events.push({ ticketId, actorId: actor.personId, kind: 'status', from: 'pending', to: 'open', ticketVersion: t.version + 1, at });
+  } else {
+    await touchTicket(trx, ticketId, at);
+  }
+  const recorded = await recordEvents(trx, dialect, listener, events, context);
+  await recordAttachments(trx, dialect, { ticketId, actorId: actor.personId, internal: c.internal, ticketVersion: t.version, at }, c.files ?? []);
+  return recorded;
 }
 
 /** What an agent asked to change; absent fields stay as they are. */
@@ -306,7 +331,7 @@ export type EditResult =
  * Apply an agent's edit if the ticket is still at the version their form showed.
  * Otherwise nothing is written and the caller gets what the other person changed.
  */
-export async function editTicket(database: Database, actor: Actor, ticketId: number, req: EditRequest): Promise<EditResult> {
+export async function editTicket(database: Database, actor: Actor, ticketId: number, req: EditRequest, listener: EventListener): Promise<EditResult> {
   const outcome = await database.write(async (trx): Promise<EditResult> => {
     const t = await getTicketForUpdate(trx, ticketId);
     if (!t) return { kind: 'not-found' };
@@ -352,7 +377,7 @@ export async function editTicket(database: Database, actor: Actor, ticketId: num
     if (events.length === 0) return { kind: 'ok', changed: 0 };
     const ok = await updateTicketAtVersion(trx, ticketId, t.version, changes, at);
     if (!ok) return { kind: 'conflict', current, theirEvents: [], yours: req };
-    await insertEvents(trx, events);
+    await recordEvents(trx, database.dialect, listener, events);
     return { kind: 'ok', changed: events.length };
   });
   if (outcome.kind === 'conflict') {
@@ -385,7 +410,7 @@ function changedByYou(yours: EditRequest, current: FieldState, theirEvents: Even
 }
 
 /** A requester closing their own ticket, or reopening it; applies to the current state. */
-export async function setOwnStatus(database: Database, actor: Actor, ticketId: number, action: 'close' | 'reopen'): Promise<boolean> {
+export async function setOwnStatus(database: Database, actor: Actor, ticketId: number, action: 'close' | 'reopen', listener: EventListener): Promise<boolean> {
   return database.write(async (trx) => {
     const t = await getTicketForUpdate(trx, ticketId);
     if (!t) return false;
@@ -395,7 +420,7 @@ export async function setOwnStatus(database: Database, actor: Actor, ticketId: n
     const changes: TicketFieldChanges = { status: to, active: isActive(to) ? 1 : 0, resolved_at: isActive(to) ? null : t.resolved_at ? toDate(t.resolved_at)!.toISOString() : at };
     const ok = await updateTicketAtVersion(trx, ticketId, t.version, changes, at);
     if (!ok) return false;
-    await insertEvents(trx, [{ ticketId, actorId: actor.personId, kind: 'status', from: t.status, to, ticketVersion: t.version + 1, at }]);
+    await recordEvents(trx, database.dialect, listener, [{ ticketId, actorId: actor.personId, kind: 'status', from: t.status, to, ticketVersion: t.version + 1, at }]);
     return true;
   });
 }

@@ -20,6 +20,7 @@ import * as knownIssues from '../../../app/features/known-issues/known-issues.qu
 import * as kiService from '../../../app/features/known-issues/known-issues.service';
 import * as tickets from '../../../app/features/tickets/tickets.queries';
 import * as service from '../../../app/features/tickets/tickets.service';
+import { NO_LISTENER } from '../../../app/features/tickets/ticket-events';
 import * as sessions from '../../../app/session/sessions.queries';
 
 /** A row that satisfies every select the app makes (ticket, person, category, count). */
@@ -116,12 +117,12 @@ async function recordEverything(dialect: 'mssql' | 'sqlite') {
   await sessions.deleteExpiredSessions(db, new Date().toISOString());
   for (const n of ['insertSession', 'findLiveSession', 'deleteSession', 'deleteExpiredSessions']) cover(n);
 
-  await service.createTicket(database, 1, { title: 't', description: 'd', categoryId: 1, priority: 'high' });
-  await service.addComment(database, { personId: 1, isAgent: false }, 1, { body: 'hello', internal: undefined });
-  await service.addComment(database, { personId: 2, isAgent: true }, 1, { body: 'note', internal: 'on' });
-  await service.editTicket(database, { personId: 2, isAgent: true }, 1, { version: 1, status: 'resolved', priority: 'urgent', categoryId: 2, assigneeId: 2 });
-  await service.editTicket(database, { personId: 2, isAgent: true }, 1, { version: 9, status: 'open' });
-  await service.setOwnStatus(database, { personId: 1, isAgent: false }, 1, 'close');
+  await service.createTicket(database, 1, { title: 't', description: 'd', categoryId: 1, priority: 'high' }, NO_LISTENER);
+  await service.addComment(database, { personId: 1, isAgent: false }, 1, { body: 'hello', internal: undefined }, NO_LISTENER);
+  await service.addComment(database, { personId: 2, isAgent: true }, 1, { body: 'note', internal: 'on' }, NO_LISTENER);
+  await service.editTicket(database, { personId: 2, isAgent: true }, 1, { version: 1, status: 'resolved', priority: 'urgent', categoryId: 2, assigneeId: 2 }, NO_LISTENER);
+  await service.editTicket(database, { personId: 2, isAgent: true }, 1, { version: 9, status: 'open' }, NO_LISTENER);
+  await service.setOwnStatus(database, { personId: 1, isAgent: false }, 1, 'close', NO_LISTENER);
   await service.validateNewTicket(database, { title: 't', description: 'd', category: '1', priority: 'low' });
   await service.parseEdit(database, { version: '1', category: '1', assignee: '1' }, null);
 
@@ -152,10 +153,10 @@ async function recordEverything(dialect: 'mssql' | 'sqlite') {
   });
   const values = { title: 't', summary: 's', status: 'resolved' as const, categoryId: null };
   await kiService.publishKnownIssue(ki.database, 1, values);
-  await kiService.changeKnownIssue(ki.database, 1, 1, { version: 1, values, resolveTickets: true });
-  await kiService.postKnownIssueUpdate(ki.database, 1, 1, { body: 'Engineers are on it' });
-  await kiService.linkTicket(ki.database, 1, 1, { ticket: '2' });
-  await kiService.meToo(ki.database, 2, 1);
+  await kiService.changeKnownIssue(ki.database, 1, 1, { version: 1, values, resolveTickets: true }, NO_LISTENER);
+  await kiService.postKnownIssueUpdate(ki.database, 1, 1, { body: 'Engineers are on it' }, NO_LISTENER);
+  await kiService.linkTicket(ki.database, 1, 1, { ticket: '2' }, NO_LISTENER);
+  await kiService.meToo(ki.database, 2, 1, NO_LISTENER);
   rec.queries.push(...ki.queries);
   for (const n of ['listKnownIssues', 'getKnownIssue', 'listKnownIssueEvents', 'listLinkedTickets', 'ownLinkedTicket', 'knownIssuesOfTicket', 'isLinked']) cover(n);
   for (const n of ['insertKnownIssue', 'updateKnownIssueAtVersion', 'touchKnownIssue', 'insertKnownIssueEvents', 'insertLink', 'linkedTicketsForUpdate']) cover(n);
@@ -185,6 +186,12 @@ async function recordEverything(dialect: 'mssql' | 'sqlite') {
   rec.queries.push(...taken.queries);
   await leases.releaseLease(db, 'attachment-sweep', 'host:1:abc', new Date());
   for (const n of ['claimLease', 'releaseLease']) cover(n);
+  // Events with their ids, as a listener on ticket events reads them (the database answers with the inserted row).
+  const ev = compileOnly(dialect, (q) => (/insert into/i.test(q.sql) ? [{ id: 7, ticket_id: 1, kind: 'comment', from_value: null, to_value: null }] : [ROW]));
+  await ev.database.write((trx) => tickets.insertEventsReturningIds(trx, d, [{ ticketId: 1, actorId: 1, kind: 'comment', body: 'x', ticketVersion: 1, at: new Date().toISOString() }]));
+  await tickets.listEventsByIds(ev.db, [1, 2, 3]);
+  rec.queries.push(...ev.queries);
+  for (const n of ['insertEventsReturningIds', 'listEventsByIds']) cover(n);
 
   // The seeder: several batches, explicit ids, and its SQL Server parameter budget.
   const seeding = compileOnly(dialect, (q) => (/max\(/i.test(q.sql) ? [{ m: 41 }] : isSelect(q) ? [ROW] : []));
