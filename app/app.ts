@@ -7,6 +7,7 @@ import type { Database } from './db/database';
 import { APP_ROOT } from './paths';
 import type { DirectoryCache } from './directory/cache';
 import type { StaticUser } from './directory/static';
+import { apiRoutes } from './features/api/api.routes';
 import { categoryAdminRoutes } from './features/categories/categories.routes';
 import { adminDirectoryRoutes } from './features/admin/directory.routes';
 import { attachmentRoutes, fileUrl } from './features/attachments/attachments.routes';
@@ -113,23 +114,26 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use('/public', express.static(path.join(APP_ROOT, 'public'), { maxAge: config.nodeEnv === 'production' ? '1d' : 0, index: false, fallthrough: true }));
 
+  const forms = csrf({ key: deps.keys.csrf, config, logger, uploadPaths: UPLOAD_PATHS });
+  // One per process, shared by the pages that count tickets and the API.
+  const ticketCache = deps.ticketCache ?? new TicketReadCache(deps.database);
+  // Every ticket event's consequences are written in the event's own transaction (features/tickets/ticket-events.ts).
+  const ticketEvents = NO_LISTENER;
+  // The JSON API reads its own bodies, identifies its own callers and answers problem details.
+  app.use('/api/v1', apiRoutes({ ...deps, cache: ticketCache, ticketEvents, csrf: forms }));
+
   app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 200 }));
   app.use(identify(deps));
   // After identify, so admins get the details; an anonymous probe costs no database read.
   app.use(healthRoutes({ config, database: deps.database, directory: deps.directory, policy, logger, startedAt: deps.startedAt ?? new Date() }));
-  const forms = csrf({ key: deps.keys.csrf, config, logger, uploadPaths: UPLOAD_PATHS });
   app.use(forms.locals);
   // View locals before the token check, so a refused post gets a page in the site's look.
   app.use(viewLocals({ policy, config, demoPeople: deps.demoPeople }));
   app.use(forms.verify);
 
   app.use(refuseRejectedCredentials);
-  // One per process, shared by the pages that count tickets.
-  const ticketCache = deps.ticketCache ?? new TicketReadCache(deps.database);
   app.use(homeRoutes({ database: deps.database, policy, cache: ticketCache }));
   app.use(helpRoutes());
-  // Every ticket event's consequences are written in the event's own transaction (features/tickets/ticket-events.ts).
-  const ticketEvents = NO_LISTENER;
   app.use(knownIssueRoutes({ config, database: deps.database, policy, ticketEvents }));
   app.use(ticketRoutes({ config, database: deps.database, policy, cache: ticketCache, attachments: deps.attachments, ticketEvents }));
   app.use(attachmentRoutes({ config, database: deps.database, policy, attachments: deps.attachments, logger }));

@@ -34,7 +34,11 @@ export type Action =
   | 'files.view' // files attached to tickets, at all (signed-in people; which ones: ticket.files)
   | 'ticket.files' // this ticket's files (internal notes' files also need ticket.view-internal)
   | 'ticket.remove-file'
+  | 'people.search'
   | 'me.view'
+  | 'api-tokens.own' // create, see and revoke one's own API tokens
+  | 'api-tokens.manage' // see and revoke everyone's API tokens
+  | 'webhooks.manage'
   | 'health.detail' // /healthz with process, identity and error details
   | 'admin.view';
 
@@ -89,8 +93,10 @@ export function createPolicy(opts: { anonymous: AnonymousMode }): Policy {
       case 'ticket.create':
       case 'known-issues.view':
       case 'files.view':
+      case 'api-tokens.own':
         return true;
       case 'tickets.list-all':
+      case 'people.search':
       case 'known-issues.manage':
       case 'known-issues.see-tickets':
         return agent;
@@ -110,6 +116,8 @@ export function createPolicy(opts: { anonymous: AnonymousMode }): Policy {
         return (agent || owns(viewer, t)) && (t.status === 'resolved' || t.status === 'closed');
       case 'admin.view':
       case 'health.detail':
+      case 'api-tokens.manage':
+      case 'webhooks.manage':
         return viewer.roles.has('admin');
     }
   }

@@ -118,3 +118,34 @@ export async function insertMany<T extends keyof DB>(trx: Transaction<DB>, table
     if (identityInsert) await sql`set identity_insert ${sql.table(table)} off`.execute(trx);
   }
 }
+
+/**
+ * "The row comes after these values in this column order": `(a, b, c) < (?, ?, ?)` for
+ * keyset seeks (the ticket after this one in a list). SQLite compares row values and
+ * seeks an index with them; SQL Server has no row values, so it gets the expanded form
+ * with a leading `a <= ?` it can seek on. Columns are trusted names, never user input.
+ */
+export function rowsAfter(dialect: DialectName, columns: readonly string[], values: readonly (string | number)[], op: '<' | '>'): Expression<SqlBool> {
+  if (columns.length !== values.length || columns.length === 0) throw new Error('rowsAfter needs one value per column');
+  const cmp = sql.raw(op);
+  const orEqual = sql.raw(`${op}=`);
+  if (dialect === 'sqlite') {
+    if (columns.length === 1) return sql<SqlBool>`${sql.ref(columns[0])} ${cmp} ${values[0]}`;
+    return sql<SqlBool>`(${sql.join(columns.map((c) => sql.ref(c)))}) ${cmp} (${sql.join(values.map((v) => sql`${v}`))})`;
+  }
+  const build = (i: number): ReturnType<typeof sql> =>
+    i === columns.length - 1
+      ? sql`${sql.ref(columns[i])} ${cmp} ${values[i]}`
+      : sql`(${sql.ref(columns[i])} ${orEqual} ${values[i]} and (${sql.ref(columns[i])} ${cmp} ${values[i]} or ${build(i + 1)}))`;
+  return sql<SqlBool>`${build(0)}`;
+}
+
+/**
+ * `column` contains `text` (or starts with it), with LIKE's wildcards in `text` taken
+ * literally on both engines. Case follows the engine: SQLite folds ASCII letters only,
+ * SQL Server follows the column's collation (pass lower-cased text for `_key` columns).
+ */
+export function textLike(column: string, text: string, where: 'contains' | 'starts'): Expression<SqlBool> {
+  const escaped = text.replace(/[\\%_[]/g, (c) => `\\${c}`);
+  return sql<SqlBool>`${sql.ref(column)} like ${where === 'contains' ? `%${escaped}%` : `${escaped}%`} escape '\\'`;
+}

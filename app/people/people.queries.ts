@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
-import { insertIfAbsent } from '../db/portable';
+import type { DialectName } from '../db/dialect';
+import { insertIfAbsent, paged, textLike } from '../db/portable';
 import type { DB, PeopleTable } from '../db/schema';
 import { nowIso } from '../db/values';
 
@@ -91,7 +92,27 @@ export async function listAgents(db: Kysely<DB>): Promise<AgentRow[]> {
   return db.selectFrom('people').select(['id', 'login', 'display_name']).where('is_agent', '=', 1).orderBy('display_name').orderBy('login').execute();
 }
 
+/** Whether Deskside last saw this person as an agent (the people table's flag). */
+export async function agentFlagOf(db: Kysely<DB>, personId: number): Promise<number> {
+  const row = await db.selectFrom('people').select('is_agent').where('id', '=', personId).executeTakeFirst();
+  return row?.is_agent ?? 0;
+}
+
 /** Keep the assignee list true to what the directory says about this person now. */
 export async function setAgentFlag(db: Kysely<DB>, personId: number, isAgent: boolean): Promise<void> {
   await db.updateTable('people').set({ is_agent: isAgent ? 1 : 0 }).where('id', '=', personId).execute();
+}
+
+/**
+ * People Deskside knows whose name contains, login contains or e-mail starts with every
+ * word; by name. Reads the whole people table (tens of thousands of rows at most), so it
+ * serves an agent's search, never a list page.
+ */
+export async function searchKnownPeople(db: Kysely<DB>, dialect: DialectName, words: string[], limit: number): Promise<PersonRow[]> {
+  if (words.length === 0) return [];
+  let qb = db.selectFrom('people').select(PERSON_COLUMNS);
+  for (const w of words) {
+    qb = qb.where((eb) => eb.or([textLike('display_name', w, 'contains'), textLike('login_key', w.toLowerCase(), 'contains'), textLike('email', w, 'starts')]));
+  }
+  return paged(qb.orderBy('display_name').orderBy('login_key'), dialect, limit, 0).execute();
 }

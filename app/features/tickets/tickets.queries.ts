@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { TicketStatus } from '../../access/policy';
 import type { DialectName } from '../../db/dialect';
-import { insertReturning, insertReturningId, MAX_PARAMETERS, paged, ticketTextMatch } from '../../db/portable';
+import { insertReturning, insertReturningId, MAX_PARAMETERS, paged, rowsAfter, ticketTextMatch } from '../../db/portable';
 import type { DB } from '../../db/schema';
 import { isActive } from './ticket-values';
 
@@ -64,18 +64,34 @@ function filtered(db: Q, dialect: DialectName, q: TicketQuery) {
   return qb;
 }
 
-function ordered<T extends ReturnType<typeof filtered>>(qb: T, sort: TicketSort) {
-  switch (sort) {
-    case 'created':
-      return qb.orderBy('tickets.id', 'desc');
-    case 'oldest':
-      return qb.orderBy('tickets.id', 'asc');
-    case 'priority':
-      return qb.orderBy('tickets.priority', 'desc').orderBy('tickets.updated_at', 'desc').orderBy('tickets.id', 'desc');
-    case 'updated':
-    default:
-      return qb.orderBy('tickets.updated_at', 'desc').orderBy('tickets.id', 'desc');
-  }
+/** The columns of each order, most significant first, and its direction; `id` ends each, so the order is total. */
+type OrderColumn = 'tickets.id' | 'tickets.updated_at' | 'tickets.priority';
+const ORDER_COLUMNS: Record<TicketSort, { columns: readonly OrderColumn[]; desc: boolean }> = {
+  updated: { columns: ['tickets.updated_at', 'tickets.id'], desc: true },
+  created: { columns: ['tickets.id'], desc: true },
+  oldest: { columns: ['tickets.id'], desc: false },
+  priority: { columns: ['tickets.priority', 'tickets.updated_at', 'tickets.id'], desc: true },
+};
+
+function ordered<T extends ReturnType<typeof filtered>>(qb: T, sort: TicketSort): T {
+  const { columns, desc } = ORDER_COLUMNS[sort] ?? ORDER_COLUMNS.updated;
+  let out = qb;
+  for (const c of columns) out = out.orderBy(c, desc ? 'desc' : 'asc') as T;
+  return out;
+}
+
+/** Where a list left off: the last ticket's sort keys, so the next page starts right after it. */
+export interface ListAnchor {
+  id: number;
+  updatedAt: string;
+  priority: number;
+}
+
+/** "After `anchor` in this order": one seek into the index that orders the list. */
+function afterAnchor(dialect: DialectName, sort: TicketSort, anchor: ListAnchor) {
+  const { columns, desc } = ORDER_COLUMNS[sort] ?? ORDER_COLUMNS.updated;
+  const values: Record<OrderColumn, string | number> = { 'tickets.id': anchor.id, 'tickets.updated_at': anchor.updatedAt, 'tickets.priority': anchor.priority };
+  return rowsAfter(dialect, columns, columns.map((c) => values[c]), desc ? '<' : '>');
 }
 
 function withDetails(db: Q) {
@@ -107,8 +123,11 @@ function withDetails(db: Q) {
  * One page of tickets. The page's ids are found first from the covering indexes, then
  * only those rows are joined to names, so page 1,000 costs an index walk, not 25,000 joins.
  */
-export async function listTickets(db: Q, dialect: DialectName, q: TicketQuery, limit: number, offset: number): Promise<TicketListRow[]> {
-  const idRows = (await paged(ordered(filtered(db, dialect, q).select('tickets.id'), q.sort), dialect, limit, offset).execute()) as { id: number }[];
+export async function listTickets(db: Q, dialect: DialectName, q: TicketQuery, limit: number, offset: number, after?: ListAnchor): Promise<TicketListRow[]> {
+  let ids$ = filtered(db, dialect, q);
+  // A page after an anchor (the API's cursor) seeks instead of counting rows to skip.
+  if (after) ids$ = ids$.where(afterAnchor(dialect, q.sort, after));
+  const idRows = (await paged(ordered(ids$.select('tickets.id'), q.sort), dialect, limit, offset).execute()) as { id: number }[];
   const ids = idRows.map((r) => r.id);
   if (ids.length === 0) return [];
   const rows = (await withDetails(db).where('tickets.id', 'in', ids).execute()) as TicketListRow[];

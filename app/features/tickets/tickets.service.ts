@@ -20,6 +20,7 @@ import {
   listEvents,
   listTickets,
   touchTicket,
+  type ListAnchor,
   updateTicketAtVersion,
   type EventRow,
   type NewEvent,
@@ -71,7 +72,12 @@ export type TicketListResult =
  * checked, "me" and logins resolved to people, requesters held to their own tickets,
  * and the total (possibly approximate at scale, see TicketReadCache).
  */
-export async function listTicketsFor(database: Database, cache: TicketReadCache, v: ListViewer, query: Record<string, unknown>): Promise<TicketListResult> {
+/**
+ * `page`: the API's way through a list: `limit` tickets right after `after` (the last one
+ * the caller saw), found by a seek rather than by counting rows to skip, so each page
+ * costs the same however deep and nothing is skipped or repeated when tickets are added.
+ */
+export async function listTicketsFor(database: Database, cache: TicketReadCache, v: ListViewer, query: Record<string, unknown>, page?: { limit: number; after?: ListAnchor }): Promise<TicketListResult> {
   const defaults = { status: (v.agent ? 'active' : 'all') as ListParams['status'] };
   let params: ListParams;
   try {
@@ -106,9 +112,10 @@ export async function listTicketsFor(database: Database, cache: TicketReadCache,
     requesterId = r;
   }
   const q = toQuery(params, { assigneeId, requesterId });
-  const offset = (params.page - 1) * LIMITS.pageSize;
+  const perPage = page?.limit ?? LIMITS.pageSize;
+  const offset = page?.after ? 0 : (params.page - 1) * perPage;
   const [rows, count, categories, agents] = await Promise.all([
-    listTickets(database.db, database.dialect, q, LIMITS.pageSize, offset),
+    listTickets(database.db, database.dialect, q, perPage, offset, page?.after),
     cache.count(q),
     cache.categories(),
     v.agent ? cache.agents() : Promise.resolve([]),
@@ -116,12 +123,12 @@ export async function listTicketsFor(database: Database, cache: TicketReadCache,
   // A stale count is labelled "about"; the page itself may know better for free.
   let total = count.n;
   let totalExact = count.exact;
-  if (!totalExact && rows.length < LIMITS.pageSize && (rows.length > 0 || offset === 0)) {
+  if (!page?.after && !totalExact && rows.length < perPage && (rows.length > 0 || offset === 0)) {
     total = offset + rows.length; // the list ends on this page
     totalExact = true;
   } else if (total < offset + rows.length) total = offset + rows.length;
   if (params.q && (!q.words || q.words.length === 0)) notices.push('Search needs at least one letter or digit; showing every ticket instead.');
-  const pages = Math.max(1, Math.ceil(total / LIMITS.pageSize));
+  const pages = Math.max(1, Math.ceil(total / perPage));
   return { kind: 'ok', params, defaults, rows, total, totalExact, pages, offset, categories, agents, notices };
 }
 
@@ -409,11 +416,15 @@ function changedByYou(yours: EditRequest, current: FieldState, theirEvents: Even
   return out;
 }
 
-/** A requester closing their own ticket, or reopening it; applies to the current state. */
-export async function setOwnStatus(database: Database, actor: Actor, ticketId: number, action: 'close' | 'reopen', listener: EventListener): Promise<boolean> {
+/**
+ * A requester closing their own ticket, or reopening it; applies to the current state, or
+ * (`atVersion`, the API's If-Match) only while the ticket is still at that version.
+ */
+export async function setOwnStatus(database: Database, actor: Actor, ticketId: number, action: 'close' | 'reopen', listener: EventListener, atVersion?: number): Promise<boolean> {
   return database.write(async (trx) => {
     const t = await getTicketForUpdate(trx, ticketId);
     if (!t) return false;
+    if (atVersion !== undefined && t.version !== atVersion) return false;
     const to: TicketStatus = action === 'close' ? 'closed' : 'open';
     if (t.status === to) return true;
     const at = nowIso();

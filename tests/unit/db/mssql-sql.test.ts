@@ -436,6 +436,8 @@ describe('the SQL Server schema from the migrations', () => {
     expect(unique).toEqual([
       ['people', '"login_key"'],
       ['categories', '"name"'],
+      ['api_tokens', '"token_hash"'],
+      ['webhook_deliveries', '"delivery_key"'],
     ]);
     // Nonclustered index keys must stay under 1,700 bytes: no nvarchar(max) in any index.
     for (const m of script.matchAll(/create (?:unique )?index "\w+" on "(\w+)" \(([^)]*)\)/g)) {
