@@ -8,6 +8,7 @@ import { APP_ROOT } from './paths';
 import type { DirectoryCache } from './directory/cache';
 import type { StaticUser } from './directory/static';
 import { apiRoutes } from './features/api/api.routes';
+import { tokenRoutes } from './features/api-tokens/tokens.routes';
 import { categoryAdminRoutes } from './features/categories/categories.routes';
 import { adminDirectoryRoutes } from './features/admin/directory.routes';
 import { attachmentRoutes, fileUrl } from './features/attachments/attachments.routes';
@@ -140,6 +141,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(signInRoutes({ config, database: deps.database, logger }));
   if (config.passwordSignin) app.use(passwordSignInRoutes({ ...deps, limits: config.passwordSignin }));
   app.use(meRoutes());
+  app.use(tokenRoutes({ database: deps.database, policy }));
   app.use(categoryAdminRoutes({ database: deps.database, policy }));
   app.use(adminDirectoryRoutes({ config, policy, directory: deps.directory }));
   if (config.identity === 'dev') {
