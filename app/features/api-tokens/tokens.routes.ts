@@ -68,7 +68,8 @@ export function tokenRoutes(deps: { database: Database; policy: Policy }): Route
   });
 
   router.get('/admin/tokens', manage, async (req, res) => {
-    const page = /^\d{1,6}$/.test(String(req.query.page ?? '1')) ? Math.max(1, Number(req.query.page ?? '1')) : 1;
+    const raw = typeof req.query.page === 'string' ? req.query.page : '1';
+    const page = /^\d{1,6}$/.test(raw) ? Math.max(1, Number(raw)) : 1;
     const [tokens, total] = await Promise.all([listAllTokens(database.db, database.dialect, PAGE, (page - 1) * PAGE), countTokens(database.db)]);
     res.setHeader('Cache-Control', 'no-store');
     res.render('admin/tokens', {
