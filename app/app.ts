@@ -24,8 +24,9 @@ import { knownIssueRoutes } from './features/known-issues/known-issues.routes';
 import { meRoutes } from './features/me/me.routes';
 import { passwordSignInRoutes } from './features/sign-in/password.routes';
 import { signInRoutes } from './features/sign-in/sign-in.routes';
-import { NO_LISTENER } from './features/tickets/ticket-events';
 import { TicketReadCache } from './features/tickets/tickets.cache';
+import { webhookRoutes } from './features/webhooks/webhooks.routes';
+import type { WebhookOutbox } from './features/webhooks/webhooks.service';
 import { ticketRoutes } from './features/tickets/tickets.routes';
 import type { IdentityProvider } from './identity/types';
 import type { Logger } from './logging';
@@ -53,6 +54,8 @@ export interface AppDeps {
   ticketCache?: TicketReadCache;
   /** Where attachment bytes go and how much a post may carry. */
   attachments: AttachmentSettings;
+  /** The webhook outbox every ticket event's deliveries are written to (compose.ts starts its deliverer). */
+  webhooks: WebhookOutbox;
 }
 
 /** Largest form post accepted; ticket descriptions are capped well below it. */
@@ -119,7 +122,7 @@ export function createApp(deps: AppDeps): Express {
   // One per process, shared by the pages that count tickets and the API.
   const ticketCache = deps.ticketCache ?? new TicketReadCache(deps.database);
   // Every ticket event's consequences are written in the event's own transaction (features/tickets/ticket-events.ts).
-  const ticketEvents = NO_LISTENER;
+  const ticketEvents = deps.webhooks.listener;
   // The JSON API reads its own bodies, identifies its own callers and answers problem details.
   app.use('/api/v1', apiRoutes({ ...deps, cache: ticketCache, ticketEvents, csrf: forms }));
 
@@ -142,6 +145,7 @@ export function createApp(deps: AppDeps): Express {
   if (config.passwordSignin) app.use(passwordSignInRoutes({ ...deps, limits: config.passwordSignin }));
   app.use(meRoutes());
   app.use(tokenRoutes({ database: deps.database, policy }));
+  app.use(webhookRoutes({ config, database: deps.database, policy, outbox: deps.webhooks }));
   app.use(categoryAdminRoutes({ database: deps.database, policy }));
   app.use(adminDirectoryRoutes({ config, policy, directory: deps.directory }));
   if (config.identity === 'dev') {

@@ -23,6 +23,8 @@ import { createStaticDirectory, type StaticUser } from './directory/static';
 import type { Directory } from './directory/types';
 import { attachmentSettings } from './features/attachments/attachments.service';
 import { startSweeper } from './features/attachments/sweeper';
+import { startDeliverer } from './features/webhooks/deliverer';
+import { createWebhookOutbox } from './features/webhooks/webhooks.service';
 import { seedDemoIfEmpty } from './features/demo/demo-data';
 import type { TicketReadCache } from './features/tickets/tickets.cache';
 import { createIdentityProvider } from './identity';
@@ -189,6 +191,7 @@ export function appDepsFor(
     startedAt: new Date(),
     ticketCache: parts.ticketCache,
     attachments: attachmentSettings(config.attachments, parts.store ?? attachmentStoreFor(config, parts.database)),
+    webhooks: createWebhookOutbox(),
   };
 }
 
@@ -272,11 +275,15 @@ export async function start(env: Env = process.env): Promise<Running> {
     intervalMs: config.attachments.sweepIntervalMs,
   });
 
+  // Webhooks: every process delivers (the outbox's claims keep any one delivery to one process).
+  const deliverer = startDeliverer({ database, logger, outbox: deps.webhooks, timeoutMs: config.api.webhookTimeoutMs, retryMs: config.api.webhookRetryMs });
+
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       clearInterval(sweeper);
       await fileSweeper.stop();
+      await deliverer.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await deps.directory.directory?.close();
