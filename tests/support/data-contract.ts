@@ -39,7 +39,11 @@ import { knownIssuesOfTicket, listKnownIssueEvents, listKnownIssues } from '../.
 import { changeKnownIssue, linkTicket, meToo, postKnownIssueUpdate, publishKnownIssue } from '../../app/features/known-issues/known-issues.service';
 import type { TicketStatus } from '../../app/access/policy';
 import { isActive } from '../../app/features/tickets/ticket-values';
-import { NO_LISTENER } from '../../app/features/tickets/ticket-events';
+import { createTicket } from '../../app/features/tickets/tickets.service';
+import { createWebhookOutbox } from '../../app/features/webhooks/webhooks.service';
+import { activeWebhooks, finishDelivery, insertWebhook, listDeliveries, requeueDelivery } from '../../app/features/webhooks/webhooks.queries';
+import { claimOutboxRow, dueOutboxIds } from '../../app/features/shared/outbox.queries';
+import { findTokenByHash, insertToken, revokeToken, takeRateSlot } from '../../app/features/api-tokens/tokens.queries';
 
 export interface ContractTarget {
   database: Database;
@@ -59,8 +63,11 @@ interface Fixture {
 }
 
 const BASE = Date.parse('2026-03-01T09:00:00.000Z');
-/** Whatever listens to ticket events writes in their transaction, so its SQL runs on each engine too. */
-const listener = NO_LISTENER;
+/**
+ * Whatever listens to ticket events writes in their transaction, so its SQL runs on each
+ * engine too: here the webhook outbox, with an endpoint for every event (added in beforeAll).
+ */
+const listener = createWebhookOutbox().listener;
 const at = (minutes: number) => new Date(BASE + minutes * 60_000).toISOString();
 
 export function dataContract(label: string, open: () => Promise<ContractTarget>): void {
@@ -102,6 +109,9 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
       const agent2 = (await ensurePerson(database.db, 'CORP\\Dan', 'corp\\dan', { displayName: 'Dan Dubois' })).id;
       await setAgentFlag(database.db, agent, true);
       await setAgentFlag(database.db, agent2, true);
+      await database.write((trx) =>
+        insertWebhook(trx, database.dialect, { name: 'Everything', url: 'https://hooks.example/in', events: 'ticket.raised,ticket.changed,ticket.commented', priorities: null, teams: null, format: 'json', internal: 1, active: 1, linkBase: 'https://desk.example', secret: 's', createdBy: agent, at: at(0) }),
+      );
       const cats = await listCategories(database.db, { activeOnly: true });
       const hardware = cats.find((c) => c.name === 'Hardware')!.id;
       const printing = cats.find((c) => c.name === 'Printing')!.id;
@@ -371,5 +381,49 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
       expect(next).toBeGreaterThan(Math.max(...Object.values(f.t)));
       expect((await getTicket(database.db, next))!.title).toBe('After the seed');
     }, 120_000);
+
+    test('when a list is read a page at a time after the last ticket seen, then every order gives the same tickets as one long page', async () => {
+      for (const sort of ['updated', 'created', 'oldest', 'priority'] as const) {
+        const all = await listTickets(database.db, database.dialect, { status: 'all', sort }, 1000, 0);
+        const paged: number[] = [];
+        let after: { id: number; updatedAt: string; priority: number } | undefined;
+        for (;;) {
+          const page = await listTickets(database.db, database.dialect, { status: 'all', sort }, 3, 0, after);
+          paged.push(...page.map((r) => r.id));
+          if (page.length < 3) break;
+          const last = page[page.length - 1];
+          after = { id: last.id, updatedAt: toDate(last.updated_at)!.toISOString(), priority: last.priority };
+        }
+        expect({ sort, ids: paged }).toEqual({ sort, ids: all.map((r) => r.id) });
+      }
+    });
+
+    test('when a ticket is raised with a webhook on, then its delivery is queued in the same transaction, claimed once, and finished only by its holder', async () => {
+      const hook = (await activeWebhooks(database.db))[0];
+      const id = await createTicket(database, f.requester, { title: 'Webhook contract', description: 'd', categoryId: f.hardware, priority: 'urgent' }, listener);
+      const mine = (await listDeliveries(database.db, database.dialect, hook.id, 500)).filter((d) => d.ticket_id === id);
+      expect(mine.map((d) => d.event)).toEqual(['ticket.raised']);
+      const now = new Date().toISOString();
+      expect(await dueOutboxIds(database.db, database.dialect, 'webhook_deliveries', now, 1000)).toContain(mine[0].id);
+      const claims = await Promise.all(['a', 'b', 'c'].map((h) => database.write((trx) => claimOutboxRow(trx, 'webhook_deliveries', mine[0].id, h, now, new Date(Date.now() + 60_000).toISOString()))));
+      expect(claims.filter(Boolean)).toHaveLength(1);
+      const holder = ['a', 'b', 'c'][claims.indexOf(true)];
+      expect(await dueOutboxIds(database.db, database.dialect, 'webhook_deliveries', now, 1000)).not.toContain(mine[0].id);
+      expect(await finishDelivery(database.db, mine[0].id, 'someone-else', { status: 'delivered', lastStatus: 200, lastAnswer: 'ok' }, now)).toBe(false);
+      expect(await finishDelivery(database.db, mine[0].id, holder, { status: 'delivered', lastStatus: 200, lastAnswer: '200 OK', deliveredAt: now }, now)).toBe(true);
+      // A delivered one is never queued again.
+      expect(await requeueDelivery(database.db, hook.id, mine[0].id, now)).toBe(false);
+    });
+
+    test('when a token is used, then it is found by its hash, its per-minute count stops at the limit across callers, and revoking works once', async () => {
+      const id = await insertToken(database.db, database.dialect, { personId: f.requester, name: 'Contract', tokenHash: 'c'.repeat(64), hint: 'dsk_cccc', scope: 'read', role: 'requester', at: at(1), expiresAt: at(100_000) });
+      expect(await findTokenByHash(database.db, 'c'.repeat(64))).toMatchObject({ id, login: 'CORP\\Alice', scope: 'read', role: 'requester' });
+      const slots = await Promise.all(Array.from({ length: 5 }, () => database.write((trx) => takeRateSlot(trx, id, 1000, 3, at(2)))));
+      expect(slots.filter(Boolean)).toHaveLength(3);
+      expect(await takeRateSlot(database.db, id, 1001, 3, at(3))).toBe(true);
+      expect(await revokeToken(database.db, id, f.agent, at(4), f.other)).toBe(false);
+      expect(await revokeToken(database.db, id, f.agent, at(4))).toBe(true);
+      expect(await revokeToken(database.db, id, f.agent, at(5))).toBe(false);
+    });
   });
 }
