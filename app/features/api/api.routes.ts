@@ -91,6 +91,14 @@ export function apiRoutes(deps: ApiDeps): Router {
   });
 
   router.use(identifyApiCaller(deps));
+  // An address or method the API does not have is answered before any body is read.
+  router.use((req, _res, next) => {
+    const route = API_ROUTES.find((r) => r.pattern.test(req.path));
+    if (!route) return next(new ApiProblem('not-found', `There is no ${req.path.slice(0, 200)} in this API; GET ${API_BASE}/openapi.json lists what there is.`));
+    const allow = route.methods.includes('GET') ? [...route.methods, 'HEAD'] : route.methods;
+    if (!allow.includes(req.method)) return next(new ApiProblem('method-not-allowed', `${req.method} is not allowed here; use ${allow.join(', ')}.`, { headers: { Allow: allow.join(', ') } }));
+    next();
+  });
   router.use(readJsonBody);
 
   const addresses = (req: Request): Addresses => {
@@ -278,12 +286,6 @@ export function apiRoutes(deps: ApiDeps): Router {
     });
   });
 
-  router.use((req, _res, next) => {
-    const route = API_ROUTES.find((r) => r.pattern.test(req.path));
-    if (!route) return next(new ApiProblem('not-found', `There is no ${req.path.slice(0, 200)} in this API; GET ${API_BASE}/openapi.json lists what there is.`));
-    const allow = route.methods.includes('GET') ? [...route.methods, 'HEAD'] : route.methods;
-    next(new ApiProblem('method-not-allowed', `${req.method} is not allowed here; use ${allow.join(', ')}.`, { headers: { Allow: allow.join(', ') } }));
-  });
   router.use(problemHandler({ config, logger: deps.logger, challenges: () => deps.identity.challenges() }));
   return router;
 }
