@@ -10,6 +10,7 @@ import type { Database } from '../../app/db/database';
 import type { DirectoryCache } from '../../app/directory/cache';
 import type { Directory } from '../../app/directory/types';
 import { TicketReadCache } from '../../app/features/tickets/tickets.cache';
+import type { WebhookOutbox } from '../../app/features/webhooks/webhooks.service';
 import { createLogger } from '../../app/logging';
 
 export const TEST_SECRET = 'test-secret-0123456789abcdefghijklmnopqrstuvwxyz';
@@ -19,6 +20,8 @@ export interface TestApp {
   config: Config;
   database: Database;
   directory: DirectoryCache;
+  /** The webhook outbox the app writes deliveries to (the deliverer is the test's to run). */
+  webhooks: WebhookOutbox;
   dir: string;
   close(): Promise<void>;
 }
@@ -63,6 +66,7 @@ export async function makeApp(
     config,
     database,
     directory,
+    webhooks: deps.webhooks,
     dir,
     async close() {
       await database.close();
