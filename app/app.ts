@@ -7,6 +7,7 @@ import type { Database } from './db/database';
 import { APP_ROOT } from './paths';
 import type { DirectoryCache } from './directory/cache';
 import type { StaticUser } from './directory/static';
+import { apiDocsRoutes } from './features/api/api-docs.routes';
 import { apiRoutes } from './features/api/api.routes';
 import { tokenRoutes } from './features/api-tokens/tokens.routes';
 import { categoryAdminRoutes } from './features/categories/categories.routes';
@@ -138,6 +139,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(refuseRejectedCredentials);
   app.use(homeRoutes({ database: deps.database, policy, cache: ticketCache }));
   app.use(helpRoutes());
+  app.use(apiDocsRoutes());
   app.use(knownIssueRoutes({ config, database: deps.database, policy, ticketEvents }));
   app.use(ticketRoutes({ config, database: deps.database, policy, cache: ticketCache, attachments: deps.attachments, ticketEvents }));
   app.use(attachmentRoutes({ config, database: deps.database, policy, attachments: deps.attachments, logger }));

@@ -3,6 +3,7 @@ import { createToken, revoke } from '../../app/features/api-tokens/tokens.servic
 import { addComment, createTicket } from '../../app/features/tickets/tickets.service';
 import { publishKnownIssue } from '../../app/features/known-issues/known-issues.service';
 import { NO_LISTENER } from '../../app/features/tickets/ticket-events';
+import { parseLogin } from '../../app/login';
 import { ensurePerson } from '../../app/people/people.queries';
 import { api, type Caller } from '../support/api';
 import { client, makeApp, type TestApp } from '../support/app';
@@ -301,7 +302,7 @@ describe('the API: the same rules as the pages', () => {
       const token = await tokenFor(t2, 'TEST\\dora', { scope: 'read' });
       expect((await api(t2.app, { token }).get('/me')).status).toBe(200);
       disabled = true;
-      t2.directory.forget({ login: 'TEST\\dora', domain: 'TEST', account: 'dora', key: 'test\\dora' });
+      t2.directory.forget(parseLogin('TEST\\dora')!);
       expect((await api(t2.app, { token }).get('/me')).status).toBe(401);
     } finally {
       await t2.close();
@@ -469,7 +470,7 @@ describe('the API: what callers send', () => {
   test('when the proxy header arrives twice, then the request is refused as forged', async () => {
     const res = await api(t.app, { headers: { 'X-Remote-User': 'TEST\\alice' } }).send('GET', '/me', { headers: {} });
     expect(res.status).toBe(200);
-    const forged = await request(t.app).get('/api/v1/me').set('X-Remote-User', ['TEST\\alice', 'TEST\\admin1']);
+    const forged = await request(t.app).get('/api/v1/me').set('X-Remote-User', ['TEST\\alice', 'TEST\\admin1'] as unknown as string);
     expect(forged.status).toBe(400);
     expect(forged.headers['content-type']).toMatch(/^application\/problem\+json/);
   });
