@@ -47,7 +47,7 @@ describe('the OpenAPI document', () => {
   });
 
   test('when an operation can fail, then each problem it documents is one the API has a type for', () => {
-    const statuses = new Set(Object.values(PROBLEM_TYPES).map((p) => p.status));
+    const statuses = new Set<number>(Object.values(PROBLEM_TYPES).map((p) => p.status));
     for (const item of Object.values(doc.paths as Record<string, Record<string, { responses?: Record<string, unknown> }>>)) {
       for (const op of Object.values(item).filter((x) => x && typeof x === 'object' && 'responses' in x)) {
         for (const code of Object.keys(op.responses ?? {}).filter((c) => /^[45]\d\d$/.test(c))) expect(statuses.has(Number(code))).toBe(true);
