@@ -3,7 +3,7 @@ import { clickAndLoad, describeWithChromium, Harness, launchChromium, screenshot
 
 /**
  * The API's pages in a real Chromium against the built app: someone makes a token and
- * sees it once, an admin lists tokens and sets up a webhook, anyone reads /api/docs; with
+ * sees it once, an admin lists tokens and sets up a webhook, anyone reads /api; with
  * JavaScript on and off, checked by axe, screenshots at every width.
  */
 const CAROL = 'DEMO\\carol'; // agent
@@ -78,9 +78,9 @@ describeWithChromium(
         await shoot(page, 'api-admin-tokens');
       }, 60_000);
 
-      test('when anyone reads /api/docs, then every operation, the webhook checks and the problems are there', async () => {
+      test('when anyone reads /api, then every operation, the webhook checks and the problems are there', async () => {
         const page = await h.open(undefined, js);
-        await visit(page, '/api/docs');
+        await visit(page, '/api');
         await page.getByRole('heading', { name: 'The Deskside API' }).waitFor();
         for (const op of ['GET /tickets', 'PATCH /tickets/{id}', 'POST /tickets/{id}/comments', 'GET /people']) await page.getByRole('link', { name: op }).first().waitFor();
         await page.locator('#problem-precondition-failed').waitFor();

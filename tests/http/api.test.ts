@@ -464,7 +464,7 @@ describe('the API: what callers send', () => {
   test('when an error happens, then the answer has no stack and no HTML', async () => {
     const res = await api(t.app, { login: ALICE }).get('/tickets/999999');
     expect(res.text).not.toMatch(/<html|at .*\.(js|ts):\d+/);
-    expect(res.body).toMatchObject({ status: 404, title: 'Not found', type: expect.stringMatching(/\/api\/docs#problem-not-found$/) });
+    expect(res.body).toMatchObject({ status: 404, title: 'Not found', type: expect.stringMatching(/\/api#problem-not-found$/) });
   });
 
   test('when the proxy header arrives twice, then the request is refused as forged', async () => {

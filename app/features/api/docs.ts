@@ -1,8 +1,8 @@
 import { PROBLEM_TYPES } from './problem';
 
 /**
- * The OpenAPI document as a page for people (/api/docs): the same document the API
- * serves, turned into plain tables by this module and rendered by views/api/docs.ejs,
+ * The OpenAPI document as a page for people (/api): the same document the API
+ * serves, turned into plain tables by this module and rendered by views/api.ejs,
  * with no script and nothing from another site.
  */
 

@@ -6,7 +6,7 @@ import { JSON_BODY_LIMIT } from './request';
 /**
  * The API described (OpenAPI 3.1, JSON Schema 2020-12): every route, parameter, body,
  * answer and error, and the webhook deliveries. Served at /api/v1/openapi.json, rendered
- * for people at /api/docs, and the test suite checks every API answer it sees against it.
+ * for people at /api, and the test suite checks every API answer it sees against it.
  */
 
 type Json = Record<string, unknown>;
@@ -75,7 +75,7 @@ const schemas: Record<string, Json> = {
     description: 'RFC 9457 problem details.',
     required: ['type', 'title', 'status', 'detail'],
     properties: {
-      type: { type: 'string', format: 'uri', description: 'Where this kind of problem is explained (/api/docs#problem-…).' },
+      type: { type: 'string', format: 'uri', description: 'Where this kind of problem is explained (/api#problem-…).' },
       title: { type: 'string', enum: [...new Set(Object.values(PROBLEM_TYPES).map((p) => p.title))] },
       status: { type: 'integer', enum: [...new Set(Object.values(PROBLEM_TYPES).map((p) => p.status))] },
       detail: { type: 'string' },

@@ -62,7 +62,7 @@ export function bodyErrors(errors: Record<string, string>, rename: Record<string
 
 /** Where the problem types are explained (the API page's section for each). */
 export function problemTypeUri(req: Request, config: Config, type: ProblemType): string {
-  return `${originOf(req, config)}/api/docs#problem-${type}`;
+  return `${originOf(req, config)}/api#problem-${type}`;
 }
 
 /** Library and page errors in API terms. */
