@@ -21,6 +21,21 @@ export interface WebhookFields {
   linkBase: string;
 }
 
+/** The table's columns for an endpoint's settings. */
+function columnsOf(w: WebhookFields) {
+  return {
+    name: w.name,
+    url: w.url,
+    events: w.events,
+    priorities: w.priorities,
+    teams: w.teams,
+    format: w.format,
+    internal: w.internal,
+    active: w.active,
+    link_base: w.linkBase,
+  };
+}
+
 export async function listWebhooks(db: Q): Promise<WebhookRow[]> {
   return db.selectFrom('webhooks').selectAll().orderBy('name').orderBy('id').execute();
 }
@@ -37,16 +52,8 @@ export async function getWebhook(db: Q, id: number): Promise<WebhookRow | undefi
 export async function insertWebhook(db: Q, dialect: DialectName, w: WebhookFields & { secret: string; createdBy: number; at: string }): Promise<number> {
   return insertReturningId(
     db.insertInto('webhooks').values({
-      name: w.name,
-      url: w.url,
+      ...columnsOf(w),
       secret: w.secret,
-      events: w.events,
-      priorities: w.priorities,
-      teams: w.teams,
-      format: w.format,
-      internal: w.internal,
-      active: w.active,
-      link_base: w.linkBase,
       created_by: w.createdBy,
       created_at: w.at,
       updated_at: w.at,
@@ -61,15 +68,7 @@ export async function updateWebhookAtVersion(db: Q, id: number, version: number,
   const r = await db
     .updateTable('webhooks')
     .set({
-      name: w.name,
-      url: w.url,
-      events: w.events,
-      priorities: w.priorities,
-      teams: w.teams,
-      format: w.format,
-      internal: w.internal,
-      active: w.active,
-      link_base: w.linkBase,
+      ...columnsOf(w),
       updated_at: at,
       version: version + 1,
     })

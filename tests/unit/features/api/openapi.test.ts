@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { API_ROUTES } from '../../../../app/features/api/api.routes';
-import { docsView } from '../../../../app/features/api';
+import { docsView } from '../../../../app/features/api/docs';
 import { openApiDocument } from '../../../../app/features/api/openapi';
 import { PROBLEM_TYPES } from '../../../../app/features/api/problem';
 
