@@ -43,7 +43,7 @@ import { createTicket } from '../../app/features/tickets/tickets.service';
 import { createWebhookOutbox } from '../../app/features/webhooks/webhooks.service';
 import { activeWebhooks, finishDelivery, insertWebhook, listDeliveries, requeueDelivery } from '../../app/features/webhooks/webhooks.queries';
 import { claimOutboxRow, dueOutboxIds } from '../../app/features/shared/outbox.queries';
-import { findTokenByHash, insertToken, revokeToken, takeRateSlot } from '../../app/features/api-tokens/tokens.queries';
+import { findTokenByHash, insertToken, revokeToken, takeRateSlots } from '../../app/features/api-tokens/tokens.queries';
 
 export interface ContractTarget {
   database: Database;
@@ -418,9 +418,11 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
     test('when a token is used, then it is found by its hash, its per-minute count stops at the limit across callers, and revoking works once', async () => {
       const id = await insertToken(database.db, database.dialect, { personId: f.requester, name: 'Contract', tokenHash: 'c'.repeat(64), hint: 'dsk_cccc', scope: 'read', role: 'requester', at: at(1), expiresAt: at(100_000) });
       expect(await findTokenByHash(database.db, 'c'.repeat(64))).toMatchObject({ id, login: 'CORP\\Alice', scope: 'read', role: 'requester' });
-      const slots = await Promise.all(Array.from({ length: 5 }, () => database.write((trx) => takeRateSlot(trx, id, 1000, 3, at(2)))));
+      const slots = await Promise.all(Array.from({ length: 5 }, () => database.write((trx) => takeRateSlots(trx, id, 1000, 1, 3, at(2)))));
       expect(slots.filter(Boolean)).toHaveLength(3);
-      expect(await takeRateSlot(database.db, id, 1001, 3, at(3))).toBe(true);
+      expect(await takeRateSlots(database.db, id, 1001, 2, 3, at(3))).toBe(true);
+      expect(await takeRateSlots(database.db, id, 1001, 2, 3, at(3))).toBe(false);
+      expect(await takeRateSlots(database.db, id, 1001, 1, 3, at(3))).toBe(true);
       expect(await revokeToken(database.db, id, f.agent, at(4), f.other)).toBe(false);
       expect(await revokeToken(database.db, id, f.agent, at(4))).toBe(true);
       expect(await revokeToken(database.db, id, f.agent, at(5))).toBe(false);

@@ -111,21 +111,21 @@ export async function revokeToken(db: Q, id: number, by: number, at: string, own
 }
 
 /**
- * Count one request against the token's per-minute limit and note when it was used, in one
- * statement: it succeeds only while the count for `window` is under `max` (or a new window
- * has begun), so however many processes race, at most `max` requests a minute get through.
- * Returns whether this request may proceed.
+ * Reserve `n` requests of the token's per-minute limit and note when it was used, in one
+ * statement: it succeeds only while the count for `window` plus `n` stays within `max` (or
+ * a new window has begun), so however many processes race, at most `max` requests a minute
+ * are reserved. Returns whether the reservation was made.
  */
-export async function takeRateSlot(db: Q, id: number, window: number, max: number, at: string): Promise<boolean> {
+export async function takeRateSlots(db: Q, id: number, window: number, n: number, max: number, at: string): Promise<boolean> {
   const r = await db
     .updateTable('api_tokens')
     .set((eb) => ({
-      rate_count: eb.case().when('rate_window', '=', window).then(eb('rate_count', '+', 1)).else(1).end(),
+      rate_count: eb.case().when('rate_window', '=', window).then(eb('rate_count', '+', n)).else(n).end(),
       rate_window: window,
       last_used_at: at,
     }))
     .where('id', '=', id)
-    .where((eb) => eb.or([eb('rate_window', '<>', window), eb('rate_count', '<', max)]))
+    .where((eb) => eb.or([eb('rate_window', '<>', window), eb('rate_count', '<=', max - n)]))
     .executeTakeFirst();
   return Number(r.numUpdatedRows) === 1;
 }

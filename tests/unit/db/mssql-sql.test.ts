@@ -215,10 +215,10 @@ async function recordEverything(dialect: 'mssql' | 'sqlite') {
   await tokens.countTokens(tk.db);
   await tokens.revokeToken(tk.db, 1, 2, iso);
   await tokens.revokeToken(tk.db, 1, 2, iso, 1);
-  await tokens.takeRateSlot(tk.db, 1, 29_000_000, 600, iso);
+  await tokens.takeRateSlots(tk.db, 1, 29_000_000, 10, 600, iso);
   await tokenService.takeRequest(tk.database, 1, 600);
   rec.queries.push(...tk.queries);
-  for (const n of ['insertToken', 'findTokenByHash', 'listTokensOf', 'listAllTokens', 'countTokens', 'revokeToken', 'takeRateSlot']) cover(n);
+  for (const n of ['insertToken', 'findTokenByHash', 'listTokensOf', 'listAllTokens', 'countTokens', 'revokeToken', 'takeRateSlots']) cover(n);
 
   // Webhooks: the endpoints, the listener's deliveries in the events' transaction, the deliverer's claims.
   const hookRow = { ...ROW, name: 'Channel', url: 'http://127.0.0.1:9/none', secret: 's', events: 'ticket.raised,ticket.changed,ticket.commented', priorities: null, teams: null, format: 'teams', internal: 1, active: 1, link_base: 'https://desk.example', created_by: 1, created_at: iso, updated_at: iso };
