@@ -22,6 +22,12 @@ export async function fingerprint(database: Database): Promise<string> {
       (select coalesce(sum(version), 0) from known_issues) as known_issue_versions,
       (select count(*) from known_issue_events) as known_issue_events,
       (select count(*) from known_issue_tickets) as known_issue_links,
+      (select count(*) from api_tokens) as api_tokens,
+      (select count(*) from api_tokens where revoked_at is not null) as revoked_tokens,
+      (select count(*) from webhooks) as webhooks,
+      (select coalesce(sum(version), 0) || ':' || coalesce(group_concat(secret, '|'), '') from webhooks) as webhook_state,
+      (select count(*) from webhook_deliveries) as webhook_deliveries,
+      (select count(*) from webhook_deliveries where status = 'queued') as queued_deliveries,
       (select group_concat(name || ':' || coalesce(description, '') || ':' || sort_order || ':' || active, '|') from categories) as category_text`.execute(db);
   return JSON.stringify(r.rows[0]);
 }
