@@ -22,9 +22,12 @@ import { healthRoutes } from './features/health/health.routes';
 import { helpRoutes } from './features/help/help.routes';
 import { homeRoutes } from './features/home/home.routes';
 import { knownIssueRoutes } from './features/known-issues/known-issues.routes';
+import { mailRoutes } from './features/mail/mail.routes';
+import type { MailParts } from './features/mail/mail.service';
 import { meRoutes } from './features/me/me.routes';
 import { passwordSignInRoutes } from './features/sign-in/password.routes';
 import { signInRoutes } from './features/sign-in/sign-in.routes';
+import { allListeners, NO_LISTENER, type EventListener } from './features/tickets/ticket-events';
 import { TicketReadCache } from './features/tickets/tickets.cache';
 import { webhookRoutes } from './features/webhooks/webhooks.routes';
 import type { WebhookOutbox } from './features/webhooks/webhooks.service';
@@ -53,10 +56,17 @@ export interface AppDeps {
   startedAt?: Date;
   /** Per-process ticket counts and lists; one is made when not given (tests pass their own). */
   ticketCache?: TicketReadCache;
+  /** E-mail, when DESKSIDE_SMTP_URL is set: the outbox every ticket event's mail is written to. */
+  mail?: MailParts | null;
   /** Where attachment bytes go and how much a post may carry. */
   attachments: AttachmentSettings;
   /** The webhook outbox every ticket event's deliveries are written to (compose.ts starts its deliverer). */
   webhooks: WebhookOutbox;
+}
+
+/** Who hears of ticket events: the mail outbox when mail is on, and the webhook outbox. */
+export function ticketEventsOf(deps: Pick<AppDeps, 'mail' | 'webhooks'>): EventListener {
+  return allListeners(deps.mail?.outbox.listener ?? NO_LISTENER, deps.webhooks.listener);
 }
 
 /** Largest form post accepted; ticket descriptions are capped well below it. */
@@ -80,6 +90,7 @@ export function createApp(deps: AppDeps): Express {
   // body) could never match; static files keep theirs (express.static sets its own).
   app.set('etag', false);
   app.locals.appName = 'Deskside';
+  app.locals.mailEnabled = Boolean(deps.mail);
   // For every page with files: where a file is served, which may be shown in place, the limits a file input states.
   app.locals.fileUrl = fileUrl;
   app.locals.isInlineImage = isInlineImage;
@@ -122,8 +133,8 @@ export function createApp(deps: AppDeps): Express {
   const forms = csrf({ key: deps.keys.csrf, config, logger, uploadPaths: UPLOAD_PATHS });
   // One per process, shared by the pages that count tickets and the API.
   const ticketCache = deps.ticketCache ?? new TicketReadCache(deps.database);
-  // Every ticket event's consequences are written in the event's own transaction (features/tickets/ticket-events.ts).
-  const ticketEvents = deps.webhooks.listener;
+  // Every ticket event's mail and webhook deliveries are written in the event's own transaction (features/tickets/ticket-events.ts).
+  const ticketEvents = ticketEventsOf(deps);
   // The JSON API reads its own bodies, identifies its own callers and answers problem details.
   app.use('/api/v1', apiRoutes({ ...deps, cache: ticketCache, ticketEvents, csrf: forms }));
 
@@ -141,8 +152,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(helpRoutes());
   app.use(apiDocsRoutes());
   app.use(knownIssueRoutes({ config, database: deps.database, policy, ticketEvents }));
+  if (deps.mail) app.use(mailRoutes({ config, database: deps.database, policy, mail: deps.mail }));
   app.use(ticketRoutes({ config, database: deps.database, policy, cache: ticketCache, attachments: deps.attachments, ticketEvents }));
-  app.use(attachmentRoutes({ config, database: deps.database, policy, attachments: deps.attachments, logger }));
+  app.use(attachmentRoutes({ config, database: deps.database, policy, attachments: deps.attachments, logger, ticketEvents }));
   app.use(signInRoutes({ config, database: deps.database, logger }));
   if (config.passwordSignin) app.use(passwordSignInRoutes({ ...deps, limits: config.passwordSignin }));
   app.use(meRoutes());

@@ -11,8 +11,9 @@ import path from 'node:path';
 import { parseEnv } from 'node:util';
 import type { Kysely } from 'kysely';
 import { createPolicy } from './access/policy';
-import { createApp, type AppDeps } from './app';
+import { createApp, ticketEventsOf, type AppDeps } from './app';
 import { ldapStartupWarnings, type LdapConfig } from './config/ldap';
+import { mailStartupWarnings } from './config/mail';
 import { ConfigError, parseConfig, type Config } from './config/schema';
 import { openDatabase, type Database, type OpenOptions } from './db/database';
 import { assertSchemaCurrent, migrateToLatest } from './db/migrate';
@@ -26,12 +27,18 @@ import { startSweeper } from './features/attachments/sweeper';
 import { startDeliverer } from './features/webhooks/deliverer';
 import { createWebhookOutbox } from './features/webhooks/webhooks.service';
 import { seedDemoIfEmpty } from './features/demo/demo-data';
+import { inboundDeps, type MailParts } from './features/mail/mail.service';
+import { createMailOutbox } from './features/mail/outbox.service';
+import { startMailboxReader } from './features/mail/reader';
+import { startSender } from './features/mail/sender';
+import { mailHost } from './features/mail/threading';
+import { describeImap, describeSmtp, smtpTransport } from './features/mail/transport';
 import type { TicketReadCache } from './features/tickets/tickets.cache';
 import { createIdentityProvider } from './identity';
 import type { IdentityProvider } from './identity/types';
 import { createLogger, type Logger } from './logging';
 import { APP_ROOT } from './paths';
-import { deriveKeys, loadOrCreateSecret } from './secret';
+import { deriveKeys, loadOrCreateSecret, type Keys } from './secret';
 import { deleteExpiredSessions } from './session/sessions.queries';
 import type { BlobStore } from './storage/blob-store';
 import { DatabaseBlobStore, type BlobTables } from './storage/database-blob-store';
@@ -142,6 +149,18 @@ export function identityProviderFor(config: Config, logger: Logger, directory: D
 }
 
 /**
+ * E-mail as the settings describe it, or null when it is off. The Message-IDs' MAC uses a
+ * key derived from the site secret, so every process and server makes and checks the same ids.
+ */
+export function mailPartsFor(config: Config, keys: Keys): MailParts | null {
+  const mail = config.mail;
+  if (!mail) return null;
+  const own = [mail.fromAddress];
+  if (mail.imap && mail.imap.user.includes('@')) own.push(mail.imap.user.toLowerCase());
+  return { config: mail, outbox: createMailOutbox({ threading: { host: mailHost({ publicUrl: mail.publicUrl }), key: keys.mail }, ownAddresses: own }) };
+}
+
+/**
  * Where attachment bytes go (DESKSIDE_ATTACHMENT_STORE): a folder, which may be a UNC
  * share all servers use, or the database itself. Opening it does no I/O.
  */
@@ -179,10 +198,11 @@ export function appDepsFor(
   parts: { database: Database; logger: Logger; secret: string; directory?: Directory | null; ticketCache?: TicketReadCache; store?: BlobStore },
 ): AppDeps {
   const { directory, demoPeople } = chooseDirectory(config, parts.logger, parts.directory);
+  const keys = deriveKeys(parts.secret);
   return {
     config,
     database: parts.database,
-    keys: deriveKeys(parts.secret),
+    keys,
     logger: parts.logger,
     identity: identityProviderFor(config, parts.logger, directory),
     directory,
@@ -190,6 +210,7 @@ export function appDepsFor(
     demoPeople,
     startedAt: new Date(),
     ticketCache: parts.ticketCache,
+    mail: mailPartsFor(config, keys),
     attachments: attachmentSettings(config.attachments, parts.store ?? attachmentStoreFor(config, parts.database)),
     webhooks: createWebhookOutbox(),
   };
@@ -275,6 +296,38 @@ export async function start(env: Env = process.env): Promise<Running> {
     intervalMs: config.attachments.sweepIntervalMs,
   });
 
+  // Mail: every process sends (the outbox's claims keep any one notification to one sender).
+  const mail = deps.mail;
+  let sender: { stop(): Promise<void> } | undefined;
+  let reader: { stop(): Promise<void> } | undefined;
+  if (mail) {
+    for (const w of mailStartupWarnings(mail.config)) logger.warn({ event: 'mail-config' }, w);
+    sender = startSender({
+      database,
+      outbox: mail.outbox,
+      transport: () => smtpTransport(mail.config.smtp, mail.config.caFile),
+      logger,
+      from: mail.config.from,
+      publicUrl: mail.config.publicUrl,
+      replyByMail: Boolean(mail.config.imap),
+      serverName: describeSmtp(mail.config),
+      retryMs: mail.config.retryMs,
+    });
+    logger.info({ event: 'mail-config', smtp: describeSmtp(mail.config), from: mail.config.from }, 'mail: notifications go out through the outbox');
+    const imap = mail.config.imap;
+    if (imap) {
+      // Every process offers; the one holding the lease reads.
+      reader = startMailboxReader({
+        database,
+        imap,
+        caFile: mail.config.caFile,
+        maxMessageBytes: mail.config.maxMessageBytes,
+        inbound: inboundDeps(database, mail, deps.attachments, ticketEventsOf(deps)),
+        logger,
+      });
+      logger.info({ event: 'mail-config', imap: describeImap(imap), unknownSenders: mail.config.unknownSenders }, 'mail: the desk’s mailbox becomes tickets');
+    }
+  }
   // Webhooks: every process delivers (the outbox's claims keep any one delivery to one process).
   const deliverer = startDeliverer({ database, logger, outbox: deps.webhooks, timeoutMs: config.api.webhookTimeoutMs, retryMs: config.api.webhookRetryMs });
 
@@ -282,6 +335,8 @@ export async function start(env: Env = process.env): Promise<Running> {
   const close = () =>
     (closing ??= (async () => {
       clearInterval(sweeper);
+      await reader?.stop();
+      await sender?.stop();
       await fileSweeper.stop();
       await deliverer.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));

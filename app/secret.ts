@@ -5,12 +5,14 @@ import path from 'node:path';
 export interface Keys {
   session: Buffer;
   csrf: Buffer;
+  /** The MAC in the Message-IDs of Deskside's mail (features/mail/threading.ts). */
+  mail: Buffer;
 }
 
 /** Separate keys per purpose, so a token of one kind can never pass as another. */
 export function deriveKeys(secret: string): Keys {
   const derive = (purpose: string) => createHmac('sha256', secret).update(`deskside:${purpose}`).digest();
-  return { session: derive('session-cookie'), csrf: derive('csrf') };
+  return { session: derive('session-cookie'), csrf: derive('csrf'), mail: derive('mail-message-id') };
 }
 
 /**

@@ -36,6 +36,7 @@ export type Action =
   | 'ticket.remove-file'
   | 'people.search'
   | 'me.view'
+  | 'me.notifications' // choose which e-mails one gets (signed-in people only)
   | 'api-tokens.own' // create, see and revoke one's own API tokens
   | 'api-tokens.manage' // see and revoke everyone's API tokens
   | 'webhooks.manage'
@@ -92,6 +93,7 @@ export function createPolicy(opts: { anonymous: AnonymousMode }): Policy {
       case 'tickets.list':
       case 'ticket.create':
       case 'known-issues.view':
+      case 'me.notifications':
       case 'files.view':
       case 'api-tokens.own':
         return true;

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 /**
  * What one setting is: its key, its type and bounds or accepted values, its default and
  * what it does. config/table.ts lists every key Deskside reads in these terms; reading a
@@ -88,6 +90,22 @@ export function splitList(value: string): string[] {
     .split(/[,;\n]/)
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
+}
+
+/**
+ * A CA file setting, resolved under the app folder and checked at start: readable, and a
+ * PEM certificate (problems name the key and the resolved path).
+ */
+export function caFileSetting(key: string, raw: string | undefined, appRoot: string, problems: string[]): string | undefined {
+  if (raw === undefined) return undefined;
+  const file = path.resolve(appRoot, raw);
+  try {
+    const pem = readFileSync(file, 'utf8');
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) problems.push(`${key}="${file}" holds no PEM certificate (-----BEGIN CERTIFICATE-----); export the CA as Base-64 X.509`);
+  } catch (err) {
+    problems.push(`${key}="${file}" cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  return file;
 }
 
 /** A key is set when it has a value other than spaces (web.config ships some keys empty). */

@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { parseLdapUrls } from '../directory/ldap-values';
-import { isSet, type Env, type Values } from './keys';
+import { caFileSetting, isSet, type Env, type Values } from './keys';
 import { LDAP_KEYS } from './table';
 
 /** Active Directory settings; null in Config when DESKSIDE_LDAP_URL is not set. */
@@ -41,16 +39,7 @@ export function parseLdapConfig(env: Env, v: Values<typeof LDAP_KEYS>, valuesOk:
   // The password's value never appears in a message.
   if (!bindPassword) problems.push('DESKSIDE_LDAP_BIND_PASSWORD is required with DESKSIDE_LDAP_URL');
 
-  let caFile = v.DESKSIDE_LDAP_CA_FILE;
-  if (caFile !== undefined) {
-    caFile = path.resolve(appRoot, caFile);
-    try {
-      const pem = readFileSync(caFile, 'utf8');
-      if (!pem.includes('-----BEGIN CERTIFICATE-----')) problems.push(`DESKSIDE_LDAP_CA_FILE="${caFile}" holds no PEM certificate (-----BEGIN CERTIFICATE-----); export the CA as Base-64 X.509`);
-    } catch (err) {
-      problems.push(`DESKSIDE_LDAP_CA_FILE="${caFile}" cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-  }
+  const caFile = caFileSetting('DESKSIDE_LDAP_CA_FILE', v.DESKSIDE_LDAP_CA_FILE, appRoot, problems);
 
   const cacheSeconds = v.DESKSIDE_LDAP_CACHE_SECONDS;
   const maxStaleSeconds = v.DESKSIDE_LDAP_MAX_STALE_SECONDS;

@@ -2,8 +2,9 @@ import { APP_ROOT } from '../paths';
 import { parseAttachmentConfig, type AttachmentConfig } from './attachments';
 import { defaultText, docText, readKeys, type Env } from './keys';
 import { parseLdapConfig, type LdapConfig } from './ldap';
+import { parseMailConfig, type MailConfig } from './mail';
 import { parseKerberosConfig, parsePasswordSigninConfig, type KerberosConfig, type PasswordSigninConfig } from './sso';
-import { ALL_KEYS, API_KEYS, ATTACHMENT_KEYS, GENERAL_KEYS, LDAP_KEYS, LOGGING_KEYS, SSO_KEYS } from './table';
+import { ALL_KEYS, API_KEYS, ATTACHMENT_KEYS, GENERAL_KEYS, LDAP_KEYS, LOGGING_KEYS, MAIL_KEYS, SSO_KEYS } from './table';
 
 /**
  * The parsed configuration. Keys are read once, by config/table.ts's specs; the rules
@@ -17,6 +18,7 @@ export type NodeEnv = (typeof GENERAL_KEYS.NODE_ENV.values)[number];
 
 export type { KerberosConfig, PasswordSigninConfig } from './sso';
 export type { LdapConfig } from './ldap';
+export type { ImapConfig, MailConfig, SmtpConfig, UnknownSenders } from './mail';
 export type { AttachmentConfig, AttachmentStoreConfig } from './attachments';
 
 export interface Config {
@@ -54,6 +56,8 @@ export interface Config {
   kerberos: KerberosConfig | null;
   /** The AD password form and its rate limits; null when DESKSIDE_PASSWORD_SIGNIN is off. */
   passwordSignin: PasswordSigninConfig | null;
+  /** Notifications by SMTP and, optionally, the desk's mailbox over IMAP; null when DESKSIDE_SMTP_URL is not set (mail off). */
+  mail: MailConfig | null;
   /** Limits for files on tickets and replies, where their bytes go, and the sweeper. */
   attachments: AttachmentConfig;
   /** The JSON API's token rate limit and the webhook deliveries' timing. */
@@ -144,6 +148,7 @@ export function parseConfig(env: Env, platform: NodeJS.Platform = process.platfo
   problems.push(...ldapProblems);
   const sso = readKeys(env, SSO_KEYS, problems);
   const logging = readKeys(env, LOGGING_KEYS, problems);
+  const m = readKeys(env, MAIL_KEYS, problems);
   const files = readKeys(env, ATTACHMENT_KEYS, problems);
   const api = readKeys(env, API_KEYS, problems);
 
@@ -173,6 +178,7 @@ export function parseConfig(env: Env, platform: NodeJS.Platform = process.platfo
   const ldap = parseLdapConfig(env, l, ldapProblems.length === 0, problems, APP_ROOT);
   const kerberos = parseKerberosConfig(sso, problems, { identity, platform, appRoot: APP_ROOT });
   const passwordSignin = parsePasswordSigninConfig(sso, problems, { identity, ldap, ldapKeysSet: Boolean(l.DESKSIDE_LDAP_URL) });
+  const mail = parseMailConfig(env, m, Object.keys(MAIL_KEYS), problems, APP_ROOT);
   const attachments = parseAttachmentConfig(files, problems, { appRoot: APP_ROOT, dataDir: g.DESKSIDE_DATA_DIR });
 
   if (problems.length) throw new ConfigError(problems);
@@ -201,6 +207,7 @@ export function parseConfig(env: Env, platform: NodeJS.Platform = process.platfo
     ldap,
     kerberos,
     passwordSignin,
+    mail,
     attachments,
     api: {
       rateLimitPerMinute: api.DESKSIDE_API_RATE_LIMIT,

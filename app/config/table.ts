@@ -296,6 +296,93 @@ export const SSO_KEYS = {
   },
 } satisfies Record<string, KeySpec>;
 
+export const MAIL_KEYS = {
+  DESKSIDE_SMTP_URL: {
+    type: 'string',
+    // It may hold a password: problems never repeat it.
+    secret: true,
+    docDefault: 'none: mail off (no notifications, no mailbox), and nothing else changes',
+    doc: 'The SMTP server notifications go through: `smtp://relay.corp.example` (port 25, STARTTLS) for an internal relay such as Exchange\'s anonymous relay, `smtp://user:password@smtp.office365.com:587` for authenticated submission, or `smtps://…:465` for TLS from the start. Percent-encode `@` and `:` in the user name and password. See "E-mail".',
+  },
+  DESKSIDE_SMTP_STARTTLS: {
+    type: 'boolean',
+    default: true,
+    doc: 'With `smtp://`: refuse to send unless the server upgrades the connection with STARTTLS. `false` sends in clear text to a relay that offers no TLS (refused when the URL holds a password).',
+  },
+  DESKSIDE_MAIL_FROM: {
+    type: 'string',
+    docDefault: 'none; required with `DESKSIDE_SMTP_URL`',
+    doc: 'Who notifications come from, e.g. `IT Helpdesk <helpdesk@corp.example>`. Make it the mailbox `DESKSIDE_IMAP_URL` reads, so replies come back as comments. Mail from this address is never turned into a ticket.',
+  },
+  DESKSIDE_PUBLIC_URL: {
+    type: 'string',
+    docDefault: 'none; required with `DESKSIDE_SMTP_URL`',
+    doc: 'The address people open Deskside at, e.g. `https://helpdesk.corp.example`: links in mail point there, and its host name ends the Message-IDs of Deskside\'s mail.',
+  },
+  DESKSIDE_MAIL_CA_FILE: {
+    type: 'string',
+    docDefault: "Node's built-in public CAs (not the Windows store)",
+    doc: 'PEM file with the CA that issued the SMTP and IMAP servers\' certificates (your enterprise CA), for STARTTLS, `smtps://` and `imaps://`.',
+  },
+  DESKSIDE_IMAP_URL: {
+    type: 'string',
+    secret: true,
+    docDefault: "none: the desk's mailbox is not read",
+    doc: 'The desk\'s mailbox, whose new mail becomes tickets and comments: `imaps://helpdesk%40corp.example:password@outlook.office365.com/INBOX` (port 993), or `imap://…` (port 143, always upgraded with STARTTLS). The path is the folder new mail arrives in. Read mail is moved to `Deskside/Processed` (or `Deskside/Failed`), never deleted. Needs `DESKSIDE_SMTP_URL`.',
+  },
+  DESKSIDE_IMAP_POLL_SECONDS: {
+    type: 'number',
+    default: 60,
+    min: 1,
+    max: 3600,
+    unit: 'seconds',
+    doc: 'How often the mailbox is checked when the server does not announce new mail by itself (IMAP IDLE); with IDLE, new mail is read within seconds anyway. One process reads the mailbox at a time (a lease in the database), however many processes and servers there are.',
+  },
+  DESKSIDE_MAIL_UNKNOWN_SENDERS: {
+    type: 'enum',
+    values: ['create', 'reject'] as const,
+    default: 'create',
+    doc: 'Mail from an address no person in Deskside has: `create` makes a requester for it (named as the mail names them) and a ticket; `reject` leaves it (moved to `Deskside/Processed`, listed on /admin/mail) and answers nothing. Use `reject` for a mailbox that takes mail from the internet.',
+  },
+  DESKSIDE_MAIL_ACCEPT_LIST_MAIL: {
+    type: 'boolean',
+    default: false,
+    doc: 'Treat mail carrying `List-Id` or `Precedence: list` as a person\'s. Set it when the desk\'s address is itself a mailing list or group that adds those headers to everyone\'s mail; otherwise list mail (newsletters) is ignored.',
+  },
+  DESKSIDE_MAIL_SENDER_LIMIT: {
+    type: 'integer',
+    default: 20,
+    min: 1,
+    max: 10_000,
+    unit: 'messages',
+    doc: 'Most messages one sender address may have turned into tickets or comments within `DESKSIDE_MAIL_SENDER_WINDOW_MINUTES`; past it their mail is left unanswered (listed on /admin/mail) until they pause for a whole window. Stops mail loops and floods.',
+  },
+  DESKSIDE_MAIL_SENDER_WINDOW_MINUTES: {
+    type: 'integer',
+    default: 60,
+    min: 1,
+    max: 10_080,
+    unit: 'minutes',
+    doc: 'The window that limit counts over.',
+  },
+  DESKSIDE_MAIL_RETRY_HOURS: {
+    type: 'number',
+    default: 48,
+    min: 0.01,
+    max: 720,
+    unit: 'hours',
+    doc: 'How long a notification the SMTP server turned away for now (4xx, unreachable, a refused password) keeps being retried, less and less often (up to every 30 minutes); then it is marked failed with the server\'s last answer. A permanent refusal (5xx) fails it at once.',
+  },
+  DESKSIDE_MAIL_MAX_MB: {
+    type: 'number',
+    default: 40,
+    min: 0.01,
+    max: 1024,
+    unit: 'MB',
+    doc: 'Largest incoming message that is read; a larger one goes to `Deskside/Failed` untouched. Its files must also fit the attachment limits.',
+  },
+} satisfies Record<string, KeySpec>;
+
 export const ATTACHMENT_KEYS = {
   DESKSIDE_ATTACHMENT_MAX_MB: {
     type: 'number',
@@ -382,4 +469,4 @@ export const API_KEYS = {
 } satisfies Record<string, KeySpec>;
 
 /** Every key, in README order. */
-export const ALL_KEYS: Record<string, KeySpec> = { ...GENERAL_KEYS, ...LDAP_KEYS, ...SSO_KEYS, ...ATTACHMENT_KEYS, ...LOGGING_KEYS, ...API_KEYS };
+export const ALL_KEYS: Record<string, KeySpec> = { ...GENERAL_KEYS, ...LDAP_KEYS, ...SSO_KEYS, ...ATTACHMENT_KEYS, ...MAIL_KEYS, ...LOGGING_KEYS, ...API_KEYS };

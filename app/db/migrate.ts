@@ -6,6 +6,7 @@ import * as m002 from './migrations/002_sign_in_attempts';
 import * as m003 from './migrations/003_known_issues';
 import * as m005a from './migrations/005_attachments';
 import * as m005w from './migrations/005_worker_leases';
+import * as m006 from './migrations/006_mail';
 import * as m008 from './migrations/008_api';
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: DialectName): Promise<void> };
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '003_known_issues': m003,
   '005_attachments': m005a,
   '005_worker_leases': m005w,
+  '006_mail': m006,
   '008_api': m008,
 };
 

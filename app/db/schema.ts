@@ -114,6 +114,68 @@ export interface KnownIssueTicketsTable {
   linked_at: Timestamp;
 }
 
+export type MailOutboxStatus = 'queued' | 'sent' | 'failed';
+export type MailAudience = 'requester' | 'assignee' | 'agent';
+
+/** A notification waiting to be sent, being sent (leased), sent or given up on (migration 006). */
+export interface MailOutboxTable {
+  id: Generated<number>;
+  dedupe_key: string;
+  kind: 'ticket' | 'test';
+  audience: MailAudience | null;
+  ticket_id: number | null;
+  /** Comma-separated event ids, oldest first. */
+  event_ids: string | null;
+  person_id: number | null;
+  to_address: string;
+  subject: string;
+  message_id: string;
+  /** Space-separated Message-IDs this mail answers. */
+  also_references: string | null;
+  status: MailOutboxStatus;
+  attempts: number;
+  next_attempt_at: Timestamp;
+  lease_owner: string | null;
+  lease_expires_at: Timestamp | null;
+  last_answer: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  sent_at: Timestamp | null;
+}
+
+export type MailInboundOutcome = 'ticket' | 'comment' | 'ignored' | 'rejected' | 'rate-limited' | 'failed';
+
+/** A message read from the desk's mailbox and what became of it. */
+export interface MailInboundTable {
+  id: Generated<number>;
+  message_key: string;
+  message_id: string | null;
+  from_address: string | null;
+  subject: string | null;
+  outcome: MailInboundOutcome;
+  reason: string | null;
+  ticket_id: number | null;
+  event_id: number | null;
+  person_id: number | null;
+  /** The whole text of a reply whose quoted part was cut from the comment. */
+  original: string | null;
+  received_at: Timestamp;
+}
+
+export interface MailPreferencesTable {
+  person_id: number;
+  my_tickets: number;
+  assigned: number;
+  new_tickets: number;
+  updated_at: Timestamp;
+}
+
+export interface MailSenderArrivalsTable {
+  id: Generated<number>;
+  sender: string;
+  arrived_at: Timestamp;
+}
+
 export interface AttachmentsTable {
   id: Generated<number>;
   ticket_id: number;
@@ -215,6 +277,10 @@ export interface DB {
   known_issues: KnownIssuesTable;
   known_issue_events: KnownIssueEventsTable;
   known_issue_tickets: KnownIssueTicketsTable;
+  mail_outbox: MailOutboxTable;
+  mail_inbound: MailInboundTable;
+  mail_preferences: MailPreferencesTable;
+  mail_sender_arrivals: MailSenderArrivalsTable;
   attachments: AttachmentsTable;
   worker_leases: WorkerLeasesTable;
   api_tokens: ApiTokensTable;

@@ -36,6 +36,10 @@ const pathArb = fc.oneof(
   fc.constant('/sign-in'),
   fc.constant('/sign-out'),
   fc.constant('/admin/categories'),
+  fc.constant('/admin/mail'),
+  fc.constant('/admin/mail/test'),
+  fc.constant('/me/notifications'),
+  fc.tuple(idArb, idArb).map(([a, b]) => `/tickets/${a}/mail/${b}`),
   idArb.map((id) => `/admin/categories/${id}`),
   fc.constant('/healthz'),
   // The JSON API, its page, tokens and webhooks.
@@ -50,10 +54,11 @@ const pathArb = fc.oneof(
   nasty.map((s) => `/${enc(s)}`),
 );
 const queryKeys = fc.constantFrom('status', 'priority', 'category', 'assignee', 'requester', 'q', 'sort', 'page', 'limit', 'cursor', 'returnTo', 'created', 'saved', '__proto__', 'constructor');
+// (status and page also drive /admin/mail's outbox tabs.)
 const queryArb = fc.array(fc.tuple(queryKeys, fc.oneof(nasty, percentGarbage)), { maxLength: 5 }).map((pairs) =>
   pairs.length ? `?${pairs.map(([k, v]) => `${k}=${/^%/.test(v) ? v : enc(v)}`).join('&')}` : '',
 );
-const fieldKeys = fc.constantFrom('title', 'description', 'category', 'priority', 'status', 'assignee', 'version', 'body', 'internal', 'action', 'name', 'sortOrder', 'active', 'login', 'returnTo', 'scope', 'role', 'days', 'url', 'events', 'format', 'linkBase', '__proto__');
+const fieldKeys = fc.constantFrom('title', 'description', 'category', 'priority', 'status', 'assignee', 'version', 'body', 'internal', 'action', 'name', 'sortOrder', 'active', 'login', 'returnTo', 'to', 'my_tickets', 'assigned', 'new_tickets', 'scope', 'role', 'days', 'url', 'events', 'format', 'linkBase', '__proto__');
 /** A JSON value of any kind, for the API's fields. */
 const jsonValue = fc.oneof(nasty, fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(fc.integer(), { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 }), { maxKeys: 2 }));
 const bodyArb = fc.oneof(
@@ -71,7 +76,8 @@ describe('bad input', () => {
   const tokens = new Map<string, { agent: ReturnType<typeof client>; token: string }>();
 
   beforeAll(async () => {
-    t = await makeApp({ env: { NODE_ENV: 'production' } });
+    // Mail on, so its pages and forms are fuzzed too (no sender runs: nothing is sent).
+    t = await makeApp({ env: { NODE_ENV: 'production', DESKSIDE_SMTP_URL: 'smtp://127.0.0.1:1', DESKSIDE_MAIL_FROM: 'helpdesk@corp.example', DESKSIDE_PUBLIC_URL: 'https://helpdesk.corp.example' } });
     const alice = client(t.app, 'TEST\\alice');
     for (let i = 0; i < 3; i++) await alice.post('/tickets', { title: `Ticket ${i}`, description: 'd', category: '1', priority: 'low' });
     for (const login of ['TEST\\alice', 'TEST\\bob', 'TEST\\agent1', 'TEST\\admin1']) {

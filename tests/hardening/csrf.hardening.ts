@@ -17,7 +17,8 @@ describe('cross-site request forgery', () => {
   let withPassword: TestApp;
   const caDir = mkdtempSync(path.join(os.tmpdir(), 'deskside-csrf-ca-'));
   beforeAll(async () => {
-    prod = await makeApp({ env: { NODE_ENV: 'production' } });
+    // Mail on (nothing is ever sent here: no sender runs), so its forms are in the matrix too.
+    prod = await makeApp({ env: { NODE_ENV: 'production', DESKSIDE_SMTP_URL: 'smtp://127.0.0.1:1', DESKSIDE_MAIL_FROM: 'helpdesk@corp.example', DESKSIDE_PUBLIC_URL: 'https://helpdesk.corp.example' } });
     // The password form exists only with a TLS directory; nothing here ever connects to it.
     const caFile = path.join(caDir, 'ca.pem');
     writeFileSync(caFile, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
@@ -70,6 +71,8 @@ describe('cross-site request forgery', () => {
     'POST /known-issues/:id/updates': { who: 'TEST\\agent1', body: { body: 'Forged update' } },
     'POST /known-issues/:id/tickets': { who: 'TEST\\agent1', body: { ticket: '1' } },
     'POST /known-issues/:id/me-too': { who: 'TEST\\alice', body: {} },
+    'POST /me/notifications': { who: 'TEST\\alice', body: { my_tickets: 'on' } },
+    'POST /admin/mail/test': { who: 'TEST\\admin1', body: { to: 'mallory@evil.example' } },
     'POST /me/tokens': { who: 'TEST\\alice', body: { name: 'Forged token', scope: 'read-write', days: '365' } },
     'POST /me/tokens/:id/revoke': { who: 'TEST\\alice', body: {} },
     'POST /admin/tokens/:id/revoke': { who: 'TEST\\admin1', body: {} },
@@ -249,6 +252,8 @@ describe('cross-site request forgery', () => {
       'POST /known-issues',
       'POST /admin/categories',
       'POST /admin/categories/:id',
+      'POST /me/notifications',
+      'POST /admin/mail/test',
       'POST /tickets/:id/attachments/:attachmentId/remove',
       'POST /tickets/:id',
       'POST /known-issues/:id',
@@ -267,7 +272,7 @@ describe('cross-site request forgery', () => {
     for (const route of order) {
       const { who, body } = forms[route];
       const path = route.split(' ')[1].replace(':id', '1').replace(':attachmentId', '1').replace(':delivery', '1');
-      const page = path.startsWith('/known-issues') ? '/known-issues/1' : path.startsWith('/admin') ? '/admin/categories' : path.startsWith('/me') ? '/me/tokens' : '/tickets/1';
+      const page = path.startsWith('/known-issues') ? '/known-issues/1' : path.startsWith('/admin/mail') ? '/admin/mail' : path.startsWith('/admin') ? '/admin/categories' : path.startsWith('/me/tokens') ? '/me/tokens' : path.startsWith('/me') ? path : '/tickets/1';
       const before = await fingerprint(prod.database);
       const res = await client(prod.app, who).post(path, route === 'POST /tickets/:id' ? { ...body, version: String(await versionOfTicket1()) } : body, { tokenFrom: page });
       // Making a token or a webhook answers 201 with the page that shows its secret once, and a new secret 200.

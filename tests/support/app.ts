@@ -9,6 +9,8 @@ import { parseConfig, type Config } from '../../app/config/schema';
 import type { Database } from '../../app/db/database';
 import type { DirectoryCache } from '../../app/directory/cache';
 import type { Directory } from '../../app/directory/types';
+import type { AttachmentSettings } from '../../app/features/attachments/attachments.service';
+import type { MailParts } from '../../app/features/mail/mail.service';
 import { TicketReadCache } from '../../app/features/tickets/tickets.cache';
 import type { WebhookOutbox } from '../../app/features/webhooks/webhooks.service';
 import { createLogger } from '../../app/logging';
@@ -20,6 +22,10 @@ export interface TestApp {
   config: Config;
   database: Database;
   directory: DirectoryCache;
+  /** E-mail's parts when the test's settings turn it on (the sender is the test's to run). */
+  mail: MailParts | null;
+  /** Where attachment bytes go, and the limits. */
+  attachments: AttachmentSettings;
   /** The webhook outbox the app writes deliveries to (the deliverer is the test's to run). */
   webhooks: WebhookOutbox;
   dir: string;
@@ -66,6 +72,8 @@ export async function makeApp(
     config,
     database,
     directory,
+    mail: deps.mail ?? null,
+    attachments: deps.attachments,
     webhooks: deps.webhooks,
     dir,
     async close() {

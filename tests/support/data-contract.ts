@@ -40,10 +40,29 @@ import { changeKnownIssue, linkTicket, meToo, postKnownIssueUpdate, publishKnown
 import type { TicketStatus } from '../../app/access/policy';
 import { isActive } from '../../app/features/tickets/ticket-values';
 import { createTicket } from '../../app/features/tickets/tickets.service';
+import { createMailOutbox } from '../../app/features/mail/outbox.service';
+import { processMessage } from '../../app/features/mail/inbound.service';
+import {
+  arrivalsSince,
+  claimOutboxRow,
+  deleteArrivalsBefore,
+  dueOutboxIds,
+  finishOutboxRow,
+  findInbound,
+  getPreferences,
+  inboundMessageIds,
+  inboundOfTicket,
+  insertInbound,
+  listOutbox,
+  peopleByEmail,
+  recordArrival,
+  savePreferences,
+} from '../../app/features/mail/mail.queries';
 import { createWebhookOutbox } from '../../app/features/webhooks/webhooks.service';
 import { activeWebhooks, finishDelivery, insertWebhook, listDeliveries, requeueDelivery } from '../../app/features/webhooks/webhooks.queries';
-import { claimOutboxRow, dueOutboxIds } from '../../app/features/shared/outbox.queries';
+import * as outbox from '../../app/features/shared/outbox.queries';
 import { findTokenByHash, insertToken, revokeToken, takeRateSlots } from '../../app/features/api-tokens/tokens.queries';
+import { allListeners } from '../../app/features/tickets/ticket-events';
 
 export interface ContractTarget {
   database: Database;
@@ -63,11 +82,14 @@ interface Fixture {
 }
 
 const BASE = Date.parse('2026-03-01T09:00:00.000Z');
+
+/** Mail on: every service below writes its notifications, so the outbox's SQL runs on each engine too. */
+const mail = createMailOutbox({ threading: { host: 'deskside.test', key: 'contract-key' }, ownAddresses: ['helpdesk@corp.example'] });
 /**
- * Whatever listens to ticket events writes in their transaction, so its SQL runs on each
- * engine too: here the webhook outbox, with an endpoint for every event (added in beforeAll).
+ * And the webhook outbox, with an endpoint for every event (added in beforeAll): every
+ * service below is told of through both, as the app does.
  */
-const listener = createWebhookOutbox().listener;
+const listener = allListeners(mail.listener, createWebhookOutbox().listener);
 const at = (minutes: number) => new Date(BASE + minutes * 60_000).toISOString();
 
 export function dataContract(label: string, open: () => Promise<ContractTarget>): void {
@@ -299,6 +321,87 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
       expect((await listKnownIssueEvents(database.db, k, { includePrivate: true })).filter((e) => e.kind === 'ticket-linked')).toHaveLength(3);
     });
 
+    test('when a ticket is raised, replied to, noted and assigned with mail on, then the outbox holds one notification per event and recipient, never for the note', async () => {
+      await savePreferences(database.db, f.agent, { my_tickets: 1, assigned: 1, new_tickets: 0 }, at(40));
+      await database.db.updateTable('people').set({ email: 'Carol.Castro@Corp.Example' }).where('id', '=', f.agent).execute();
+      const id = await createTicket(database, f.requester, { title: 'Scanner sends blank pages', description: 'Every scan is white.', categoryId: f.hardware, priority: 'normal' }, mail.listener);
+      await addComment(database, { personId: f.agent, isAgent: true }, id, { body: 'Which scanner?', internal: undefined }, mail.listener);
+      await addComment(database, { personId: f.agent, isAgent: true }, id, { body: 'Probably the lid sensor.', internal: 'on' }, mail.listener);
+      await editTicket(database, { personId: f.agent2, isAgent: true }, id, { version: 1, assigneeId: f.agent }, mail.listener);
+      const rows = (await listOutbox(database.db, database.dialect, 'all', 100, 0)).filter((r) => r.ticket_id === id).reverse();
+      expect(rows.map((r) => [r.to_address, r.audience, r.status])).toEqual([
+        ['alice@corp.example', 'requester', 'queued'],
+        ['alice@corp.example', 'requester', 'queued'],
+        ['carol.castro@corp.example', 'assignee', 'queued'],
+      ]);
+      expect(rows[0].subject).toBe(`[#${id}] Scanner sends blank pages`);
+      const events = await listEvents(database.db, id, { includeInternal: true });
+      const byKind = (k: string) => events.find((e) => e.kind === k)!.id;
+      expect(rows.map((r) => r.event_ids)).toEqual([String(byKind('created')), String(byKind('comment')), String(byKind('assignee'))]);
+      expect(new Set(rows.map((r) => r.message_id)).size).toBe(3);
+    });
+
+    test('when two senders claim the same notification, then exactly one gets it, and only the holder may record the outcome', async () => {
+      const now = new Date().toISOString();
+      const due = await dueOutboxIds(database.db, database.dialect, now, 500);
+      expect(due.length).toBeGreaterThan(0);
+      const id = due[0];
+      const until = new Date(Date.now() + 60_000).toISOString();
+      const claims = await Promise.all(['a:1:x', 'b:2:y'].map((owner) => database.write((trx) => claimOutboxRow(trx, id, owner, now, until))));
+      expect(claims.filter(Boolean)).toHaveLength(1);
+      const winner = claims[0] ? 'a:1:x' : 'b:2:y';
+      const loser = claims[0] ? 'b:2:y' : 'a:1:x';
+      expect(await dueOutboxIds(database.db, database.dialect, now, 500)).not.toContain(id);
+      expect(await finishOutboxRow(database.db, id, loser, { status: 'sent', lastAnswer: '250 ok', sentAt: now }, now)).toBe(false);
+      expect(await finishOutboxRow(database.db, id, winner, { status: 'queued', lastAnswer: '451 4.3.0 try later', nextAttemptAt: at(-1) }, now)).toBe(true);
+      // Due again, unleased, with the server's answer and the try counted.
+      expect(await dueOutboxIds(database.db, database.dialect, now, 500)).toContain(id);
+      const row = (await listOutbox(database.db, database.dialect, 'queued', 500, 0)).find((r) => r.id === id)!;
+      expect(row).toMatchObject({ attempts: 1, last_answer: '451 4.3.0 try later', lease_owner: null, lease_expires_at: null });
+    });
+
+    test('when a message is recorded as read, then its key is unique, its Message-ID threads, and people are found by address whatever its case', async () => {
+      const key = '<Reply-1@Mail.Example>';
+      const row = { messageKey: key, messageId: key, fromAddress: 'alice@corp.example', subject: 'Re: [#1] x', outcome: 'comment' as const, reason: null, ticketId: f.t.laptop, eventId: null, personId: f.requester, original: 'Thanks!\n\n> quoted', at: at(50) };
+      await insertInbound(database.db, database.dialect, row);
+      await expect(insertInbound(database.db, database.dialect, row)).rejects.toMatchObject({ message: expect.stringMatching(/unique|duplicate/i) });
+      expect(await findInbound(database.db, key)).toMatchObject({ outcome: 'comment', ticket_id: f.t.laptop });
+      expect(await findInbound(database.db, key.toLowerCase())).toBeUndefined();
+      expect(await inboundMessageIds(database.db, [f.t.laptop], ['alice@corp.example'])).toEqual([{ ticket_id: f.t.laptop, from_address: 'alice@corp.example', message_id: key }]);
+      expect(await inboundOfTicket(database.db, f.t.laptop)).toEqual([]);
+      expect((await peopleByEmail(database.db, 'alice@corp.example')).map((p) => p.id)).toEqual([f.requester]);
+      expect((await peopleByEmail(database.db, 'carol.castro@corp.example')).map((p) => p.id)).toEqual([f.agent]);
+    });
+
+    test('when mail from the desk’s mailbox is read, then a stranger becomes a requester with a ticket, their reply becomes a comment, and the same message is acted on once', async () => {
+      const deps = { database, mail: { unknownSenders: 'create' as const, acceptListMail: false, senderLimit: { maxMessages: 20, windowMinutes: 60 } }, ownAddresses: ['helpdesk@corp.example'], threading: mail.settings.threading, listener: mail.listener };
+      const first = Buffer.from('From: Zoë Outsider <zoe@partner.example>\r\nTo: helpdesk@corp.example\r\nSubject: Badge does not open door 3\r\nMessage-ID: <contract-1@partner.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSince Monday.\r\n');
+      const r = await processMessage(deps, first, new Date(BASE + 80 * 60_000));
+      expect(r).toMatchObject({ outcome: 'ticket', folder: 'processed' });
+      expect(await processMessage(deps, first)).toMatchObject({ outcome: 'duplicate' });
+      const t = (await getTicket(database.db, r.ticketId!))!;
+      expect(t).toMatchObject({ title: 'Badge does not open door 3', description: 'Since Monday.', requester_login: 'zoe@partner.example', requester_name: 'Zoë Outsider' });
+      const reply = Buffer.from(`From: zoe@partner.example\r\nTo: helpdesk@corp.example\r\nSubject: RE: [#${r.ticketId}] Badge does not open door 3\r\nMessage-ID: <contract-2@partner.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nNow door 4 too.\r\n\r\n> Since Monday.\r\n`);
+      expect(await processMessage(deps, reply, new Date(BASE + 81 * 60_000))).toMatchObject({ outcome: 'comment', ticketId: r.ticketId });
+      expect((await listEvents(database.db, r.ticketId!, { includeInternal: true })).map((e) => [e.kind, e.body])).toEqual([
+        ['created', null],
+        ['comment', 'Now door 4 too.'],
+      ]);
+      const acks = (await listOutbox(database.db, database.dialect, 'all', 500, 0)).filter((o) => o.ticket_id === r.ticketId);
+      expect(acks.map((o) => [o.to_address, o.also_references])).toEqual([['zoe@partner.example', '<contract-1@partner.example>']]);
+      expect((await inboundOfTicket(database.db, r.ticketId!)).map((x) => x.original)).toEqual([true]);
+    });
+
+    test('when preferences are saved twice and arrivals counted, then one row per person holds the latest choice and old arrivals go', async () => {
+      await savePreferences(database.db, f.other, { my_tickets: 0, assigned: 1, new_tickets: 0 }, at(60));
+      await savePreferences(database.db, f.other, { my_tickets: 1, assigned: 0, new_tickets: 1 }, at(61));
+      expect(await getPreferences(database.db, f.other)).toEqual({ my_tickets: 1, assigned: 0, new_tickets: 1 });
+      expect(await getPreferences(database.db, f.agent2)).toEqual({ my_tickets: 1, assigned: 1, new_tickets: 0 });
+      for (const m of [70, 71, 72]) await recordArrival(database.db, 'flood@example.com', at(m));
+      expect((await arrivalsSince(database.db, 'flood@example.com', at(70))).map((d) => d.toISOString())).toEqual([at(71), at(72)]);
+      expect(await deleteArrivalsBefore(database.db, at(72))).toBe(2);
+    });
+
     test('when files come with a reply and a note, then rows, events and the internal filter agree, and the database store gives every byte back', async () => {
       const staging = mkdtempSync(path.join(os.tmpdir(), 'deskside-contract-staging-'));
       try {
@@ -337,9 +440,9 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
 
     test('when a file is removed, then only once, and the sweeper counts it as needed only until the retention passes', async () => {
       const [file] = await listAttachments(database.db, f.t.laptop, { includeInternal: false });
-      expect((await removeAttachment(database, { personId: f.agent }, f.t.laptop, file.id)).kind).toBe('ok');
-      expect((await removeAttachment(database, { personId: f.agent2 }, f.t.laptop, file.id)).kind).toBe('already-removed');
-      expect(await removeAttachment(database, { personId: f.agent }, f.t.printer, file.id)).toEqual({ kind: 'not-found' });
+      expect((await removeAttachment(database, { personId: f.agent }, f.t.laptop, file.id, mail.listener)).kind).toBe('ok');
+      expect((await removeAttachment(database, { personId: f.agent2 }, f.t.laptop, file.id, mail.listener)).kind).toBe('already-removed');
+      expect(await removeAttachment(database, { personId: f.agent }, f.t.printer, file.id, mail.listener)).toEqual({ kind: 'not-found' });
       const removed = (await getAttachment(database.db, f.t.laptop, file.id))!;
       expect(removed).toMatchObject({ removed_by: f.agent, remover_name: 'Carol Castro' });
       const evs = await listEvents(database.db, f.t.laptop, { includeInternal: false });
@@ -404,11 +507,11 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
       const mine = (await listDeliveries(database.db, database.dialect, hook.id, 500)).filter((d) => d.ticket_id === id);
       expect(mine.map((d) => d.event)).toEqual(['ticket.raised']);
       const now = new Date().toISOString();
-      expect(await dueOutboxIds(database.db, database.dialect, 'webhook_deliveries', now, 1000)).toContain(mine[0].id);
-      const claims = await Promise.all(['a', 'b', 'c'].map((h) => database.write((trx) => claimOutboxRow(trx, 'webhook_deliveries', mine[0].id, h, now, new Date(Date.now() + 60_000).toISOString()))));
+      expect(await outbox.dueOutboxIds(database.db, database.dialect, 'webhook_deliveries', now, 1000)).toContain(mine[0].id);
+      const claims = await Promise.all(['a', 'b', 'c'].map((h) => database.write((trx) => outbox.claimOutboxRow(trx, 'webhook_deliveries', mine[0].id, h, now, new Date(Date.now() + 60_000).toISOString()))));
       expect(claims.filter(Boolean)).toHaveLength(1);
       const holder = ['a', 'b', 'c'][claims.indexOf(true)];
-      expect(await dueOutboxIds(database.db, database.dialect, 'webhook_deliveries', now, 1000)).not.toContain(mine[0].id);
+      expect(await outbox.dueOutboxIds(database.db, database.dialect, 'webhook_deliveries', now, 1000)).not.toContain(mine[0].id);
       expect(await finishDelivery(database.db, mine[0].id, 'someone-else', { status: 'delivered', lastStatus: 200, lastAnswer: 'ok' }, now)).toBe(false);
       expect(await finishDelivery(database.db, mine[0].id, holder, { status: 'delivered', lastStatus: 200, lastAnswer: '200 OK', deliveredAt: now }, now)).toBe(true);
       // A delivered one is never queued again.

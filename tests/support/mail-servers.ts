@@ -92,6 +92,8 @@ export interface Dovecot {
    * opportunistic, and logging is off; `overrides` are merged last.
    */
   imapFlowOptions(tls: 'implicit' | 'starttls', overrides?: Partial<ImapFlowOptions>): ImapFlowOptions;
+  /** How many messages each folder holds now (undefined for one that does not exist), read over IMAP. */
+  messages(folders: string[]): Promise<(number | undefined)[]>;
   /** Deliver a raw RFC 5322 message to the user with dovecot-lda (to INBOX unless a mailbox is named). */
   deliver(raw: string | Buffer, opts?: { mailbox?: string; envelopeFrom?: string }): Promise<void>;
   /** Dovecot's master process (the one `stop()` ends) and its temporary folder (config, certificates, mail). */
@@ -252,6 +254,19 @@ export async function startDovecot(opts: { user?: string; password?: string; sep
         logger: false,
         ...overrides,
       }),
+      async messages(folders) {
+        const { ImapFlow } = await import('imapflow');
+        const look = new ImapFlow(server.imapFlowOptions('implicit'));
+        look.on('error', () => undefined);
+        await look.connect();
+        try {
+          const out: (number | undefined)[] = [];
+          for (const f of folders) out.push(await look.status(f, { messages: true }).then((st) => (st ? st.messages : undefined), () => undefined));
+          return out;
+        } finally {
+          await look.logout();
+        }
+      },
       async deliver(raw, o = {}) {
         const args = ['-c', confFile, '-e', '-d', user, '-f', o.envelopeFrom ?? 'sender@example.com'];
         if (o.mailbox) args.push('-m', o.mailbox);
@@ -327,6 +342,16 @@ export interface SmtpPeer {
   listening(): boolean;
   /** Stop and delete the certificate folder. Safe to call twice. */
   stop(): Promise<void>;
+}
+
+/**
+ * One PEM file trusting both servers' throwaway CAs, as a site's enterprise CA file
+ * (DESKSIDE_MAIL_CA_FILE) trusts its SMTP and IMAP servers; written into `dir`.
+ */
+export function bothCas(dir: string, ...servers: { caFile: string }[]): string {
+  const file = path.join(dir, `cas-${randomBytes(4).toString('hex')}.pem`);
+  writeFileSync(file, servers.map((s) => readFileSync(s.caFile, 'utf8')).join(''));
+  return file;
 }
 
 function address(a: { address: string } | false): string | null {

@@ -22,6 +22,8 @@ export async function fingerprint(database: Database): Promise<string> {
       (select coalesce(sum(version), 0) from known_issues) as known_issue_versions,
       (select count(*) from known_issue_events) as known_issue_events,
       (select count(*) from known_issue_tickets) as known_issue_links,
+      (select count(*) from mail_outbox) as outbox,
+      (select group_concat(person_id || ':' || my_tickets || assigned || new_tickets, '|') from mail_preferences) as mail_preferences,
       (select count(*) from api_tokens) as api_tokens,
       (select count(*) from api_tokens where revoked_at is not null) as revoked_tokens,
       (select count(*) from webhooks) as webhooks,

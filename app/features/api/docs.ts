@@ -95,7 +95,8 @@ export interface DocsView {
 }
 
 function operation(method: string, path: string, op: Json, shared: unknown[], doc: Json, schemas: Json): OperationView {
-  const params = [...shared, ...(Array.isArray(op.parameters) ? op.parameters : [])].map((p) => {
+  const own: unknown[] = Array.isArray(op.parameters) ? (op.parameters as unknown[]) : [];
+  const params = [...shared, ...own].map((p) => {
     const x = obj(p);
     return { name: str(x.name), in: str(x.in), required: x.required === true, type: typeText(x.schema), description: str(x.description) };
   });

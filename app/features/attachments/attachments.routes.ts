@@ -10,6 +10,7 @@ import { HttpError, notFound } from '../../web/http-error';
 import { viewerOf } from '../../web/viewer';
 import { getTicket, type TicketRow } from '../tickets/tickets.queries';
 import { getAttachment, type AttachmentRow } from './attachments.queries';
+import type { EventListener } from '../tickets/ticket-events';
 import { removeAttachment, showsInline, type AttachmentSettings } from './attachments.service';
 import { decideServe } from './serve';
 import { sendBlob } from './send';
@@ -22,8 +23,8 @@ import { sendBlob } from './send';
  * A file is for whoever may see its ticket, guests never; a file that came with an
  * internal note is for agents only (to anyone else it does not exist).
  */
-export function attachmentRoutes(deps: { config: Config; database: Database; policy: Policy; attachments: AttachmentSettings; logger: Logger }): Router {
-  const { config, database, policy, attachments, logger } = deps;
+export function attachmentRoutes(deps: { config: Config; database: Database; policy: Policy; attachments: AttachmentSettings; logger: Logger; ticketEvents: EventListener }): Router {
+  const { config, database, policy, attachments, logger, ticketEvents } = deps;
   const router = Router();
   const facts = (t: TicketRow): TicketFacts => ({ requesterId: t.requester_id, status: t.status });
 
@@ -70,7 +71,7 @@ export function attachmentRoutes(deps: { config: Config; database: Database; pol
   router.post('/tickets/:id/attachments/:attachmentId/remove', async (req, res) => {
     const { t, a } = await load(req, res);
     assertCan(policy, req, res, 'ticket.remove-file', facts(t), 'Only helpdesk agents can remove files.');
-    const result = await removeAttachment(database, { personId: viewerOf(res).personId! }, t.id, a.id);
+    const result = await removeAttachment(database, { personId: viewerOf(res).personId! }, t.id, a.id, ticketEvents);
     if (result.kind === 'not-found') throw notFound('There is no such file on this ticket.');
     // Removed by someone else a moment earlier is just as removed.
     setFlash(req, res, config, 'file-removed', `/tickets/${t.id}`);

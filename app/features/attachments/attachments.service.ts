@@ -7,7 +7,8 @@ import { nowIso } from '../../db/values';
 import type { BlobStore } from '../../storage/blob-store';
 import { fileSize } from '../../web/format';
 import type { FieldErrors } from '../shared/form-values';
-import { getTicketForUpdate, insertEvents, touchTicket, type NewEvent } from '../tickets/tickets.queries';
+import { recordEvents, type EventListener } from '../tickets/ticket-events';
+import { getTicketForUpdate, touchTicket, type NewEvent } from '../tickets/tickets.queries';
 import { getAttachment, insertAttachment, markAttachmentRemoved, referencedHashes, type AttachmentRow } from './attachments.queries';
 import { isInlineImage, servedType } from './content-types';
 import { discardAll, type MultipartLimits, type UploadedFile, type UploadProblem } from './multipart';
@@ -107,10 +108,11 @@ export interface AttachedWith {
 }
 
 /**
- * Inside the caller's write transaction: a row and an event ("Alice attached log.txt")
- * for each stored file. The bytes must already be kept (keepUploads).
+ * Inside the caller's write transaction: a row for each stored file, and the event for each
+ * ("Alice attached log.txt"), which the caller records with the post's others
+ * (tickets/ticket-events.ts recordEvents). The bytes must already be kept (keepUploads).
  */
-export async function recordAttachments(trx: Transaction<DB>, dialect: DialectName, on: AttachedWith, stored: StoredUpload[]): Promise<void> {
+export async function insertAttachments(trx: Transaction<DB>, dialect: DialectName, on: AttachedWith, stored: StoredUpload[]): Promise<NewEvent[]> {
   const events: NewEvent[] = [];
   for (const s of stored) {
     const id = await insertAttachment(trx, dialect, {
@@ -126,7 +128,7 @@ export async function recordAttachments(trx: Transaction<DB>, dialect: DialectNa
     });
     events.push({ ticketId: on.ticketId, actorId: on.actorId, kind: on.internal ? 'note-attached' : 'attached', from: s.name, to: String(id), ticketVersion: on.ticketVersion, at: on.at });
   }
-  await insertEvents(trx, events);
+  return events;
 }
 
 export type RemoveResult = { kind: 'ok'; attachment: AttachmentRow } | { kind: 'not-found' } | { kind: 'already-removed'; attachment: AttachmentRow };
@@ -135,14 +137,14 @@ export type RemoveResult = { kind: 'ok'; attachment: AttachmentRow } | { kind: '
  * An agent removes a file: it is no longer served or listed, its attach event stays and
  * a removal event joins it. The bytes stay until the sweeper's retention has passed.
  */
-export async function removeAttachment(database: Database, actor: { personId: number }, ticketId: number, attachmentId: number): Promise<RemoveResult> {
+export async function removeAttachment(database: Database, actor: { personId: number }, ticketId: number, attachmentId: number, listener: EventListener): Promise<RemoveResult> {
   return database.write(async (trx): Promise<RemoveResult> => {
     const t = await getTicketForUpdate(trx, ticketId);
     const a = t ? await getAttachment(trx, ticketId, attachmentId) : undefined;
     if (!t || !a) return { kind: 'not-found' };
     const at = nowIso();
     if (!(await markAttachmentRemoved(trx, ticketId, attachmentId, actor.personId, at))) return { kind: 'already-removed', attachment: a };
-    await insertEvents(trx, [{ ticketId, actorId: actor.personId, kind: a.internal ? 'note-detached' : 'detached', from: a.name, to: String(a.id), ticketVersion: t.version, at }]);
+    await recordEvents(trx, database.dialect, listener, [{ ticketId, actorId: actor.personId, kind: a.internal ? 'note-detached' : 'detached', from: a.name, to: String(a.id), ticketVersion: t.version, at }]);
     await touchTicket(trx, ticketId, at);
     return { kind: 'ok', attachment: a };
   });

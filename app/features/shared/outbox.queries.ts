@@ -5,12 +5,12 @@ import type { DB } from '../../db/schema';
 
 /**
  * The claim on an outbox row, shared by the workers that send what ticket events cause
- * (webhook deliveries; the same columns as the mail outbox). A row is `queued` until sent or
+ * (mail notifications, webhook deliveries). A row is `queued` until sent or
  * given up; `next_attempt_at` says when it is due; `lease_owner`/`lease_expires_at` say
  * which process is sending it, until when. iisnode runs several processes and a farm several
  * servers on one database, so a row is sent only by the process whose claim succeeded.
  */
-export type OutboxTable = 'webhook_deliveries';
+export type OutboxTable = 'mail_outbox' | 'webhook_deliveries';
 
 type Q = Kysely<DB> | Transaction<DB>;
 

@@ -243,24 +243,27 @@ export interface NewEvent {
   at: string;
 }
 
+/** An event as its table row. */
+function eventRow(e: NewEvent) {
+  return {
+    ticket_id: e.ticketId,
+    actor_id: e.actorId,
+    kind: e.kind,
+    body: e.body ?? null,
+    from_value: e.from ?? null,
+    to_value: e.to ?? null,
+    ticket_version: e.ticketVersion,
+    created_at: e.at,
+  };
+}
+
 /** Insert events in as few statements as SQL Server's parameter limit allows (a known issue's update may reach thousands of tickets). */
 export async function insertEvents(trx: Transaction<DB> | Q, events: NewEvent[]): Promise<void> {
   const perStatement = Math.floor(MAX_PARAMETERS / 8);
   for (let i = 0; i < events.length; i += perStatement) {
     await trx
       .insertInto('ticket_events')
-      .values(
-        events.slice(i, i + perStatement).map((e) => ({
-          ticket_id: e.ticketId,
-          actor_id: e.actorId,
-          kind: e.kind,
-          body: e.body ?? null,
-          from_value: e.from ?? null,
-          to_value: e.to ?? null,
-          ticket_version: e.ticketVersion,
-          created_at: e.at,
-        })),
-      )
+      .values(events.slice(i, i + perStatement).map(eventRow))
       .execute();
   }
 }
@@ -282,18 +285,7 @@ export async function insertEventsReturningIds(trx: Transaction<DB>, dialect: Di
   for (let i = 0; i < events.length; i += perStatement) {
     const batch = events.slice(i, i + perStatement);
     const rows = await insertReturning<{ id: number; ticket_id: number; kind: string; from_value: string | null; to_value: string | null }>(
-      trx.insertInto('ticket_events').values(
-        batch.map((e) => ({
-          ticket_id: e.ticketId,
-          actor_id: e.actorId,
-          kind: e.kind,
-          body: e.body ?? null,
-          from_value: e.from ?? null,
-          to_value: e.to ?? null,
-          ticket_version: e.ticketVersion,
-          created_at: e.at,
-        })),
-      ),
+      trx.insertInto('ticket_events').values(batch.map(eventRow)),
       dialect,
       ['id', 'ticket_id', 'kind', 'from_value', 'to_value'],
     );

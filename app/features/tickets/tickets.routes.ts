@@ -13,6 +13,7 @@ import type { AttachmentSettings } from '../attachments/attachments.service';
 import { readUploads } from '../attachments/uploads';
 import { listCategories } from '../categories/categories.queries';
 import { knownIssuesOfTicket } from '../known-issues/known-issues.queries';
+import { inboundOfTicket } from '../mail/mail.queries';
 import { activeKnownIssues, KNOWN_ISSUE_STATUS_LABELS } from '../known-issues/known-issues.service';
 import { LIMITS, PRIORITIES, priorityName, STATUS_HINTS, STATUS_LABELS, STATUSES } from './ticket-values';
 import { listUrl, SORTS, type ListParams } from './tickets.filters';
@@ -135,12 +136,14 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
     const includeInternal = policy.can(v, 'ticket.view-internal', f);
     const events = await listEvents(db, t.id, { includeInternal });
     const canEdit = policy.can(v, 'ticket.edit', f);
-    const [categories, agents, names, knownIssues, files] = await Promise.all([
+    const [categories, agents, names, knownIssues, files, mailed] = await Promise.all([
       cache.categories(),
       canEdit ? cache.agents() : Promise.resolve([]),
       eventNames(events),
       knownIssuesOfTicket(db, t.id),
       policy.can(v, 'ticket.files', f) ? listAttachments(db, t.id, { includeInternal }) : Promise.resolve([]),
+      // Replies that came by e-mail, and where the whole message is.
+      config.mail?.imap ? inboundOfTicket(db, t.id) : Promise.resolve([]),
     ]);
     const flash = FLASH_MESSAGES[takeFlash(req, res, config, `/tickets/${t.id}`) ?? ''];
     res.status(extra.status ?? 200).render('tickets/show', {
@@ -166,6 +169,7 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
       knownIssues,
       knownIssueStatusLabels: KNOWN_ISSUE_STATUS_LABELS,
       files,
+      viaMail: new Map(mailed.filter((m) => m.event_id !== null).map((m) => [m.event_id, m])),
     });
   }
 

@@ -6,7 +6,7 @@ import type { DB } from '../../db/schema';
 import { nowIso, toDate } from '../../db/values';
 import { parseLogin } from '../../login';
 import { findPersonByKey, listAgents, type AgentRow } from '../../people/people.queries';
-import { keepUploads, dropUploads, recordAttachments, type StoredUpload } from '../attachments/attachments.service';
+import { dropUploads, insertAttachments, keepUploads, type StoredUpload } from '../attachments/attachments.service';
 import type { UploadedFile } from '../attachments/multipart';
 import { listCategories, type CategoryRow } from '../categories/categories.queries';
 import { cleanText, oneLine, text, type FieldErrors } from '../shared/form-values';
@@ -177,15 +177,13 @@ export async function validateNewTicket(database: Database, body: Record<string,
  */
 export async function createTicket(database: Database, requesterId: number, v: NewTicketValues, listener: EventListener, files: UploadedFile[] = []): Promise<number> {
   const stored = await keepUploads(files);
-  return database.write(async (trx) => {
-    const at = nowIso();
-    const id = await insertNewTicket(trx, database.dialect, requesterId, v, at, listener);
-    await recordAttachments(trx, database.dialect, { ticketId: id, actorId: requesterId, internal: false, ticketVersion: 1, at }, stored);
-    return id;
-  });
+  return database.write((trx) => insertNewTicket(trx, database.dialect, requesterId, v, nowIso(), listener, {}, stored));
 }
 
-/** A new ticket and its "created" event, inside the caller's transaction (which may do more, e.g. link it); returns its id. */
+/**
+ * A new ticket, its "created" event and its files (already kept), inside the caller's
+ * transaction (which may do more, e.g. link it); returns its id.
+ */
 export async function insertNewTicket(
   trx: Transaction<DB>,
   dialect: DialectName,
@@ -194,6 +192,7 @@ export async function insertNewTicket(
   at: string,
   listener: EventListener,
   context: EventsContext = {},
+  stored: StoredUpload[] = [],
 ): Promise<number> {
   const id = await insertTicket(trx, dialect, {
     title: v.title,
@@ -206,7 +205,8 @@ export async function insertNewTicket(
     assigneeId: null,
     at,
   });
-  await recordEvents(trx, dialect, listener, [{ ticketId: id, actorId: requesterId, kind: 'created', ticketVersion: 1, at }], context);
+  const files = await insertAttachments(trx, dialect, { ticketId: id, actorId: requesterId, internal: false, ticketVersion: 1, at }, stored);
+  await recordEvents(trx, dialect, listener, [{ ticketId: id, actorId: requesterId, kind: 'created', ticketVersion: 1, at }, ...files], context);
   return id;
 }
 
@@ -237,27 +237,29 @@ export async function addComment(
     return { kind: 'invalid', errors, body };
   }
   const stored = await keepUploads(files);
-  await database.write((trx) => insertComment(trx, database.dialect, actor, ticketId, { body, internal, files: stored }, listener));
+  await database.write((trx) => insertComment(trx, database.dialect, actor, ticketId, { body, internal }, listener, {}, stored));
   return { kind: 'ok' };
 }
 
 /**
- * A checked reply or note and what it changes, inside the caller's transaction; returns
- * its events (with ids when someone listens). A requester's reply to a ticket that was
- * waiting on them ("pending") puts it back in the queue as "open".
+ * A checked reply or note, its files (already kept) and what it changes, inside the
+ * caller's transaction; returns its events (with ids when someone listens). A requester's
+ * reply to a ticket that was waiting on them ("pending") puts it back in the queue as "open".
  */
 export async function insertComment(
   trx: Transaction<DB>,
   dialect: DialectName,
   actor: Actor,
   ticketId: number,
-  c: { body: string; internal: boolean; files?: StoredUpload[] },
+  c: { body: string; internal: boolean },
   listener: EventListener,
   context: EventsContext = {},
+  stored: StoredUpload[] = [],
 ) {
   const at = nowIso();
   const t = await getTicketForUpdate(trx, ticketId);
   if (!t) throw new Error(`ticket ${ticketId} disappeared`);
+  // A post may be files alone: then there is no reply event, only theirs.
   const events: NewEvent[] = c.body ? [{ ticketId, actorId: actor.personId, kind: c.internal ? 'note' : 'comment', body: c.body, ticketVersion: t.version, at }] : [];
   if (!c.internal && !actor.isAgent && t.status === 'pending' && t.requester_id === actor.personId) {
     const ok = await updateTicketAtVersion(trx, ticketId, t.version, { status: 'open', active: 1 }, at);
@@ -265,9 +267,8 @@ export async function insertComment(
   } else {
     await touchTicket(trx, ticketId, at);
   }
-  const recorded = await recordEvents(trx, dialect, listener, events, context);
-  await recordAttachments(trx, dialect, { ticketId, actorId: actor.personId, internal: c.internal, ticketVersion: t.version, at }, c.files ?? []);
-  return recorded;
+  events.push(...(await insertAttachments(trx, dialect, { ticketId, actorId: actor.personId, internal: c.internal, ticketVersion: t.version, at }, stored)));
+  return recordEvents(trx, dialect, listener, events, context);
 }
 
 /** What an agent asked to change; absent fields stay as they are. */

@@ -20,7 +20,6 @@ import * as knownIssues from '../../../app/features/known-issues/known-issues.qu
 import * as kiService from '../../../app/features/known-issues/known-issues.service';
 import * as tickets from '../../../app/features/tickets/tickets.queries';
 import * as service from '../../../app/features/tickets/tickets.service';
-import { NO_LISTENER } from '../../../app/features/tickets/ticket-events';
 import * as sessions from '../../../app/session/sessions.queries';
 import * as tokens from '../../../app/features/api-tokens/tokens.queries';
 import * as tokenService from '../../../app/features/api-tokens/tokens.service';
@@ -28,7 +27,12 @@ import * as outbox from '../../../app/features/shared/outbox.queries';
 import * as webhooks from '../../../app/features/webhooks/webhooks.queries';
 import * as webhookService from '../../../app/features/webhooks/webhooks.service';
 import { deliverDue } from '../../../app/features/webhooks/deliverer';
+import * as mailQueries from '../../../app/features/mail/mail.queries';
+import * as mailService from '../../../app/features/mail/mail.service';
+import { createMailOutbox, queueNotifications } from '../../../app/features/mail/outbox.service';
+import { sendDue, sweepMailTables } from '../../../app/features/mail/sender';
 import { createLogger } from '../../../app/logging';
+import { recordEvents } from '../../../app/features/tickets/ticket-events';
 
 /** A row that satisfies every select the app makes (ticket, person, category, count). */
 const ROW = {
@@ -46,19 +50,63 @@ const ROW = {
   login: 'CORP\\alice',
   login_key: 'corp\\alice',
   display_name: 'Alice',
-  email: null,
+  email: 'alice@corp.example',
   department: null,
-  title: null,
+  title: 'A title',
+  is_agent: 1,
+  my_tickets: 1,
+  assigned: 1,
+  new_tickets: 1,
   n: 0,
   m: 0,
 };
+
+/**
+ * Inserted events come back as the database would give them (RETURNING / OUTPUT inserted.…),
+ * so the services that read event ids for mail run all the way through.
+ */
+function echoEvents(q: CompiledQuery): Record<string, unknown>[] | undefined {
+  if (!/^insert into "ticket_events"/.test(q.sql) || !/\b(output|returning)\b/.test(q.sql)) return undefined;
+  const rows: Record<string, unknown>[] = [];
+  for (let i = 0; i + 8 <= q.parameters.length; i += 8) {
+    const p = q.parameters.slice(i, i + 8);
+    rows.push({ id: 100 + i / 8, ticket_id: p[0], kind: p[2], from_value: p[4], to_value: p[5] });
+  }
+  return rows;
+}
+
+/** A notification as the outbox holds it (and every other column a select might want). */
+const OUTBOX_ROW = {
+  id: 1,
+  dedupe_key: 'e7:alice@corp.example',
+  kind: 'ticket',
+  audience: 'requester',
+  ticket_id: 1,
+  event_ids: '7,8',
+  person_id: 1,
+  to_address: 'alice@corp.example',
+  subject: '[#1] Printer',
+  message_id: '<ticket-1.event-7.abcdef12.0123456789abcdef@deskside.test>',
+  also_references: '<a@b>',
+  status: 'queued',
+  attempts: 1,
+  next_attempt_at: '2026-03-01T09:00:00.000Z',
+  lease_owner: null,
+  lease_expires_at: null,
+  last_answer: null,
+  created_at: '2026-03-01T09:00:00.000Z',
+  updated_at: '2026-03-01T09:00:00.000Z',
+  sent_at: null,
+};
+
+const mail = createMailOutbox({ threading: { host: 'deskside.test', key: 'k' }, ownAddresses: ['helpdesk@corp.example'] });
 
 const isSelect = (q: CompiledQuery) => /^\s*select\b/i.test(q.sql);
 
 async function recordEverything(dialect: 'mssql' | 'sqlite') {
   const covered = new Set<string>();
   const cover = (name: string) => covered.add(name);
-  const rec = compileOnly(dialect, (q) => (isSelect(q) ? [ROW] : [ROW]));
+  const rec = compileOnly(dialect, (q) => echoEvents(q) ?? [ROW]);
   const { db, database } = rec;
   const d = database.dialect;
   const sorts: tickets.TicketSort[] = ['updated', 'created', 'oldest', 'priority'];
@@ -124,12 +172,12 @@ async function recordEverything(dialect: 'mssql' | 'sqlite') {
   await sessions.deleteExpiredSessions(db, new Date().toISOString());
   for (const n of ['insertSession', 'findLiveSession', 'deleteSession', 'deleteExpiredSessions']) cover(n);
 
-  await service.createTicket(database, 1, { title: 't', description: 'd', categoryId: 1, priority: 'high' }, NO_LISTENER);
-  await service.addComment(database, { personId: 1, isAgent: false }, 1, { body: 'hello', internal: undefined }, NO_LISTENER);
-  await service.addComment(database, { personId: 2, isAgent: true }, 1, { body: 'note', internal: 'on' }, NO_LISTENER);
-  await service.editTicket(database, { personId: 2, isAgent: true }, 1, { version: 1, status: 'resolved', priority: 'urgent', categoryId: 2, assigneeId: 2 }, NO_LISTENER);
-  await service.editTicket(database, { personId: 2, isAgent: true }, 1, { version: 9, status: 'open' }, NO_LISTENER);
-  await service.setOwnStatus(database, { personId: 1, isAgent: false }, 1, 'close', NO_LISTENER);
+  await service.createTicket(database, 1, { title: 't', description: 'd', categoryId: 1, priority: 'high' }, mail.listener);
+  await service.addComment(database, { personId: 1, isAgent: false }, 1, { body: 'hello', internal: undefined }, mail.listener);
+  await service.addComment(database, { personId: 2, isAgent: true }, 1, { body: 'note', internal: 'on' }, mail.listener);
+  await service.editTicket(database, { personId: 2, isAgent: true }, 1, { version: 1, status: 'resolved', priority: 'urgent', categoryId: 2, assigneeId: 2 }, mail.listener);
+  await service.editTicket(database, { personId: 2, isAgent: true }, 1, { version: 9, status: 'open' }, mail.listener);
+  await service.setOwnStatus(database, { personId: 1, isAgent: false }, 1, 'close', mail.listener);
   await service.validateNewTicket(database, { title: 't', description: 'd', category: '1', priority: 'low' });
   await service.parseEdit(database, { version: '1', category: '1', assignee: '1' }, null);
 
@@ -141,7 +189,7 @@ async function recordEverything(dialect: 'mssql' | 'sqlite') {
   for (const n of ['listCategoriesWithCounts', 'findCategoryByName', 'insertCategory', 'updateCategory', 'maxSortOrder']) cover(n);
 
   const kiRow = { ...ROW, title: 'E-mail is down', summary: 's', status: 'investigating', category_id: 1, created_by: 1, created_at: new Date().toISOString(), updated_at: new Date().toISOString(), resolved_at: null };
-  const ki = compileOnly(dialect, (q) => (/from "known_issue_tickets" where/.test(q.sql) && /select "ticket_id"/.test(q.sql) ? [] : isSelect(q) ? [kiRow] : [kiRow]));
+  const ki = compileOnly(dialect, (q) => echoEvents(q) ?? (/from "known_issue_tickets" where/.test(q.sql) && /select "ticket_id"/.test(q.sql) ? [] : [kiRow]));
   await knownIssues.listKnownIssues(ki.db, d, { activeOnly: true, limit: 10 });
   await knownIssues.listKnownIssues(ki.db, d, { activeOnly: false, limit: 100 });
   await knownIssues.getKnownIssue(ki.db, 1);
@@ -160,17 +208,64 @@ async function recordEverything(dialect: 'mssql' | 'sqlite') {
   });
   const values = { title: 't', summary: 's', status: 'resolved' as const, categoryId: null };
   await kiService.publishKnownIssue(ki.database, 1, values);
-  await kiService.changeKnownIssue(ki.database, 1, 1, { version: 1, values, resolveTickets: true }, NO_LISTENER);
-  await kiService.postKnownIssueUpdate(ki.database, 1, 1, { body: 'Engineers are on it' }, NO_LISTENER);
-  await kiService.linkTicket(ki.database, 1, 1, { ticket: '2' }, NO_LISTENER);
-  await kiService.meToo(ki.database, 2, 1, NO_LISTENER);
+  await kiService.changeKnownIssue(ki.database, 1, 1, { version: 1, values, resolveTickets: true }, mail.listener);
+  await kiService.postKnownIssueUpdate(ki.database, 1, 1, { body: 'Engineers are on it' }, mail.listener);
+  await kiService.linkTicket(ki.database, 1, 1, { ticket: '2' }, mail.listener);
+  await kiService.meToo(ki.database, 2, 1, mail.listener);
   rec.queries.push(...ki.queries);
   for (const n of ['listKnownIssues', 'getKnownIssue', 'listKnownIssueEvents', 'listLinkedTickets', 'ownLinkedTicket', 'knownIssuesOfTicket', 'isLinked']) cover(n);
   for (const n of ['insertKnownIssue', 'updateKnownIssueAtVersion', 'touchKnownIssue', 'insertKnownIssueEvents', 'insertLink', 'linkedTicketsForUpdate']) cover(n);
 
+  // Mail: the outbox, the mailbox's records, preferences, arrivals.
+  const m = compileOnly(dialect, (q) => echoEvents(q) ?? (/from "mail_outbox"/.test(q.sql) && /"status", count/.test(q.sql) ? [{ status: 'queued', n: 2 }] : [{ ...ROW, ...OUTBOX_ROW }]));
+  const mdb = m.db;
+  const iso = new Date().toISOString();
+  await m.database.write(async (trx) => {
+    await mailQueries.insertOutboxRows(trx, [{ ...OUTBOX_ROW, id: undefined } as never]);
+    await queueNotifications(trx, mail.settings, [{ id: 7, ticketId: 1, actorId: 2, kind: 'comment', body: 'b', ticketVersion: 1, at: iso }], { viaMessageId: '<a@b>' });
+  });
+  await mailQueries.dueOutboxIds(mdb, d, iso, 20);
+  await mailQueries.claimOutboxRow(mdb, 1, 'host:1:abc', iso, iso);
+  await mailQueries.getOutboxRow(mdb, 1);
+  await mailQueries.finishOutboxRow(mdb, 1, 'host:1:abc', { status: 'queued', lastAnswer: '451 later', nextAttemptAt: iso }, iso);
+  await mailQueries.finishOutboxRow(mdb, 1, 'host:1:abc', { status: 'sent', lastAnswer: '250 ok', sentAt: iso }, iso);
+  await mailQueries.listOutbox(mdb, d, 'failed', 50, 50);
+  await mailQueries.listOutbox(mdb, d, 'all', 50, 0);
+  await mailQueries.countOutboxByStatus(mdb);
+  await mailQueries.deleteFinishedOutbox(mdb, iso);
+  await mailQueries.findInbound(mdb, '<x@y>');
+  await mailQueries.insertInbound(mdb, d, { messageKey: '<x@y>', messageId: '<x@y>', fromAddress: 'a@b.c', subject: 's', outcome: 'comment', reason: null, ticketId: 1, eventId: 2, personId: 1, original: 'o', at: iso });
+  await mailQueries.updateInbound(mdb, 3, { outcome: 'comment', reason: 'a reply', ticketId: 1, eventId: 2, personId: 1, original: 'o' });
+  await mailQueries.listInbound(mdb, d, 25);
+  await mailQueries.inboundOfTicket(mdb, 1);
+  await mailQueries.inboundOriginal(mdb, 1, 2);
+  await mailQueries.inboundMessageIds(mdb, [1, 2], ['a@b.c']);
+  await mailQueries.deleteInboundBefore(mdb, iso);
+  await mailQueries.getPreferences(mdb, 1);
+  await mailQueries.savePreferences(mdb, 1, { my_tickets: 1, assigned: 0, new_tickets: 1 }, iso);
+  await mailQueries.recipientsByIds(mdb, [1, 2]);
+  await mailQueries.agentsWantingNewTickets(mdb);
+  await mailQueries.peopleByEmail(mdb, 'alice@corp.example');
+  await mailQueries.isAgentPerson(mdb, 1);
+  await mailQueries.arrivalsSince(mdb, 'a@b.c', iso);
+  await mailQueries.recordArrival(mdb, 'a@b.c', iso);
+  await mailQueries.deleteArrivalsBefore(mdb, iso);
+  await mailQueries.leaseHolder(mdb, 'mail-reader');
+  await mailService.mailOverview(m.database, { imap: { host: 'h', port: 993, secure: true, user: 'u', password: 'p', mailbox: 'INBOX', pollSeconds: 60 }, smtp: { host: 'h', port: 25, secure: false, requireTls: true, user: undefined, password: undefined }, from: 'x@y.z', unknownSenders: 'create', publicUrl: 'https://x' } as never, { status: 'queued', page: 2 });
+  await sweepMailTables(m.database);
+  const silent = createLogger('silent');
+  await sendDue({ database: m.database, outbox: mail, transport: () => ({ sendMail: async () => ({ response: '250 ok' }), close: () => undefined }), logger: silent, from: 'x@y.z', publicUrl: 'https://x', replyByMail: true, serverName: 'h', retryMs: 1000, holder: 'host:1:abc' });
+  rec.queries.push(...m.queries);
+  await m.database.write((trx) => tickets.insertEventsReturningIds(trx, d, [{ ticketId: 1, actorId: 1, kind: 'comment', body: 'x', ticketVersion: 1, at: iso }]));
+  await tickets.listEventsByIds(mdb, [1, 2, 3]);
+  for (const n of ['insertEventsReturningIds', 'listEventsByIds']) cover(n);
+  for (const n of ['insertOutboxRows', 'dueOutboxIds', 'claimOutboxRow', 'getOutboxRow', 'finishOutboxRow', 'listOutbox', 'countOutboxByStatus', 'deleteFinishedOutbox']) cover(n);
+  for (const n of ['findInbound', 'insertInbound', 'updateInbound', 'listInbound', 'inboundOfTicket', 'inboundOriginal', 'inboundMessageIds', 'deleteInboundBefore']) cover(n);
+  for (const n of ['getPreferences', 'savePreferences', 'recipientsByIds', 'agentsWantingNewTickets', 'peopleByEmail', 'isAgentPerson', 'arrivalsSince', 'recordArrival', 'deleteArrivalsBefore', 'leaseHolder']) cover(n);
+
   // Attachments: their rows, the sweeper's question, and the lease it sweeps under.
   const fileRow = { ...ROW, ticket_id: 1, sha256: 'a'.repeat(64), size: '1234', name: 'log.txt', original_name: 'log.txt', content_type: 'text/plain', internal: 0, uploaded_by: 1, removed_at: null, removed_by: null };
-  const files = compileOnly(dialect, (q) => (isSelect(q) ? [fileRow] : [fileRow]));
+  const files = compileOnly(dialect, (q) => echoEvents(q) ?? [fileRow]);
   const listed = await attachments.listAttachments(files.db, 1, { includeInternal: false });
   await attachments.listAttachments(files.db, 1, { includeInternal: true });
   await attachments.getAttachment(files.db, 1, 2);
@@ -178,11 +273,12 @@ async function recordEverything(dialect: 'mssql' | 'sqlite') {
   await files.database.write(async (trx) => {
     await attachments.insertAttachment(trx, d, { ticketId: 1, sha256: 'b'.repeat(64), size: 10, name: 'a.png', originalName: 'a.png', contentType: 'image/png', internal: true, uploadedBy: 1, at: new Date().toISOString() });
     await attachments.markAttachmentRemoved(trx, 1, 2, 1, new Date().toISOString());
-    await attachmentService.recordAttachments(trx, d, { ticketId: 1, actorId: 1, internal: false, ticketVersion: 1, at: new Date().toISOString() }, [
+    const fileEvents = await attachmentService.insertAttachments(trx, d, { ticketId: 1, actorId: 1, internal: false, ticketVersion: 1, at: new Date().toISOString() }, [
       { sha256: 'c'.repeat(64), size: 3, name: 'x.txt', originalName: 'x.txt', contentType: 'text/plain' },
     ]);
+    await recordEvents(trx, d, mail.listener, fileEvents);
   });
-  await attachmentService.removeAttachment(files.database, { personId: 1 }, 1, 2);
+  await attachmentService.removeAttachment(files.database, { personId: 1 }, 1, 2, mail.listener);
   rec.queries.push(...files.queries);
   expect(listed[0].size).toBe(1234);
   for (const n of ['listAttachments', 'getAttachment', 'referencedHashes', 'insertAttachment', 'markAttachmentRemoved']) cover(n);
@@ -205,7 +301,6 @@ async function recordEverything(dialect: 'mssql' | 'sqlite') {
   await people.searchKnownPeople(db, d, ['carol', 'corp'], 20);
   await people.agentFlagOf(db, 1);
   for (const n of ['searchKnownPeople', 'agentFlagOf']) cover(n);
-  const iso = new Date().toISOString();
   const tokenRow = { ...ROW, person_id: 1, name: 'n', hint: 'dsk_abcd', scope: 'read', role: 'agent', created_at: iso, expires_at: iso, last_used_at: null, revoked_at: null, revoked_by: null, revoked_by_login: null };
   const tk = compileOnly(dialect, () => [tokenRow]);
   await tokens.insertToken(tk.db, d, { personId: 1, name: 'n', tokenHash: 'a'.repeat(64), hint: 'dsk_abcd', scope: 'read', role: 'agent', at: iso, expiresAt: iso });
@@ -285,6 +380,7 @@ describe('the SQL Server text of every query', () => {
       ...exportedFunctions(knownIssues),
       ...exportedFunctions(attachments),
       ...exportedFunctions(leases),
+      ...exportedFunctions(mailQueries),
       ...exportedFunctions(tokens),
       ...exportedFunctions(webhooks),
       ...exportedFunctions(outbox).filter((n) => n !== 'backoffMs'),
@@ -498,9 +594,12 @@ describe('the SQL Server schema from the migrations', () => {
     expect(unique).toEqual([
       ['people', '"login_key"'],
       ['categories', '"name"'],
+      ['mail_outbox', '"dedupe_key"'],
+      ['mail_inbound', '"message_key"'],
       ['api_tokens', '"token_hash"'],
       ['webhook_deliveries', '"delivery_key"'],
     ]);
+    for (const [table, col] of unique) expect(columns(table).find(([n]) => `"${n}"` === col)![1]).toMatch(/not null/);
     // Nonclustered index keys must stay under 1,700 bytes: no nvarchar(max) in any index.
     for (const m of script.matchAll(/create (?:unique )?index "\w+" on "(\w+)" \(([^)]*)\)/g)) {
       const cols = Object.fromEntries(columns(m[1]));
