@@ -172,7 +172,7 @@ export function apiRoutes(deps: ApiDeps): Router {
       after: cursor?.anchor,
     });
     if (result.kind === 'sign-in') throw new SignInRequired(req.originalUrl);
-    if (result.kind === 'invalid') throw new ApiProblem('invalid-parameters', result.message.replace('This ticket list address', 'The query'));
+    if (result.kind === 'invalid') throw new ApiProblem('invalid-parameters', result.message);
     const sort = String(result.params.sort);
     if (cursor && cursor.sort !== sort) {
       throw new ApiProblem('invalid-parameters', 'The cursor belongs to another sort order; keep the sort of the list it came from.', { errors: [{ parameter: 'cursor', detail: 'Another sort order' }] });
