@@ -26,6 +26,19 @@ export interface StagedFile {
  * carries on with the rest of the request.
  */
 export async function stageToFile(dir: string, source: Readable, opts: StageOptions = {}): Promise<StagedFile> {
+  // The source may fail while the staging file is still being opened (a client that goes
+  // away early, on a busy server): hold its error until copyInto listens, which reads it
+  // back from `source.errored`, rather than let an unheard 'error' event crash the process.
+  const holdError = () => undefined;
+  source.on('error', holdError);
+  try {
+    return await stageInto(dir, source, opts);
+  } finally {
+    source.off('error', holdError);
+  }
+}
+
+async function stageInto(dir: string, source: Readable, opts: StageOptions): Promise<StagedFile> {
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, `${randomUUID()}${STAGING_SUFFIX}`);
   const fh = await open(file, 'wx');

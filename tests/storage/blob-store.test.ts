@@ -146,6 +146,14 @@ describe.each(stores)('%s', (_name, make) => {
     expect(s.stagingFiles()).toEqual([]);
   });
 
+  test('when the source fails before the staging file is even open, then the put fails with that error and nothing goes unheard', async () => {
+    const source = new Readable({ read() {} });
+    const putting = s.store.put(source);
+    source.destroy(new Error('gone at once'));
+    await expect(putting).rejects.toThrow('gone at once');
+    expect(s.stagingFiles()).toEqual([]);
+  });
+
   test('when exactly maxBytes arrive, then the put succeeds', async () => {
     const bytes = randomBytes(4096);
     expect((await s.store.put(streamOf(bytes), { maxBytes: 4096 })).size).toBe(4096);
