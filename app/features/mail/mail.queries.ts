@@ -48,21 +48,7 @@ export interface OutboxOutcome {
 
 /** Record how a send went and let go of the lease, if `owner` still holds it; false when it does not. */
 export async function finishOutboxRow(db: Q, id: number, owner: string, outcome: OutboxOutcome, now: string): Promise<boolean> {
-  const r = await db
-    .updateTable('mail_outbox')
-    .set({
-      status: outcome.status,
-      last_answer: outcome.lastAnswer === null ? null : outcome.lastAnswer.slice(0, 1000),
-      ...(outcome.nextAttemptAt ? { next_attempt_at: outcome.nextAttemptAt } : {}),
-      ...(outcome.sentAt ? { sent_at: outcome.sentAt } : {}),
-      lease_owner: null,
-      lease_expires_at: null,
-      updated_at: now,
-    })
-    .where('id', '=', id)
-    .where('lease_owner', '=', owner)
-    .executeTakeFirst();
-  return Number(r.numUpdatedRows) === 1;
+  return outbox.finishOutboxRow(db, 'mail_outbox', id, owner, outcome, outcome.sentAt ? { sent_at: outcome.sentAt } : {}, now);
 }
 
 /** The admin page's list: newest first, one status or all. */

@@ -50,6 +50,38 @@ export async function claimOutboxRow(db: Q, table: OutboxTable, id: number, owne
   return Number(r.numUpdatedRows) === 1;
 }
 
+/** What a try came to, in columns every outbox has. */
+export interface TryOutcome {
+  status: string;
+  lastAnswer: string | null;
+  /** When queued again: the next try. */
+  nextAttemptAt?: string;
+}
+
+/**
+ * Record how a try went and let go of the lease, if `owner` still holds it (false when it
+ * does not: the lease ran out and another process may be at it). `more`: the table's own
+ * columns (when it was sent, the receiver's status).
+ */
+export async function finishOutboxRow(db: Q, table: OutboxTable, id: number, owner: string, outcome: TryOutcome, more: Record<string, string | number | null>, now: string): Promise<boolean> {
+  const r = await db
+    .updateTable(table)
+    .set({
+      status: outcome.status,
+      last_answer: outcome.lastAnswer === null ? null : outcome.lastAnswer.slice(0, 1000),
+      ...(outcome.nextAttemptAt ? { next_attempt_at: outcome.nextAttemptAt } : {}),
+      // The table's own columns, named by its caller in code (never from input).
+      ...(more as Record<string, never>),
+      lease_owner: null,
+      lease_expires_at: null,
+      updated_at: now,
+    } as never)
+    .where('id', '=', id)
+    .where('lease_owner', '=', owner)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
 /** The wait before try `attempt + 1` after `attempt` tries failed: doubling, with a tenth of jitter. */
 export function backoffMs(attempt: number, backoff: { firstMs: number; maxMs: number }, random: () => number = Math.random): number {
   const base = Math.min(backoff.maxMs, backoff.firstMs * 2 ** Math.max(0, Math.min(attempt - 1, 30)));

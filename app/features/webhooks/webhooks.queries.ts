@@ -2,6 +2,7 @@ import type { Insertable, Kysely, Selectable, Transaction } from 'kysely';
 import type { DialectName } from '../../db/dialect';
 import { insertReturningId, MAX_PARAMETERS, paged } from '../../db/portable';
 import type { DB, WebhookDeliveriesTable, WebhookDeliveryStatus, WebhooksTable } from '../../db/schema';
+import { finishOutboxRow } from '../shared/outbox.queries';
 
 type Q = Kysely<DB> | Transaction<DB>;
 
@@ -123,22 +124,7 @@ export interface DeliveryOutcome {
 
 /** Record how a try went and let go of the lease, if `owner` still holds it; false when it does not. */
 export async function finishDelivery(db: Q, id: number, owner: string, outcome: DeliveryOutcome, now: string): Promise<boolean> {
-  const r = await db
-    .updateTable('webhook_deliveries')
-    .set({
-      status: outcome.status,
-      last_status: outcome.lastStatus,
-      last_answer: outcome.lastAnswer === null ? null : outcome.lastAnswer.slice(0, 1000),
-      ...(outcome.nextAttemptAt ? { next_attempt_at: outcome.nextAttemptAt } : {}),
-      ...(outcome.deliveredAt ? { delivered_at: outcome.deliveredAt } : {}),
-      lease_owner: null,
-      lease_expires_at: null,
-      updated_at: now,
-    })
-    .where('id', '=', id)
-    .where('lease_owner', '=', owner)
-    .executeTakeFirst();
-  return Number(r.numUpdatedRows) === 1;
+  return finishOutboxRow(db, 'webhook_deliveries', id, owner, outcome, { last_status: outcome.lastStatus, ...(outcome.deliveredAt ? { delivered_at: outcome.deliveredAt } : {}) }, now);
 }
 
 /** Send a failed delivery again, now (an administrator asked). Only failed ones: a delivered one is never sent twice. */
