@@ -1,12 +1,10 @@
-import { randomUUID } from 'node:crypto';
-import os from 'node:os';
 import type { SendMailOptions } from 'nodemailer';
 import type { Database } from '../../db/database';
 import { toDate } from '../../db/values';
 import { withDeadline } from '../../deadline';
 import type { Logger } from '../../logging';
 import { listPeopleByIds } from '../../people/people.queries';
-import { runOutboxWorker } from '../shared/outbox-worker';
+import { runOutboxWorker, workerHolder } from '../shared/outbox-worker';
 import { backoffMs } from '../shared/outbox.queries';
 import { getTicket, listEventsByIds } from '../tickets/tickets.queries';
 import { claimOutboxRow, deleteArrivalsBefore, deleteFinishedOutbox, deleteInboundBefore, dueOutboxIds, finishOutboxRow, getOutboxRow, type OutboxRow } from './mail.queries';
@@ -71,10 +69,8 @@ export interface SendTurn {
   lost: number;
 }
 
-/** host:pid:random: names the process in lease columns, never reused by a restarted one. */
-export function senderHolder(): string {
-  return `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-}
+/** host:pid:random: names the process in lease columns (the one naming every outbox worker uses). */
+export const senderHolder = workerHolder;
 
 export type Verdict = { kind: 'temporary' | 'permanent'; answer: string };
 

@@ -1,3 +1,11 @@
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+
+/** host:pid:random: names a process in lease columns, never reused by a restarted one. */
+export function workerHolder(): string {
+  return `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+}
+
 /**
  * The loop of a worker that sends what an outbox holds, in every process: a turn every
  * `pollMs` (other processes' rows, retries coming due), soon after this process queues

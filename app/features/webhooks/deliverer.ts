@@ -1,9 +1,8 @@
-import { createHmac, randomUUID } from 'node:crypto';
-import os from 'node:os';
+import { createHmac } from 'node:crypto';
 import type { Database } from '../../db/database';
 import { toDate } from '../../db/values';
 import type { Logger } from '../../logging';
-import { runOutboxWorker } from '../shared/outbox-worker';
+import { runOutboxWorker, workerHolder } from '../shared/outbox-worker';
 import { backoffMs, claimOutboxRow, dueOutboxIds } from '../shared/outbox.queries';
 import { checkWebhookUrl } from './webhooks.service';
 import { deleteFinishedDeliveries, finishDelivery, getDelivery } from './webhooks.queries';
@@ -54,11 +53,6 @@ export interface DeliveryTurn {
   failed: number;
   /** Claimed by another process first. */
   lost: number;
-}
-
-/** host:pid:random: names the process in lease columns, never reused by a restarted one. */
-export function delivererHolder(): string {
-  return `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 }
 
 /** The signature a receiver recomputes: HMAC-SHA256 over `timestamp.body` with the endpoint's secret. */
@@ -135,7 +129,7 @@ const retryable = (status: number | null) => status === null || status === 408 |
  */
 export async function deliverDue(o: DelivererOptions): Promise<DeliveryTurn> {
   const now = o.now ?? Date.now;
-  const holder = o.holder ?? delivererHolder();
+  const holder = o.holder ?? workerHolder();
   const backoff = o.backoff ?? DEFAULT_BACKOFF;
   const turn: DeliveryTurn = { delivered: 0, retrying: 0, failed: 0, lost: 0 };
   const db = o.database.db;
@@ -181,7 +175,7 @@ export async function deliverDue(o: DelivererOptions): Promise<DeliveryTurn> {
 
 /** Run the deliverer in this process until stopped (shared/outbox-worker.ts); old delivered and failed deliveries go after 30 days. */
 export function startDeliverer(o: DelivererOptions & { outbox: WebhookOutbox }): { stop(): Promise<void>; wake(): void } {
-  const holder = o.holder ?? delivererHolder();
+  const holder = o.holder ?? workerHolder();
   const batch = o.batch ?? 20;
   return runOutboxWorker({
     turn: async () => {
