@@ -33,6 +33,7 @@ import { startMailboxReader } from './features/mail/reader';
 import { startSender } from './features/mail/sender';
 import { mailHost } from './features/mail/threading';
 import { describeImap, describeSmtp, smtpTransport } from './features/mail/transport';
+import { startBreachTimer } from './features/service-levels/clocks';
 import type { TicketReadCache } from './features/tickets/tickets.cache';
 import { createIdentityProvider } from './identity';
 import type { IdentityProvider } from './identity/types';
@@ -295,6 +296,13 @@ export async function start(env: Env = process.env): Promise<Running> {
     retentionMs: config.attachments.retentionMs,
     intervalMs: config.attachments.sweepIntervalMs,
   });
+  // Missed service-level targets are recorded as they happen; every process runs the timer,
+  // and each breach is recorded by exactly one of them.
+  const stopBreachTimer = startBreachTimer(database, {
+    everyMs: 30_000,
+    onRecorded: (n) => logger.info({ breaches: n }, 'recorded missed service-level targets'),
+    onError: (err) => logger.warn({ err }, 'could not record missed service-level targets'),
+  });
 
   // Mail: every process sends (the outbox's claims keep any one notification to one sender).
   const mail = deps.mail;
@@ -339,6 +347,7 @@ export async function start(env: Env = process.env): Promise<Running> {
       await sender?.stop();
       await fileSweeper.stop();
       await deliverer.stop();
+      await stopBreachTimer();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await deps.directory.directory?.close();

@@ -14,6 +14,8 @@ export interface Viewer {
 export interface TicketFacts {
   requesterId: number;
   status: TicketStatus;
+  /** Someone other than the requester has replied; after that the requester's text is fixed. Unknown: treated as yes. */
+  othersReplied?: boolean;
 }
 
 export type Action =
@@ -28,13 +30,21 @@ export type Action =
   | 'ticket.edit' // status, priority, category, assignee
   | 'ticket.close' // requester closing their own ticket
   | 'ticket.reopen'
+  | 'ticket.edit-text' // title and description
+  | 'ticket.create-for-others' // choose the requester and the channel
+  | 'tickets.bulk' // change many tickets from the queue
+  | 'views.save' // saved queue views of one's own
+  | 'views.share' // saved views every agent sees
+  | 'people.search'
+  | 'responses.use' // insert canned replies
+  | 'responses.manage'
   | 'known-issues.view' // the known issues the desk publishes, and their public updates
   | 'known-issues.manage' // publish, update, resolve known issues; link tickets to them
   | 'known-issues.see-tickets' // which tickets are linked to a known issue
   | 'files.view' // files attached to tickets, at all (signed-in people; which ones: ticket.files)
   | 'ticket.files' // this ticket's files (internal notes' files also need ticket.view-internal)
   | 'ticket.remove-file'
-  | 'people.search'
+  | 'dashboard.view' // the desk's figures: volumes, backlog, targets met, load
   | 'me.view'
   | 'me.notifications' // choose which e-mails one gets (signed-in people only)
   | 'api-tokens.own' // create, see and revoke one's own API tokens
@@ -52,6 +62,7 @@ const TICKET_ACTIONS: ReadonlySet<Action> = new Set<Action>([
   'ticket.edit',
   'ticket.close',
   'ticket.reopen',
+  'ticket.edit-text',
   'ticket.files',
   'ticket.remove-file',
 ]);
@@ -98,7 +109,7 @@ export function createPolicy(opts: { anonymous: AnonymousMode }): Policy {
       case 'api-tokens.own':
         return true;
       case 'tickets.list-all':
-      case 'people.search':
+      case 'dashboard.view':
       case 'known-issues.manage':
       case 'known-issues.see-tickets':
         return agent;
@@ -116,6 +127,16 @@ export function createPolicy(opts: { anonymous: AnonymousMode }): Policy {
         return (agent || owns(viewer, t)) && t.status !== 'closed';
       case 'ticket.reopen':
         return (agent || owns(viewer, t)) && (t.status === 'resolved' || t.status === 'closed');
+      case 'ticket.edit-text':
+        return agent || (owns(viewer, t) && t.othersReplied === false);
+      case 'ticket.create-for-others':
+      case 'tickets.bulk':
+      case 'views.save':
+      case 'people.search':
+      case 'responses.use':
+        return agent;
+      case 'views.share':
+      case 'responses.manage':
       case 'admin.view':
       case 'health.detail':
       case 'api-tokens.manage':

@@ -7,7 +7,9 @@ import * as m003 from './migrations/003_known_issues';
 import * as m005a from './migrations/005_attachments';
 import * as m005w from './migrations/005_worker_leases';
 import * as m006 from './migrations/006_mail';
-import * as m008 from './migrations/008_api';
+import * as m007 from './migrations/007_workbench';
+import * as m008 from './migrations/008_teams_service_levels';
+import * as m009 from './migrations/009_api';
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: DialectName): Promise<void> };
 
@@ -24,7 +26,9 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '005_attachments': m005a,
   '005_worker_leases': m005w,
   '006_mail': m006,
-  '008_api': m008,
+  '007_workbench': m007,
+  '008_teams_service_levels': m008,
+  '009_api': m009,
 };
 
 export const MIGRATION_TABLE = 'deskside_migrations';

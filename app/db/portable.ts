@@ -149,3 +149,24 @@ export function textLike(column: string, text: string, where: 'contains' | 'star
   const escaped = text.replace(/[\\%_[]/g, (c) => `\\${c}`);
   return sql<SqlBool>`${sql.ref(column)} like ${where === 'contains' ? `%${escaped}%` : `${escaped}%`} escape '\\'`;
 }
+
+/**
+ * Add to counters in the row with this key, creating the row (counters from 0) when it is
+ * missing: for running totals kept in the same transaction as the change they count. One
+ * statement in SQLite (INSERT … ON CONFLICT DO UPDATE); in SQL Server an UPDATE holding the
+ * key range (UPDLOCK, HOLDLOCK), then an INSERT only if it found nothing, so two writers
+ * of a new key queue up instead of colliding. Names are trusted, never user input.
+ */
+export async function addToCounters<T extends keyof DB>(db: Kysely<DB> | Transaction<DB>, table: T, key: Record<string, string | number>, add: Record<string, number>): Promise<void> {
+  const keys = Object.keys(key);
+  const counters = Object.keys(add);
+  if (keys.length === 0 || counters.length === 0) throw new Error('addToCounters needs a key and a counter');
+  if (dialectOf(db) === 'sqlite') {
+    await sql`insert into ${sql.table(table)} (${sql.join([...keys, ...counters].map((c) => sql.ref(c)))}) values (${sql.join([...keys.map((k) => key[k]), ...counters.map((c) => add[c])].map((v) => sql`${v}`))})
+      on conflict (${sql.join(keys.map((k) => sql.ref(k)))}) do update set ${sql.join(counters.map((c) => sql`${sql.ref(c)} = ${sql.ref(c)} + excluded.${sql.ref(c)}`))}`.execute(db);
+    return;
+  }
+  const where = sql.join(keys.map((k) => sql`${sql.ref(k)} = ${key[k]}`), sql` and `);
+  await sql`update ${sql.table(table)} with (updlock, holdlock) set ${sql.join(counters.map((c) => sql`${sql.ref(c)} = ${sql.ref(c)} + ${add[c]}`))} where ${where};
+if @@rowcount = 0 insert into ${sql.table(table)} (${sql.join([...keys, ...counters].map((c) => sql.ref(c)))}) values (${sql.join([...keys.map((k) => key[k]), ...counters.map((c) => add[c])].map((v) => sql`${v}`))})`.execute(db);
+}

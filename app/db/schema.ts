@@ -36,6 +36,8 @@ export interface CategoriesTable {
   description: string | null;
   sort_order: number;
   active: number;
+  /** New tickets in this category go to this team. */
+  default_team_id: number | null;
   created_at: Timestamp;
 }
 
@@ -55,6 +57,15 @@ export interface TicketsTable {
   updated_at: Timestamp;
   resolved_at: Timestamp | null;
   version: number;
+  /** How the ticket reached the desk: web, phone, walk-in or email (migration 007). */
+  channel: ColumnType<string, string | undefined, string>;
+  team_id: number | null;
+  /** The next due instant of the ticket's running service-level clocks, or NO_DUE. */
+  sla_due_at: ColumnType<string | Date, string | undefined, string>;
+  /** At risk from here (a share of the target left); null without a due instant. */
+  sla_warn_at: Timestamp | null;
+  /** Which target sla_due_at is for, or `paused` while every running clock waits on the requester. */
+  sla_due_kind: 'response' | 'resolution' | 'paused' | null;
 }
 
 export interface TicketEventsTable {
@@ -267,6 +278,105 @@ export interface WebhookDeliveriesTable {
   delivered_at: Timestamp | null;
 }
 
+/** An agent's named queue view: filters and sort as the list address's query string. */
+export interface SavedViewsTable {
+  id: Generated<number>;
+  owner_id: number;
+  name: string;
+  query: string;
+  /** 1: a tab for every agent (only admins share). */
+  shared: number;
+  created_at: Timestamp;
+}
+
+/** A reply agents insert and adapt; `{{placeholders}}` are filled in per ticket. */
+export interface CannedResponsesTable {
+  id: Generated<number>;
+  title: string;
+  body: string;
+  active: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface TeamsTable {
+  id: Generated<number>;
+  name: string;
+  description: string | null;
+  /** A group name or DN whose members (nested included) are the team. */
+  directory_group: string | null;
+  active: number;
+  version: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface TeamMembersTable {
+  team_id: number;
+  login_key: string;
+  login: string;
+}
+
+export interface SlaSettingsTable {
+  id: Generated<number>;
+  /** CalendarInput as JSON. */
+  calendar: string;
+  at_risk_percent: number;
+  version: number;
+  updated_by: number | null;
+  updated_at: Timestamp;
+}
+
+export interface SlaTargetsTable {
+  id: Generated<number>;
+  priority: number;
+  category_id: number | null;
+  response_minutes: number | null;
+  resolution_minutes: number | null;
+}
+
+export type SlaKind = 'response' | 'resolution';
+
+export interface SlaClocksTable {
+  ticket_id: number;
+  kind: SlaKind;
+  target_minutes: number;
+  started_at: Timestamp;
+  due_at: Timestamp | null;
+  warn_at: Timestamp | null;
+  paused_at: Timestamp | null;
+  stopped_at: Timestamp | null;
+  outcome: 'met' | 'breached' | null;
+  outcome_at: Timestamp | null;
+  watch: number;
+}
+
+export interface TicketDailyTable {
+  day: string;
+  raised: number;
+  resolved: number;
+}
+
+export interface TicketOpenAgesTable {
+  /** The UTC date open tickets were raised on. */
+  day: string;
+  n: number;
+}
+
+export interface TicketOpenCountsTable {
+  team_id: number;
+  assignee_id: number;
+  priority: number;
+  n: number;
+}
+
+export interface SlaMonthlyTable {
+  month: string;
+  kind: SlaKind;
+  met: number;
+  breached: number;
+}
+
 export interface DB {
   people: PeopleTable;
   sign_in_attempts: SignInAttemptsTable;
@@ -286,4 +396,15 @@ export interface DB {
   api_tokens: ApiTokensTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  saved_views: SavedViewsTable;
+  canned_responses: CannedResponsesTable;
+  teams: TeamsTable;
+  team_members: TeamMembersTable;
+  sla_settings: SlaSettingsTable;
+  sla_targets: SlaTargetsTable;
+  sla_clocks: SlaClocksTable;
+  ticket_daily: TicketDailyTable;
+  ticket_open_ages: TicketOpenAgesTable;
+  ticket_open_counts: TicketOpenCountsTable;
+  sla_monthly: SlaMonthlyTable;
 }

@@ -1,5 +1,5 @@
 import type { Login } from '../login';
-import type { Directory, DirectoryPerson } from './types';
+import type { Directory, DirectoryPerson, GroupMembers } from './types';
 
 /**
  * How fresh the answer is:
@@ -21,10 +21,24 @@ export interface LookupOutcome {
   error?: string;
 }
 
+const SEARCH_TTL_MS = 60_000;
+
 interface Entry {
   person: DirectoryPerson | null;
   fetchedAt: number;
 }
+
+/** A group's members as a page needs them: fresh, the last known during an outage, or not known. */
+export interface GroupOutcome {
+  state: LookupState;
+  /** null: the directory has no such group (or, with state unavailable/off, nothing is known). */
+  group: GroupMembers | null;
+  fetchedAt?: number;
+  error?: string;
+}
+
+/** How many members of a group pages ask for; a team larger than this is shown cut short. */
+export const GROUP_MEMBER_LIMIT = 2000;
 
 export interface DirectoryCacheOptions {
   ttlMs: number;
@@ -41,6 +55,9 @@ export interface DirectoryCacheOptions {
 export class DirectoryCache {
   private readonly entries = new Map<string, Entry>();
   private readonly inflight = new Map<string, Promise<LookupOutcome>>();
+  private readonly searches = new Map<string, { at: number; people: Promise<DirectoryPerson[]> }>();
+  private readonly groups = new Map<string, { group: GroupMembers | null; fetchedAt: number }>();
+  private readonly groupsInflight = new Map<string, Promise<GroupOutcome>>();
   private readonly now: () => number;
   private lastFailureAt: number | undefined;
   private lastError: string | undefined;
@@ -110,6 +127,62 @@ export class DirectoryCache {
       }
       return { person: null, state: 'unavailable', fromCache: false, elapsedMs, error: this.lastError };
     }
+  }
+
+  /**
+   * People matching a search (see Directory.search). Answers are kept for a minute, so an
+   * agent typing a name asks the directory once per distinct text; a failure is not
+   * kept, and comes back as `unavailable` rather than an error.
+   */
+  async search(query: string, limit: number): Promise<{ people: DirectoryPerson[]; state: 'off' | 'ok' | 'unavailable'; error?: string }> {
+    if (!this.directory) return { people: [], state: 'off' };
+    const key = `${limit}|${query.trim().toLowerCase()}`;
+    const now = this.now();
+    let hit = this.searches.get(key);
+    if (!hit || now - hit.at > SEARCH_TTL_MS) {
+      hit = { at: now, people: this.directory.search(query, limit) };
+      this.searches.delete(key);
+      this.searches.set(key, hit);
+      if (this.searches.size > 500) this.searches.delete(this.searches.keys().next().value as string);
+    }
+    const entry = hit;
+    try {
+      return { people: await entry.people, state: 'ok' };
+    } catch (err) {
+      if (this.searches.get(key) === entry) this.searches.delete(key);
+      return { people: [], state: 'unavailable', error: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  /**
+   * A group's members, nested groups included (Directory.groupMembers), cached like
+   * people: fresh for the cache lifetime, the last known answer for up to maxStaleMs while
+   * the directory cannot be asked; concurrent asks for one group share one search.
+   */
+  async groupMembers(group: string, opts: { bypassCache?: boolean } = {}): Promise<GroupOutcome> {
+    if (!this.directory) return { state: 'off', group: null };
+    const key = group.trim().toLowerCase();
+    const cached = this.groups.get(key);
+    if (!opts.bypassCache && cached && this.now() - cached.fetchedAt < this.opts.ttlMs) return { state: 'ok', group: cached.group, fetchedAt: cached.fetchedAt };
+    const running = this.groupsInflight.get(key);
+    if (running && !opts.bypassCache) return running;
+    const p = (async (): Promise<GroupOutcome> => {
+      try {
+        const answer = await this.directory!.groupMembers(group, GROUP_MEMBER_LIMIT);
+        const fetchedAt = this.now();
+        this.groups.delete(key);
+        this.groups.set(key, { group: answer, fetchedAt });
+        if (this.groups.size > 500) this.groups.delete(this.groups.keys().next().value as string);
+        return { state: 'ok', group: answer, fetchedAt };
+      } catch (err) {
+        const error = err instanceof Error ? err.message : String(err);
+        const now = this.now();
+        if (cached && now - cached.fetchedAt <= this.opts.maxStaleMs) return { state: 'stale', group: cached.group, fetchedAt: cached.fetchedAt, error };
+        return { state: 'unavailable', group: null, error };
+      }
+    })().finally(() => this.groupsInflight.delete(key));
+    this.groupsInflight.set(key, p);
+    return p;
   }
 
   private store(key: string, entry: Entry): void {

@@ -1,14 +1,16 @@
-import { AndFilter, Client, EqualityFilter, OrFilter, type Entry, type Filter } from 'ldapts';
+import { AndFilter, Client, EqualityFilter, ExtensibleFilter, InvalidDNSyntaxError, NoSuchObjectError, NotFilter, OrFilter, SubstringFilter, type Entry, type Filter } from 'ldapts';
 import type { ConnectionOptions } from 'node:tls';
 import type { Login } from '../login';
 import { describeLdapError, domainDnOf, dnsDomainOf, sameDn, sidToString, type LdapErrorKind } from './ldap-values';
 import { withDeadline } from '../deadline';
 import {
   DirectoryUnavailableError,
+  searchTerms,
   type Directory,
   type DirectoryGroup,
   type DirectoryPerson,
   type DirectoryStatus,
+  type GroupMembers,
   type LookupTrace,
   type PasswordChecker,
 } from './types';
@@ -40,7 +42,17 @@ export interface LdapDirectoryOptions {
 // sAMAccountType of ordinary user accounts (not computers, trusts or groups).
 const SAM_USER_ACCOUNT = '805306368';
 const UAC_ACCOUNTDISABLE = 0x2;
-const PERSON_ATTRIBUTES = ['sAMAccountName', 'userPrincipalName', 'displayName', 'mail', 'department', 'title', 'memberOf', 'primaryGroupID', 'objectSid', 'userAccountControl'];
+const PERSON_ATTRIBUTES = ['sAMAccountName', 'userPrincipalName', 'displayName', 'mail', 'department', 'title', 'telephoneNumber', 'memberOf', 'primaryGroupID', 'objectSid', 'userAccountControl'];
+const SEARCH_ATTRIBUTES = ['sAMAccountName', 'userPrincipalName', 'displayName', 'mail', 'department', 'title', 'telephoneNumber'];
+// LDAP_MATCHING_RULE_BIT_AND: (userAccountControl & ACCOUNTDISABLE) != 0.
+const BIT_AND = '1.2.840.113556.1.4.803';
+/** Most people one search returns, whatever the caller asks. */
+const SEARCH_CAP = 50;
+const MEMBER_ATTRIBUTES = ['sAMAccountName', 'userPrincipalName', 'displayName', 'mail'];
+// LDAP_MATCHING_RULE_IN_CHAIN (transitive membership).
+const IN_CHAIN = '1.2.840.113556.1.4.1941';
+/** Most members one group lookup returns, whatever the caller asks. */
+const GROUP_MEMBER_CAP = 5000;
 const SID_BATCH = 100;
 
 interface Session {
@@ -141,16 +153,76 @@ export class LdapDirectory implements Directory, PasswordChecker {
   }
 
   async lookup(login: Login): Promise<DirectoryPerson | null> {
-    if (this.closed) throw new DirectoryUnavailableError('the directory connection is closed');
     const trace: LookupTrace = { at: this.now(), steps: [] };
     this.remember(login, trace);
+    return this.run(trace, (session) => this.find(session, login, trace));
+  }
+
+  async search(query: string, limit: number): Promise<DirectoryPerson[]> {
+    const words = searchTerms(query);
+    const size = Math.min(SEARCH_CAP, Math.max(0, Math.floor(limit)));
+    if (words.length === 0 || size === 0) return [];
+    const trace: LookupTrace = { at: this.now(), steps: [] };
+    return this.run(trace, async ({ client }) => {
+      const facts = await this.domainFacts(client);
+      // Each word must match somewhere; values are BER strings, so `*)(` is just three characters.
+      const perWord = words.map(
+        (w) =>
+          new OrFilter({
+            filters: [
+              new SubstringFilter({ attribute: 'displayName', any: [w] }),
+              new SubstringFilter({ attribute: 'sAMAccountName', initial: w }),
+              new SubstringFilter({ attribute: 'userPrincipalName', initial: w }),
+              new SubstringFilter({ attribute: 'mail', initial: w }),
+            ],
+          }),
+      );
+      const filter = new AndFilter({
+        filters: [
+          new EqualityFilter({ attribute: 'sAMAccountType', value: SAM_USER_ACCOUNT }),
+          new NotFilter({ filter: new ExtensibleFilter({ matchType: 'userAccountControl', rule: BIT_AND, value: String(UAC_ACCOUNTDISABLE) }) }),
+          ...perWord,
+        ],
+      });
+      trace.filter = filter.toString();
+      // With a size limit the DC returns that many and says "size limit exceeded", which
+      // ldapts passes over: the first `size` matches are the answer.
+      const { searchEntries } = await this.timed(trace, 'search people', () => client.search(facts.baseDn, { scope: 'sub', filter, attributes: SEARCH_ATTRIBUTES, sizeLimit: size }));
+      return searchEntries
+        .map((e): DirectoryPerson => {
+          const account = first(e.sAMAccountName);
+          return {
+            dn: e.dn,
+            login: account ? `${facts.netbios}\\${account}` : undefined,
+            displayName: first(e.displayName),
+            email: first(e.mail),
+            department: first(e.department),
+            title: first(e.title),
+            phone: first(e.telephoneNumber),
+            account,
+            upn: first(e.userPrincipalName),
+            groups: [],
+          };
+        })
+        .filter((p) => p.login !== undefined)
+        .sort((a, b) => (a.displayName ?? a.login!).localeCompare(b.displayName ?? b.login!))
+        .slice(0, size);
+    });
+  }
+
+  /**
+   * One directory operation on the shared connection: fail fast while the last failure's
+   * wait lasts, retry once on a fresh connection (a kept one may have been dropped by the
+   * DC), and keep each server's health for the admin page.
+   */
+  private async run<T>(trace: LookupTrace, op: (session: Session) => Promise<T>): Promise<T> {
+    if (this.closed) throw new DirectoryUnavailableError('the directory connection is closed');
     const now = this.now();
     if (this.retryAt !== undefined && now < this.retryAt) {
       const wait = Math.ceil((this.retryAt - now) / 1000);
       trace.note = `not asked: the last attempt failed (${this.lastError}); next attempt in ${wait} s`;
       throw new DirectoryUnavailableError(`${this.lastError} (next attempt in ${wait} s)`);
     }
-    // One retry on a fresh connection: a kept connection may have been dropped by the DC.
     for (let attempt = 0; ; attempt++) {
       const hadSession = this.session !== null;
       const reuse = this.session?.client.isConnected === true;
@@ -165,10 +237,10 @@ export class LdapDirectory implements Directory, PasswordChecker {
       }
       trace.server = session.url;
       try {
-        const person = await this.find(session, login, trace);
+        const result = await op(session);
         session.lastUsed = this.now();
         this.succeed(session.url);
-        return person;
+        return result;
       } catch (err) {
         const d = describeLdapError(err);
         this.server(session.url).lastError = d.message;
@@ -180,6 +252,64 @@ export class LdapDirectory implements Directory, PasswordChecker {
         trace.note = message;
         throw new DirectoryUnavailableError(message, { cause: err });
       }
+    }
+  }
+
+  async groupMembers(group: string, limit: number): Promise<GroupMembers | null> {
+    const size = Math.min(GROUP_MEMBER_CAP, Math.max(0, Math.floor(limit)));
+    const trace: LookupTrace = { at: this.now(), steps: [] };
+    return this.run(trace, async ({ client }) => {
+      const facts = await this.domainFacts(client);
+      const found = await this.timed(trace, 'find group', () => this.findGroup(client, facts, group));
+      if (!found) return null;
+      // LDAP_MATCHING_RULE_IN_CHAIN: members through any depth of nested groups, worked
+      // out by the DC. Enabled user accounts only: a disabled one is nobody's team mate.
+      const filter = new AndFilter({
+        filters: [
+          new EqualityFilter({ attribute: 'sAMAccountType', value: SAM_USER_ACCOUNT }),
+          new NotFilter({ filter: new ExtensibleFilter({ matchType: 'userAccountControl', rule: BIT_AND, value: String(UAC_ACCOUNTDISABLE) }) }),
+          new ExtensibleFilter({ matchType: 'memberOf', rule: IN_CHAIN, value: found.dn }),
+        ],
+      });
+      trace.filter = filter.toString();
+      // Paged, since a DC returns at most MaxPageSize (1,000) entries to one unpaged search.
+      const { searchEntries } = await this.timed(trace, 'find members', () =>
+        client.search(facts.baseDn, { scope: 'sub', filter, attributes: MEMBER_ATTRIBUTES, sizeLimit: size + 1, paged: { pageSize: 500 } }),
+      );
+      const members = searchEntries
+        .map((e): DirectoryPerson => {
+          const account = first(e.sAMAccountName);
+          return { dn: e.dn, login: account ? `${facts.netbios}\\${account}` : undefined, displayName: first(e.displayName), email: first(e.mail), account, upn: first(e.userPrincipalName), groups: [] };
+        })
+        .filter((p) => p.login !== undefined)
+        .sort((a, b) => (a.displayName ?? a.login!).localeCompare(b.displayName ?? b.login!));
+      return { name: found.name, dn: found.dn, members: members.slice(0, size), truncated: members.length > size };
+    });
+  }
+
+  /** A group by DN, or by its account name or common name in this domain (`CORP\\Name` or `Name`). */
+  private async findGroup(client: Client, facts: DomainFacts, group: string): Promise<{ dn: string; name: string } | null> {
+    const text = group.trim();
+    let base = facts.domainDn;
+    let scope: 'base' | 'sub' = 'sub';
+    let filter: Filter = new EqualityFilter({ attribute: 'objectCategory', value: 'group' });
+    if (/^cn=/i.test(text)) {
+      base = text;
+      scope = 'base';
+    } else {
+      const slash = text.indexOf('\\');
+      if (slash >= 0 && text.slice(0, slash).toLowerCase() !== facts.netbios.toLowerCase()) return null;
+      const name = text.slice(slash + 1);
+      filter = new AndFilter({ filters: [filter, new OrFilter({ filters: [new EqualityFilter({ attribute: 'sAMAccountName', value: name }), new EqualityFilter({ attribute: 'cn', value: name })] })] });
+    }
+    try {
+      const { searchEntries } = await client.search(base, { scope, filter, attributes: ['sAMAccountName', 'cn'], sizeLimit: 2 });
+      const e = searchEntries[0];
+      return e ? { dn: e.dn, name: first(e.sAMAccountName) ?? first(e.cn) ?? e.dn } : null;
+    } catch (err) {
+      // A DN that is not there is an answer ("no such group"), not an outage.
+      if (err instanceof NoSuchObjectError || err instanceof InvalidDNSyntaxError) return null;
+      throw err;
     }
   }
 
@@ -278,6 +408,7 @@ export class LdapDirectory implements Directory, PasswordChecker {
       email: first(entry.mail),
       department: first(entry.department),
       title: first(entry.title),
+      phone: first(entry.telephoneNumber),
       account: first(entry.sAMAccountName),
       upn: first(entry.userPrincipalName),
       groups: [],

@@ -1,5 +1,6 @@
 import type { Login } from '../login';
-import type { Directory, DirectoryGroup, DirectoryPerson } from './types';
+import { sameDn } from './ldap-values';
+import { searchTerms, type Directory, type DirectoryGroup, type DirectoryPerson, type GroupMembers } from './types';
 
 export interface StaticUser {
   login: string;
@@ -7,6 +8,7 @@ export interface StaticUser {
   email?: string;
   department?: string;
   title?: string;
+  phone?: string;
   /** Groups the user is directly a member of. */
   memberOf: string[];
   /** What the demo "act as" control says about this person. */
@@ -27,11 +29,11 @@ export interface StaticDirectoryData {
 export const DEMO_DIRECTORY: StaticDirectoryData = {
   domain: 'DEMO',
   users: [
-    { login: 'DEMO\\alice', displayName: 'Alice Anders', email: 'alice@demo.example', department: 'Finance', title: 'Accountant', memberOf: ['Finance', 'All Staff'], blurb: 'Staff member (requester)' },
-    { login: 'DEMO\\bob', displayName: 'Bob Brennan', email: 'bob@demo.example', department: 'Sales', title: 'Account Manager', memberOf: ['Sales', 'All Staff'], blurb: 'Staff member (requester)' },
-    { login: 'DEMO\\carol', displayName: 'Carol Chen', email: 'carol@demo.example', department: 'IT', title: 'Service Desk Analyst', memberOf: ['Service Desk L1'], blurb: 'Agent, through the nested group Service Desk L1' },
-    { login: 'DEMO\\dan', displayName: 'Dan Dubois', email: 'dan@demo.example', department: 'IT', title: 'Desktop Engineer', memberOf: ['Helpdesk Agents'], blurb: 'Agent' },
-    { login: 'DEMO\\erin', displayName: 'Erin Ellis', email: 'erin@demo.example', department: 'IT', title: 'IT Manager', memberOf: ['IT Operations'], blurb: 'Administrator, through IT Operations' },
+    { login: 'DEMO\\alice', phone: '+44 20 7946 0101', displayName: 'Alice Anders', email: 'alice@demo.example', department: 'Finance', title: 'Accountant', memberOf: ['Finance', 'All Staff'], blurb: 'Staff member (requester)' },
+    { login: 'DEMO\\bob', phone: '+44 20 7946 0102', displayName: 'Bob Brennan', email: 'bob@demo.example', department: 'Sales', title: 'Account Manager', memberOf: ['Sales', 'All Staff'], blurb: 'Staff member (requester)' },
+    { login: 'DEMO\\carol', phone: '+44 20 7946 0201', displayName: 'Carol Chen', email: 'carol@demo.example', department: 'IT', title: 'Service Desk Analyst', memberOf: ['Service Desk L1'], blurb: 'Agent, through the nested group Service Desk L1' },
+    { login: 'DEMO\\dan', phone: '+44 20 7946 0202', displayName: 'Dan Dubois', email: 'dan@demo.example', department: 'IT', title: 'Desktop Engineer', memberOf: ['Helpdesk Agents'], blurb: 'Agent' },
+    { login: 'DEMO\\erin', phone: '+44 20 7946 0203', displayName: 'Erin Ellis', email: 'erin@demo.example', department: 'IT', title: 'IT Manager', memberOf: ['IT Operations'], blurb: 'Administrator, through IT Operations' },
   ],
   groupParents: {
     'Service Desk L1': ['Helpdesk Agents'],
@@ -82,9 +84,44 @@ export function createStaticDirectory(data: StaticDirectoryData = DEMO_DIRECTORY
         email: user.email,
         department: user.department,
         title: user.title,
+        phone: user.phone,
         groups,
       };
     },
+    async search(query: string, limit: number): Promise<DirectoryPerson[]> {
+      const words = searchTerms(query);
+      if (words.length === 0) return [];
+      const fits = (u: StaticUser) => {
+        const account = u.login.slice(u.login.indexOf('\\') + 1).toLowerCase();
+        const name = u.displayName.toLowerCase();
+        const email = (u.email ?? '').toLowerCase();
+        return words.every((w) => name.includes(w) || account.startsWith(w) || email.startsWith(w));
+      };
+      return data.users
+        .filter(fits)
+        .slice(0, Math.max(0, limit))
+        .map((u) => ({ login: u.login, displayName: u.displayName, email: u.email, department: u.department, title: u.title, phone: u.phone, account: u.login.slice(u.login.indexOf('\\') + 1), groups: [] }));
+    },
+    async groupMembers(group: string, limit: number): Promise<GroupMembers | null> {
+      const name = groupNamed(group, data);
+      if (!name) return null;
+      const members = data.users
+        .filter((u) => expandGroups(u.memberOf, data.groupParents).some((g) => g.name === name))
+        .map((u): DirectoryPerson => ({ login: u.login, displayName: u.displayName, email: u.email, department: u.department, title: u.title, account: u.login.slice(u.login.indexOf('\\') + 1), groups: [] }))
+        .sort((a, b) => a.displayName!.localeCompare(b.displayName!));
+      return { name, dn: groupDn(name, data.domain), members: members.slice(0, Math.max(0, limit)), truncated: members.length > limit };
+    },
     async close() {},
   };
+}
+
+/** The demo group a name or DN means, as groupMembers takes it. */
+function groupNamed(group: string, data: StaticDirectoryData): string | undefined {
+  const all = Object.keys(data.groupParents);
+  const text = group.trim();
+  if (/^cn=/i.test(text)) return all.find((g) => sameDn(groupDn(g, data.domain), text));
+  const slash = text.indexOf('\\');
+  if (slash >= 0 && text.slice(0, slash).toLowerCase() !== data.domain.toLowerCase()) return undefined;
+  const bare = text.slice(slash + 1).toLowerCase();
+  return all.find((g) => g.toLowerCase() === bare);
 }

@@ -21,6 +21,10 @@ export interface DirectoryPerson {
   email?: string;
   department?: string;
   title?: string;
+  /** telephoneNumber: the number the service desk calls back on. */
+  phone?: string;
+  /** `DOMAIN\account`, as Deskside would see the person sign in; set by `search` and `groupMembers`. */
+  login?: string;
   /** sAMAccountName and userPrincipalName as the directory has them. */
   account?: string;
   upn?: string;
@@ -42,6 +46,16 @@ export interface LookupTrace {
   steps: { step: string; ms: number }[];
   /** Why the person was not found or the directory could not be asked. */
   note?: string;
+}
+
+export interface GroupMembers {
+  /** The group as the directory names it. */
+  name: string;
+  dn?: string;
+  /** Sorted by display name; each has `login`. */
+  members: DirectoryPerson[];
+  /** More than `limit` members: the list stops short. */
+  truncated: boolean;
 }
 
 /** The connection's state, for /admin/directory. No secrets. */
@@ -77,6 +91,20 @@ export interface Directory {
    * that there is no such account. Throws when the directory cannot be asked.
    */
   lookup(login: Login): Promise<DirectoryPerson | null>;
+  /**
+   * Enabled user accounts whose display name contains, or whose account name, UPN or
+   * e-mail address starts with, every word of `query`; at most `limit`, groups not read.
+   * The words travel as filter values, never as filter syntax. Throws when the directory
+   * cannot be asked.
+   */
+  search(query: string, limit: number): Promise<DirectoryPerson[]>;
+  /**
+   * The enabled user accounts in a group, through nested groups too, at most `limit` of
+   * them, groups not read; null when the directory has no such group. `group` is a group
+   * name (`Network Team`, `CORP\\Network Team`) or distinguished name; it travels as
+   * filter values, never as filter syntax. Throws when the directory cannot be asked.
+   */
+  groupMembers(group: string, limit: number): Promise<GroupMembers | null>;
   /** The trace of the most recent lookup of this login in this process, if any. */
   explain?(login: Login): LookupTrace | undefined;
   status?(): DirectoryStatus;
@@ -90,4 +118,18 @@ export class DirectoryUnavailableError extends Error {
     super(message, options);
     this.name = 'DirectoryUnavailableError';
   }
+}
+
+/**
+ * The words of a people search, lower-cased: at most four, each at most 64 characters; a
+ * typed `DOMAIN\account` searches for the account.
+ */
+export function searchTerms(query: string): string[] {
+  return query
+    .normalize('NFC')
+    .toLowerCase()
+    .split(/\s+/)
+    .map((w) => w.slice(w.lastIndexOf('\\') + 1).slice(0, 64))
+    .filter(Boolean)
+    .slice(0, 4);
 }

@@ -116,3 +116,14 @@ export async function searchKnownPeople(db: Kysely<DB>, dialect: DialectName, wo
   }
   return paged(qb.orderBy('display_name').orderBy('login_key'), dialect, limit, 0).execute();
 }
+
+/** The people with these login keys (those who have signed in), with their agent flag. */
+export async function findPeopleByKeys(db: Kysely<DB>, keys: string[]): Promise<(PersonRow & { is_agent: number })[]> {
+  const unique = [...new Set(keys)];
+  const out: (PersonRow & { is_agent: number })[] = [];
+  // Chunked under SQL Server's parameter limit: a directory group may have thousands of members.
+  for (let i = 0; i < unique.length; i += 1000) {
+    out.push(...(await db.selectFrom('people').select([...PERSON_COLUMNS, 'is_agent']).where('login_key', 'in', unique.slice(i, i + 1000)).execute()));
+  }
+  return out;
+}

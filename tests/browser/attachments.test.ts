@@ -93,7 +93,7 @@ describeWithChromium(
       await screenshots(page, 'new-ticket-files');
       await clickAndLoad(page, page.getByRole('button', { name: 'Raise ticket' }));
 
-      const reply = page.getByLabel('Message');
+      const reply = page.getByLabel('Your reply');
       await reply.fill('Here is what the VPN client shows.');
       // A real paste: the image goes on the system clipboard, then Ctrl+V in the reply box.
       await page.evaluate(`(async () => {
@@ -127,7 +127,7 @@ describeWithChromium(
       );
       expect(sent.subarray(0, 8)).toEqual(SCREENSHOT.subarray(0, 8));
 
-      await clickAndLoad(page, page.getByRole('button', { name: 'Send' }));
+      await clickAndLoad(page, page.getByRole('button', { name: 'Send reply' }));
       await page.getByText('Added to the conversation').waitFor();
       const files = page.locator('.timeline .event-file');
       expect(await files.allInnerTexts()).toEqual([expect.stringMatching(/attached screenshot-[\d-]+\.png/), expect.stringMatching(/attached vpn-client\.log/)]);

@@ -58,6 +58,7 @@ describeWithSamba('Active Directory over LDAP (Samba DC)', () => {
         email: 'carol@deskside.test',
         department: 'IT',
         title: 'Service Desk Analyst',
+        phone: '+44 20 7946 0201',
         account: 'carol',
         upn: 'carol@deskside.test',
       });
@@ -106,6 +107,59 @@ describeWithSamba('Active Directory over LDAP (Samba DC)', () => {
     });
   });
 
+  describe('searching people', () => {
+    const logins = async (q: string, limit = 10) => (await directory().search(q, limit)).map((p) => p.login);
+
+    test('when an agent searches by part of a name, an account, a UPN or an e-mail address, then the matching enabled people come back by name', async () => {
+      expect(await logins('chen')).toEqual(['TEST\\carol']);
+      expect(await logins('car')).toEqual(['TEST\\carol']);
+      expect(await logins('erin@deskside')).toEqual(['TEST\\erin']);
+      expect(await logins('jose.mueller@')).toEqual(['TEST\\jmüller']);
+      expect(await logins('müller')).toEqual(['TEST\\jmüller']);
+      expect(await logins('TEST\\gina')).toEqual(['TEST\\gina']);
+      // Every word must match; the disabled account is never offered.
+      expect(await logins('a n')).toEqual(expect.arrayContaining(['TEST\\alice', 'TEST\\dan']));
+      expect(await logins('alice anders')).toEqual(['TEST\\alice']);
+      expect(await logins('frank')).toEqual([]);
+      const [carol] = await directory().search('carol', 5);
+      expect(carol).toMatchObject({ dn: f.carol, displayName: 'Carol Chen', email: 'carol@deskside.test', department: 'IT', title: 'Service Desk Analyst', phone: '+44 20 7946 0201', groups: [] });
+    });
+
+    test('when a search would match more people than asked for, then the directory returns only that many', async () => {
+      const all = await directory().search('e', 50);
+      expect(all.length).toBeGreaterThan(3);
+      expect(await directory().search('e', 2)).toHaveLength(2);
+    });
+
+    test('when the search holds filter metacharacters, then they match literally and never as wildcards or filter syntax', async () => {
+      // Unescaped, "*" would match everyone and "*)(" would end the filter early.
+      expect(await logins('*)(')).toEqual(['TEST\\zed']);
+      expect(await logins('*')).toEqual(['TEST\\zed']);
+      expect(await logins('o(brien')).toEqual(['TEST\\o(brien)']);
+      for (const hostile of [')(sAMAccountName=*', '*)(|(objectClass=*', '\\2a', '(objectClass=*)', 'car*']) {
+        expect({ hostile, found: await logins(hostile) }).toEqual({ hostile, found: [] });
+      }
+    });
+
+    test('when the search is found through the app, then /people lists directory people an agent can raise a ticket for', async () => {
+      const t = await makeApp({ env: { DESKSIDE_AGENTS: 'Helpdesk Agents' }, directory: directory() });
+      try {
+        const carol = client(t.app, 'TEST\\carol');
+        const res = await carol.get('/people?q=' + encodeURIComponent('*)(')).set('Accept', 'application/json');
+        expect(res.body).toMatchObject({ directory: 'ok', people: [{ login: 'TEST\\zed', name: 'Zed *)( Star', source: 'directory' }] });
+        // Typed as a UPN, kept as DOMAIN\\account: the login IIS will give Zed when he signs in.
+        const raised = await carol.post('/tickets', { title: 'Called in', description: 'By phone.', category: '1', priority: 'normal', requester: 'zed@deskside.test', channel: 'phone' });
+        expect(raised.status).toBe(303);
+        const ticket = await t.database.db.selectFrom('tickets').innerJoin('people', 'people.id', 'tickets.requester_id').select(['people.login', 'people.display_name']).executeTakeFirstOrThrow();
+        expect(ticket).toEqual({ login: 'TEST\\zed', display_name: 'Zed *)( Star' });
+        const page = await carol.get(raised.headers.location);
+        expect(page.text).toContain('About Zed *)( Star');
+      } finally {
+        await t.close();
+      }
+    });
+  });
+
   describe('groups and roles', () => {
     const roles = { agents: ['Helpdesk Agents'], admins: ['TEST\\Deskside Admins'] };
 
@@ -143,6 +197,39 @@ describeWithSamba('Active Directory over LDAP (Samba DC)', () => {
     test('when a disabled account is in the agents group, then it gets no role from it', async () => {
       const p = await directory().lookup(login('TEST\\frank'));
       expect(resolveRoles({ key: 'test\\frank', groups: p!.groups }, roles).roles).toEqual(['requester']);
+    });
+  });
+
+  describe('members of a group, for teams', () => {
+    const logins = (g: { members: { login?: string }[] } | null) => (g ? g.members.map((m) => m.login).sort() : null);
+
+    test('when a group is asked for by name, then its enabled members through any depth of nesting come back, with their logins', async () => {
+      const d = directory();
+      const helpdesk = await d.groupMembers('Helpdesk Agents', 100);
+      // carol via Service Desk L1, José via Équipe Support, erin via IT Operations; frank is disabled.
+      expect(logins(helpdesk)).toEqual(['TEST\\carol', 'TEST\\erin', 'TEST\\jmüller']);
+      expect(helpdesk).toMatchObject({ name: 'Helpdesk Agents', dn: f.helpdesk, truncated: false });
+      expect(helpdesk!.members.find((m) => m.login === 'TEST\\carol')).toMatchObject({ displayName: 'Carol Chen', upn: 'carol@deskside.test', groups: [] });
+      // Two levels up, and by DOMAIN\Name.
+      expect(logins(await d.groupMembers('TEST\\IT Staff', 100))).toEqual(['TEST\\carol', 'TEST\\erin', 'TEST\\jmüller']);
+      expect(logins(await d.groupMembers('Service Desk L1', 100))).toEqual(['TEST\\carol']);
+    });
+
+    test('when a group is named by a DN full of metacharacters, then its members come back; when there is no such group, the answer is null', async () => {
+      const d = directory();
+      expect(logins(await d.groupMembers(f.odd, 100))).toEqual(['TEST\\dan']);
+      expect(await d.groupMembers('No Such Group', 100)).toBeNull();
+      expect(await d.groupMembers('LAB\\Helpdesk Agents', 100)).toBeNull();
+      expect(await d.groupMembers(`CN=Nobody,${f.groups}`, 100)).toBeNull();
+      // Filter syntax typed as a name is only a name: it matches no group, rather than every entry.
+      expect(await d.groupMembers('*)(objectClass=*', 100)).toBeNull();
+      expect(await d.groupMembers('*', 100)).toBeNull();
+    });
+
+    test('when a group has more members than asked for, then the list stops there and says so', async () => {
+      const g = await directory().groupMembers('Helpdesk Agents', 2);
+      expect(g!.members).toHaveLength(2);
+      expect(g!.truncated).toBe(true);
     });
   });
 

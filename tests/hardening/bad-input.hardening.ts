@@ -41,6 +41,11 @@ const pathArb = fc.oneof(
   fc.constant('/me/notifications'),
   fc.tuple(idArb, idArb).map(([a, b]) => `/tickets/${a}/mail/${b}`),
   idArb.map((id) => `/admin/categories/${id}`),
+  fc.constant('/admin/teams'),
+  idArb.map((id) => `/admin/teams/${id}`),
+  fc.constant('/admin/service-levels'),
+  fc.constant('/dashboard'),
+  idArb.map((id) => `/dashboard/${id}.csv`),
   fc.constant('/healthz'),
   // The JSON API, its page, tokens and webhooks.
   fc.constant('/api/v1/tickets'),
@@ -58,7 +63,11 @@ const queryKeys = fc.constantFrom('status', 'priority', 'category', 'assignee', 
 const queryArb = fc.array(fc.tuple(queryKeys, fc.oneof(nasty, percentGarbage)), { maxLength: 5 }).map((pairs) =>
   pairs.length ? `?${pairs.map(([k, v]) => `${k}=${/^%/.test(v) ? v : enc(v)}`).join('&')}` : '',
 );
-const fieldKeys = fc.constantFrom('title', 'description', 'category', 'priority', 'status', 'assignee', 'version', 'body', 'internal', 'action', 'name', 'sortOrder', 'active', 'login', 'returnTo', 'to', 'my_tickets', 'assigned', 'new_tickets', 'scope', 'role', 'days', 'url', 'events', 'format', 'linkBase', '__proto__');
+const fieldKeys = fc.constantFrom(
+  'title', 'description', 'category', 'priority', 'status', 'assignee', 'version', 'body', 'internal', 'action', 'name', 'sortOrder', 'active', 'login', 'returnTo', 'to', 'my_tickets', 'assigned', 'new_tickets', '__proto__',
+  'team', 'defaultTeam', 'directoryGroup', 'members', 'timeZone', 'holidays', 'atRiskPercent', 'hours.mon.0.start', 'hours.mon.0.end', 'targets.urgent.response', 'exceptions.0.category', 'exceptions.0.priority',
+  'scope', 'role', 'days', 'url', 'events', 'format', 'linkBase', 'requester', 'channel', 'teams', 'priorities',
+);
 /** A JSON value of any kind, for the API's fields. */
 const jsonValue = fc.oneof(nasty, fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(fc.integer(), { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 }), { maxKeys: 2 }));
 const bodyArb = fc.oneof(

@@ -38,12 +38,17 @@ describe('cross-site request forgery', () => {
     // Data for the ticket routes: ticket 1 belongs to alice, and carries file 1.
     const alice = client(prod.app, 'TEST\\alice');
     expect((await alice.postFiles('/tickets', { title: 'Target', description: 'x', category: '1', priority: 'low' }, [{ name: 'target.log', content: Buffer.from('x') }])).status).toBe(303);
-    await client(prod.app, 'TEST\\admin1').get('/');
+    const admin = client(prod.app, 'TEST\\admin1');
+    await admin.get('/');
+    // Saved view 1 and canned reply 1, so deleting and changing them would change something.
+    expect((await admin.post('/views', { name: 'Target view', query: 'priority=urgent' })).status).toBe(303);
+    expect((await admin.post('/admin/responses', { title: 'Target reply', body: 'x', active: 'on' })).status).toBe(303);
+    // …team 1…
+    expect((await admin.post('/admin/teams', { name: 'Target team', active: 'on' }, { tokenFrom: '/admin/teams' })).status).toBe(303);
     // …and known issue 1, published by an agent.
     expect((await client(prod.app, 'TEST\\agent1').post('/known-issues', { title: 'Target outage', summary: 'x', status: 'investigating' }, { tokenFrom: '/known-issues/new' })).status).toBe(303);
     // …and API token 1 of alice's, webhook 1 with a failed delivery 1.
     expect((await alice.post('/me/tokens', { name: 'Target token', scope: 'read', days: '30' }, { tokenFrom: '/me/tokens' })).status).toBe(201);
-    const admin = client(prod.app, 'TEST\\admin1');
     expect((await admin.post('/admin/webhooks', { name: 'Target hook', url: 'http://127.0.0.1:9/none', events: 'ticket.raised', format: 'json', active: 'on', linkBase: 'https://desk.test' }, { tokenFrom: '/admin/webhooks' })).status).toBe(201);
     await prod.database.db
       .insertInto('webhook_deliveries')
@@ -62,10 +67,19 @@ describe('cross-site request forgery', () => {
     'POST /tickets': { who: 'TEST\\alice', body: { title: 'Forged', description: 'x', category: '1', priority: 'urgent' } },
     'POST /tickets/:id': { who: 'TEST\\admin1', body: { version: '1', status: 'closed' } },
     'POST /tickets/:id/comments': { who: 'TEST\\alice', body: { body: 'forged reply' } },
+    'POST /tickets/:id/edit': { who: 'TEST\\alice', body: { version: '1', title: 'Forged title', description: 'x' } },
+    'POST /tickets/bulk': { who: 'TEST\\admin1', body: { ticket: '1:1', priority: 'urgent' } },
+    'POST /views': { who: 'TEST\\admin1', body: { name: 'Forged view', query: '', shared: 'on' } },
+    'POST /views/:id/delete': { who: 'TEST\\admin1', body: {} },
+    'POST /admin/responses': { who: 'TEST\\admin1', body: { title: 'Forged', body: 'x', active: 'on' } },
+    'POST /admin/responses/:id': { who: 'TEST\\admin1', body: { title: 'Forged', body: 'x', active: 'on' } },
     'POST /tickets/:id/attachments/:attachmentId/remove': { who: 'TEST\\admin1', body: {} },
     'POST /sign-out': { who: 'TEST\\alice', body: {} },
     'POST /admin/categories': { who: 'TEST\\admin1', body: { name: 'Forged category' } },
     'POST /admin/categories/:id': { who: 'TEST\\admin1', body: { name: 'Renamed', sortOrder: '1' } },
+    'POST /admin/teams': { who: 'TEST\\admin1', body: { name: 'Forged team', members: 'TEST\\mallory', active: 'on' } },
+    'POST /admin/teams/:id': { who: 'TEST\\admin1', body: { name: 'Renamed team', version: '1', active: 'on' } },
+    'POST /admin/service-levels': { who: 'TEST\\admin1', body: { version: '1', timeZone: 'UTC', 'hours.mon.0.start': '00:00', 'hours.mon.0.end': '24:00', 'targets.urgent.response': '1m', atRiskPercent: '50' } },
     'POST /known-issues': { who: 'TEST\\agent1', body: { title: 'Forged outage', summary: 'x', status: 'investigating' } },
     'POST /known-issues/:id': { who: 'TEST\\agent1', body: { version: '1', title: 'Forged', summary: 'x', status: 'resolved', resolveTickets: 'on' } },
     'POST /known-issues/:id/updates': { who: 'TEST\\agent1', body: { body: 'Forged update' } },
@@ -246,6 +260,8 @@ describe('cross-site request forgery', () => {
     const order = [
       'POST /tickets',
       'POST /tickets/:id/comments',
+      // Alice may edit her ticket's text while nobody else has replied.
+      'POST /tickets/:id/edit',
       'POST /known-issues/:id/me-too',
       'POST /known-issues/:id/updates',
       'POST /known-issues/:id/tickets',
@@ -254,7 +270,15 @@ describe('cross-site request forgery', () => {
       'POST /admin/categories/:id',
       'POST /me/notifications',
       'POST /admin/mail/test',
+      'POST /admin/teams',
+      'POST /admin/teams/:id',
+      'POST /admin/service-levels',
+      'POST /admin/responses',
+      'POST /admin/responses/:id',
+      'POST /views',
+      'POST /views/:id/delete',
       'POST /tickets/:id/attachments/:attachmentId/remove',
+      'POST /tickets/bulk',
       'POST /tickets/:id',
       'POST /known-issues/:id',
       'POST /me/tokens',
@@ -274,10 +298,14 @@ describe('cross-site request forgery', () => {
       const path = route.split(' ')[1].replace(':id', '1').replace(':attachmentId', '1').replace(':delivery', '1');
       const page = path.startsWith('/known-issues') ? '/known-issues/1' : path.startsWith('/admin/mail') ? '/admin/mail' : path.startsWith('/admin') ? '/admin/categories' : path.startsWith('/me/tokens') ? '/me/tokens' : path.startsWith('/me') ? path : '/tickets/1';
       const before = await fingerprint(prod.database);
-      const res = await client(prod.app, who).post(path, route === 'POST /tickets/:id' ? { ...body, version: String(await versionOfTicket1()) } : body, { tokenFrom: page });
-      // Making a token or a webhook answers 201 with the page that shows its secret once, and a new secret 200.
-      const expected = route === 'POST /me/tokens' || route === 'POST /admin/webhooks' ? 201 : route === 'POST /admin/webhooks/:id/secret' ? 200 : 303;
-      if (res.status !== expected || (await fingerprint(prod.database)) === before) failures.push(`${route}: ${res.status}`);
+      // Forms that carry ticket 1's version carry the one it has now.
+      const version = String(await versionOfTicket1());
+      const current = route === 'POST /tickets/:id' || route === 'POST /tickets/:id/edit' ? { ...body, version } : route === 'POST /tickets/bulk' ? { ...body, ticket: `1:${version}` } : body;
+      const res = await client(prod.app, who).post(path, current, { tokenFrom: page });
+      // The bulk change answers with its result page; making a token or a webhook answers 201
+      // with the page that shows its secret once, and a new secret 200; every other post redirects.
+      const done = route === 'POST /tickets/bulk' || route === 'POST /admin/webhooks/:id/secret' ? 200 : route === 'POST /me/tokens' || route === 'POST /admin/webhooks' ? 201 : 303;
+      if (res.status !== done || (await fingerprint(prod.database)) === before) failures.push(`${route}: ${res.status}`);
     }
     expect(failures).toEqual([]);
   });

@@ -295,6 +295,8 @@ describe('the API: the same rules as the pages', () => {
         kind: 'static',
         describe: 'test',
         lookup: async (login) => ({ account: login.account, displayName: 'Dora', groups: [], disabled }),
+        search: async () => [],
+        groupMembers: async () => null,
         close: async () => undefined,
       },
     });

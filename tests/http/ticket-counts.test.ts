@@ -1,7 +1,7 @@
 import { openDatabase } from '../../app/db/database';
 import { seedTickets } from '../../app/features/demo/generator';
 import { TicketReadCache } from '../../app/features/tickets/tickets.cache';
-import { client, makeApp, type TestApp } from '../support/app';
+import { client, listCountText, listedTicketIds, makeApp, type TestApp } from '../support/app';
 
 /**
  * Counts and lists that the queue reuses between requests (see tickets.cache.ts): a page
@@ -13,8 +13,8 @@ describe('counts, caches and paging on the ticket list', () => {
   let clock = 1_000_000;
   afterEach(() => t.close());
 
-  const ids = (html: string) => [...html.matchAll(/class="title" href="\/tickets\/(\d+)"/g)].map((m) => Number(m[1]));
-  const countText = (html: string) => /<span id="list-count">(.*?)<\/span>/.exec(html)?.[1].replace(/<[^>]+>/g, '');
+  const ids = listedTicketIds;
+  const countText = listCountText;
 
   async function seeded(n: number, cache?: (db: TestApp['database']) => TicketReadCache) {
     t = await makeApp({ ticketCache: cache });
@@ -99,5 +99,18 @@ describe('counts, caches and paging on the ticket list', () => {
     await other.db.insertInto('people').values({ login: 'TEST\\agent2', login_key: 'test\\agent2', display_name: 'Agent Two', email: null, department: null, title: null, is_agent: 1, created_at: now, updated_at: now }).execute();
     await other.close();
     expect((await agent.get('/tickets')).text).toContain('Agent Two');
+  });
+
+  test('when "unassigned" and "anyone" are counted from the cache, then each keeps its own figure', async () => {
+    // JSON writes null and undefined alike; the cache key once did, and "Open and unassigned" showed every open ticket.
+    await seeded(30);
+    await t.database.db.updateTable('tickets').set({ assignee_id: null }).where('id', '<=', 4).execute();
+    const unassigned = Number((await t.database.db.selectFrom('tickets').select((eb) => eb.fn.countAll<number>().as('n')).where('assignee_id', 'is', null).executeTakeFirstOrThrow()).n);
+    expect(unassigned).toBeLessThan(30);
+    const agent = client(t.app, 'TEST\\agent1');
+    await agent.get('/tickets');
+    const home = await agent.get('/');
+    expect(home.text).toMatch(new RegExp(`<span class="stat">${unassigned}</span><span class="stat-label">Open and unassigned`));
+    expect(home.text).toMatch(/<span class="stat">30<\/span><span class="stat-label">Open in the queue/);
   });
 });

@@ -134,3 +134,13 @@ export interface UploadFile {
   content: Buffer;
   type?: string;
 }
+
+/** The ticket numbers a list page shows, in order: the agents' queue table or the requesters' cards. */
+export function listedTicketIds(html: string): number[] {
+  return [...html.matchAll(/(?:class="title" href|<td class="col-title"><a href)="\/tickets\/(\d+)[?"]/g)].map((m) => Number(m[1]));
+}
+
+/** A list page's "1–25 of 40 tickets", tags removed. */
+export function listCountText(html: string): string | undefined {
+  return /<span id="list-count"[^>]*>(.*?)<\/span>/.exec(html)?.[1].replace(/<[^>]+>/g, '');
+}

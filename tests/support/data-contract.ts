@@ -20,18 +20,28 @@ import { migrateToLatest, pendingMigrations } from '../../app/db/migrate';
 import { toDate } from '../../app/db/values';
 import { seedTickets } from '../../app/features/demo/generator';
 import { listCategories } from '../../app/features/categories/categories.queries';
-import { ensurePerson, findPersonByKey, listAgents, listPeopleByIds, setAgentFlag } from '../../app/people/people.queries';
-import { addComment, editTicket, setOwnStatus } from '../../app/features/tickets/tickets.service';
+import { ensurePerson, findPersonByKey, listAgents, listPeopleByIds, searchKnownPeople, setAgentFlag } from '../../app/people/people.queries';
+import { addComment, editText, editTicket, setOwnStatus } from '../../app/features/tickets/tickets.service';
+import { bulkChange } from '../../app/features/tickets/bulk.service';
+import { deleteView, insertView, listViewsFor } from '../../app/features/saved-views/saved-views.queries';
+import { insertResponse, listResponses } from '../../app/features/responses/responses.queries';
 import {
   countTickets,
   getTicket,
+  hasOthersReply,
   insertEvents,
   insertTicket,
   listEvents,
+  allTickets,
+  anchorOf,
   listTickets,
+  neighbourTickets,
+  openTicketsOf,
+  BY_UPDATED,
   queueSummary,
+  type ListAnchor,
+  type TicketOrder,
   type TicketQuery,
-  type TicketSort,
 } from '../../app/features/tickets/tickets.queries';
 import { deleteExpiredSessions, deleteSession, findLiveSession, insertSession } from '../../app/session/sessions.queries';
 import { searchWords } from '../../app/db/portable';
@@ -62,7 +72,16 @@ import { createWebhookOutbox } from '../../app/features/webhooks/webhooks.servic
 import { activeWebhooks, finishDelivery, insertWebhook, listDeliveries, requeueDelivery } from '../../app/features/webhooks/webhooks.queries';
 import * as outbox from '../../app/features/shared/outbox.queries';
 import { findTokenByHash, insertToken, revokeToken, takeRateSlots } from '../../app/features/api-tokens/tokens.queries';
-import { allListeners } from '../../app/features/tickets/ticket-events';
+import { afterTicketRaised } from '../../app/features/tickets/ticket-effects';
+import { allListeners, NO_LISTENER } from '../../app/features/tickets/ticket-events';
+import { prepareServiceLevels, SAMPLE_SERVICE_LEVELS } from '../../app/features/demo/seed-teams-sla';
+import { loadPolicy, recordBreaches, settleClocks } from '../../app/features/service-levels/clocks';
+import { getSlaSettings, listClocks, listOverdueClocks, listTargets, replaceTargets, updateSlaSettingsAtVersion } from '../../app/features/service-levels/service-levels.queries';
+import { findTeamByName, getTeam, insertTeam, listTeamMembers, listTeams, openTicketsByTeam, replaceTeamMembers, teamsListingLogin, updateTeamAtVersion } from '../../app/features/teams/teams.queries';
+import { addToCounters, paged } from '../../app/db/portable';
+import { listDays, listMonths, listOpenAges, listOpenCounts } from '../../app/features/dashboard/dashboard.queries';
+import { categoryDefaultTeam } from '../../app/features/categories/categories.queries';
+import { keptTotals, recountTotals } from './totals';
 
 export interface ContractTarget {
   database: Database;
@@ -81,6 +100,7 @@ interface Fixture {
   t: Record<string, number>;
 }
 
+const OLDEST: TicketOrder = { key: 'created', desc: false };
 const BASE = Date.parse('2026-03-01T09:00:00.000Z');
 
 /** Mail on: every service below writes its notifications, so the outbox's SQL runs on each engine too. */
@@ -99,8 +119,8 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
     let f: Fixture;
 
     const ids = async (q: Partial<TicketQuery>, limit = 100, offset = 0) =>
-      (await listTickets(database.db, database.dialect, { status: 'all', sort: 'updated', ...q }, limit, offset)).map((r) => r.id);
-    const count = (q: Partial<TicketQuery>) => countTickets(database.db, database.dialect, { status: 'all', sort: 'updated', ...q });
+      (await listTickets(database.db, database.dialect, { status: 'all', sort: BY_UPDATED, ...q }, limit, offset)).map((r) => r.id);
+    const count = (q: Partial<TicketQuery>) => countTickets(database.db, database.dialect, { status: 'all', sort: BY_UPDATED, ...q });
 
     async function ticket(o: { title: string; description?: string; status?: TicketStatus; priority?: number; category: number; requester: number; assignee?: number | null; minute: number }) {
       const status = o.status ?? 'new';
@@ -114,9 +134,12 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
           categoryId: o.category,
           requesterId: o.requester,
           assigneeId: o.assignee ?? null,
+          channel: 'web',
           at: at(o.minute),
         });
         await insertEvents(trx, [{ ticketId: id, actorId: o.requester, kind: 'created', ticketVersion: 1, at: at(o.minute) }]);
+        // As insertNewTicket does: the dashboard's totals and the clocks, in the same transaction.
+        await afterTicketRaised(trx, { id, version: 1, status, priority: o.priority ?? 2, categoryId: o.category, teamId: null, assigneeId: o.assignee ?? null, requesterId: o.requester, createdAt: at(o.minute) }, at(o.minute));
         return id;
       });
     }
@@ -125,6 +148,8 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
       target = await open();
       database = target.database;
       await migrateToLatest(database.db, database.dialect);
+      // Office hours in London with the sample targets, before any ticket: every clock runs on them.
+      await prepareServiceLevels(database, SAMPLE_SERVICE_LEVELS);
       const requester = (await ensurePerson(database.db, 'CORP\\Alice', 'corp\\alice', { displayName: 'Alice Abbott', email: 'alice@corp.example' })).id;
       const other = (await ensurePerson(database.db, 'CORP\\Bob', 'corp\\bob', { displayName: 'Bob Berg' })).id;
       const agent = (await ensurePerson(database.db, 'CORP\\Carol', 'corp\\carol', { displayName: 'Carol Castro' })).id;
@@ -180,22 +205,25 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
       expect(await count({ assigneeId: null, status: 'active' })).toBe(2);
     });
 
-    test.each<[TicketSort, string[]]>([
-      ['updated', ['urgent', 'unicode', 'closed', 'cafe', 'printer', 'laptop']],
-      ['created', ['urgent', 'unicode', 'closed', 'cafe', 'printer', 'laptop']],
-      ['oldest', ['laptop', 'printer', 'cafe', 'closed', 'unicode', 'urgent']],
-      ['priority', ['urgent', 'unicode', 'closed', 'laptop', 'printer', 'cafe']],
-    ])('when sorted by %s, then the order is as the queue shows it', async (sort, names) => {
+    test.each<[string, TicketOrder, string[]]>([
+      ['-updated', { key: 'updated', desc: true }, ['urgent', 'unicode', 'closed', 'cafe', 'printer', 'laptop']],
+      ['updated', { key: 'updated', desc: false }, ['laptop', 'printer', 'cafe', 'closed', 'unicode', 'urgent']],
+      ['-created', { key: 'created', desc: true }, ['urgent', 'unicode', 'closed', 'cafe', 'printer', 'laptop']],
+      ['created', { key: 'created', desc: false }, ['laptop', 'printer', 'cafe', 'closed', 'unicode', 'urgent']],
+      ['-id', { key: 'id', desc: true }, ['urgent', 'unicode', 'closed', 'cafe', 'printer', 'laptop']],
+      ['-priority', { key: 'priority', desc: true }, ['urgent', 'unicode', 'closed', 'laptop', 'printer', 'cafe']],
+      ['priority', { key: 'priority', desc: false }, ['cafe', 'printer', 'laptop', 'closed', 'unicode', 'urgent']],
+    ])('when sorted by %s, then the order is as the queue shows it', async (_name, sort, names) => {
       const all = await ids({ sort, requesterId: undefined });
       const ours = all.filter((id) => Object.values(f.t).includes(id));
       expect(ours.slice(0, 6)).toEqual(names.map((n) => f.t[n]));
     });
 
     test('when paging, then pages follow the sort without gaps or repeats and the count agrees', async () => {
-      const whole = await ids({ sort: 'oldest' });
-      const pages = [...(await ids({ sort: 'oldest' }, 4, 0)), ...(await ids({ sort: 'oldest' }, 4, 4)), ...(await ids({ sort: 'oldest' }, 4, 8))];
+      const whole = await ids({ sort: OLDEST });
+      const pages = [...(await ids({ sort: OLDEST }, 4, 0)), ...(await ids({ sort: OLDEST }, 4, 4)), ...(await ids({ sort: OLDEST }, 4, 8))];
       expect(pages).toEqual(whole);
-      expect(await ids({ sort: 'oldest' }, 4, 400)).toEqual([]);
+      expect(await ids({ sort: OLDEST }, 4, 400)).toEqual([]);
       expect(await count({})).toBe(whole.length);
     });
 
@@ -223,7 +251,7 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
       expect(all[1]).toMatchObject({ body: 'Still jamming.', actor_id: f.other, actor_login: 'CORP\\Bob' });
       expect(toDate(all[2].created_at)).toBeInstanceOf(Date);
       expect((await getTicket(database.db, f.t.printer))!.comment_count).toBe(1);
-      expect((await ids({ sort: 'updated' }))[0]).toBe(f.t.printer);
+      expect((await ids({ sort: BY_UPDATED }))[0]).toBe(f.t.printer);
     });
 
     test('when two agents edit from the same version, then the second gets a conflict showing the first change, and nothing is overwritten', async () => {
@@ -472,6 +500,107 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
       expect(racers.filter(Boolean)).toHaveLength(1);
     });
 
+    test('when a ticket says how it reached the desk, then the channel reads back', async () => {
+      const id = await database.write(async (trx) => {
+        const walkedIn = await insertTicket(trx, database.dialect, { title: 'Walked in', description: 'At the desk.', status: 'new', active: 1, priority: 2, categoryId: f.hardware, requesterId: f.other, assigneeId: null, channel: 'walk-in', at: at(30) });
+        // As insertNewTicket does, so the dashboard's totals still add up (a later test recounts them).
+        await afterTicketRaised(trx, { id: walkedIn, version: 1, status: 'new', priority: 2, categoryId: f.hardware, teamId: null, assigneeId: null, requesterId: f.other, createdAt: at(30) }, at(30));
+        return walkedIn;
+      });
+      expect((await getTicket(database.db, id))!.channel).toBe('walk-in');
+      expect((await getTicket(database.db, f.t.laptop))!.channel).toBe('web');
+    });
+
+    test.each<[string, TicketOrder]>([
+      ['-updated', { key: 'updated', desc: true }],
+      ['updated', { key: 'updated', desc: false }],
+      ['-priority', { key: 'priority', desc: true }],
+      ['priority', { key: 'priority', desc: false }],
+      ['-id', { key: 'id', desc: true }],
+      ['created', { key: 'created', desc: false }],
+    ])('when stepping through a list sorted by %s, then previous and next are exactly its neighbours', async (_name, sort) => {
+      const q: TicketQuery = { status: 'all', requesterId: f.requester, sort };
+      const list = await listTickets(database.db, database.dialect, q, 100, 0);
+      expect(list.length).toBeGreaterThan(3);
+      for (let i = 0; i < list.length; i++) {
+        const r = list[i];
+        const n = await neighbourTickets(database.db, database.dialect, q, { id: r.id, updatedAt: toDate(r.updated_at)!.toISOString(), priority: r.priority });
+        expect({ i, prev: n.prev?.id, next: n.next?.id }).toEqual({ i, prev: list[i - 1]?.id, next: list[i + 1]?.id });
+      }
+    });
+
+    test('when the requester side panel asks, then open tickets come newest first and "someone else replied" is known', async () => {
+      const open = await openTicketsOf(database.db, database.dialect, f.requester, 3);
+      const expected = (await ids({ requesterId: f.requester, status: 'active' })).slice(0, 3);
+      expect(open.map((o) => o.id)).toEqual(expected);
+      expect(open.every((o) => ['new', 'open', 'pending'].includes(o.status))).toBe(true);
+      expect(await hasOthersReply(database.db, database.dialect, f.t.laptop, f.requester)).toBe(false);
+      await addComment(database, { personId: f.requester, isAgent: false }, f.t.laptop, { body: 'Still dark.', internal: undefined }, mail.listener);
+      await addComment(database, { personId: f.agent, isAgent: true }, f.t.laptop, { body: 'Only a note.', internal: 'on' }, mail.listener);
+      expect(await hasOthersReply(database.db, database.dialect, f.t.laptop, f.requester)).toBe(false);
+      await addComment(database, { personId: f.agent, isAgent: true }, f.t.laptop, { body: 'Hold the power button for 30 s.', internal: undefined }, mail.listener);
+      expect(await hasOthersReply(database.db, database.dialect, f.t.laptop, f.requester)).toBe(true);
+    });
+
+    test('when a bulk change meets a current and a stale version, then it applies one, skips the other and writes the events', async () => {
+      const a = await ticket({ title: 'Bulk A', category: f.hardware, requester: f.requester, minute: 40 });
+      const b = await ticket({ title: 'Bulk B', category: f.hardware, requester: f.requester, minute: 41 });
+      const out = await bulkChange(database, { personId: f.agent, isAgent: true }, () => true, { items: [{ id: a, version: 1 }, { id: b, version: 7 }], fields: { priority: 'urgent', assigneeId: f.agent2 } }, mail.listener);
+      expect(out).toEqual({ applied: [{ id: a, title: 'Bulk A', changes: 3 }], unchanged: [], skipped: [{ id: b, title: 'Bulk B', reason: 'stale' }] });
+      expect(await getTicket(database.db, a)).toMatchObject({ priority: 4, assignee_id: f.agent2, status: 'open', version: 2 });
+      expect(await getTicket(database.db, b)).toMatchObject({ priority: 2, assignee_id: null, version: 1 });
+      expect((await listEvents(database.db, a, { includeInternal: true, afterVersion: 1 })).map((e) => e.kind).sort()).toEqual(['assignee', 'priority', 'status']);
+    });
+
+    test('when a reply carries a status, then both land in one step; a reply that missed newer activity writes nothing', async () => {
+      const id = await ticket({ title: 'Reply and resolve', category: f.hardware, requester: f.requester, minute: 42 });
+      const [created] = await listEvents(database.db, id, { includeInternal: true });
+      expect(await addComment(database, { personId: f.agent, isAgent: true }, id, { body: 'Fixed.', internal: undefined, status: 'resolved', seen: String(created.id) }, mail.listener)).toEqual({ kind: 'ok' });
+      expect(await getTicket(database.db, id)).toMatchObject({ status: 'resolved', version: 2, comment_count: 1 });
+      const late = await addComment(database, { personId: f.agent2, isAgent: true }, id, { body: 'Me too', internal: undefined, seen: String(created.id) }, mail.listener);
+      expect(late.kind).toBe('changed');
+      // The fixture's tickets are months old: the reply also records their service-level targets as missed.
+      expect((await listEvents(database.db, id, { includeInternal: true })).map((e) => e.kind).filter((k) => k !== 'sla')).toEqual(['created', 'comment', 'status']);
+    });
+
+    test('when a title and description are edited, then the events keep the old text and search finds the new', async () => {
+      const id = await ticket({ title: 'Keyboard sticky', description: 'Spilled tea on it.', category: f.hardware, requester: f.requester, minute: 43 });
+      expect(await editText(database, { personId: f.agent, isAgent: true }, id, { version: 1, title: 'Keyboard replaced', description: 'Swapped for a new xylophonic one.' }, mail.listener)).toEqual({ kind: 'ok', changed: 2 });
+      const evs = await listEvents(database.db, id, { includeInternal: true, afterVersion: 1 });
+      expect(evs.map((e) => [e.kind, e.from_value, e.to_value, e.body])).toEqual([
+        ['title', 'Keyboard sticky', 'Keyboard replaced', null],
+        ['description', null, null, 'Spilled tea on it.'],
+      ]);
+      expect(await ids({ words: searchWords('xylophonic') })).toEqual([id]);
+      expect(await ids({ words: searchWords('sticky') })).toEqual([]);
+      expect((await editText(database, { personId: f.agent, isAgent: true }, id, { version: 1, title: 'x', description: 'y' }, mail.listener)).kind).toBe('conflict');
+    });
+
+    test('when people are searched, then names, logins and e-mail addresses match and wildcards are literal', async () => {
+      const found = async (...words: string[]) => (await searchKnownPeople(database.db, database.dialect, words, 10)).map((p) => p.login);
+      expect(await found('abbott')).toEqual(['CORP\\Alice']);
+      expect(await found('ALI', 'abb')).toEqual(['CORP\\Alice']);
+      expect(await found('alice@corp')).toEqual(['CORP\\Alice']);
+      expect(await found('corp\\dan')).toEqual(['CORP\\Dan']);
+      for (const wild of ['%', '_', '[a-z]', '\\']) expect({ wild, found: await found(wild) }).toEqual({ wild, found: wild === '\\' ? expect.arrayContaining(['CORP\\Alice']) : [] });
+    });
+
+    test('when views are saved, then each agent lists their own and the shared ones, and a deleted one is gone', async () => {
+      const mine = await insertView(database.db, database.dialect, { ownerId: f.agent, name: 'Printers', query: 'category=6', shared: false, at: at(50) });
+      const shared = await insertView(database.db, database.dialect, { ownerId: f.agent2, name: 'Everyone’s urgent', query: 'priority=urgent', shared: true, at: at(51) });
+      expect((await listViewsFor(database.db, f.agent)).map((v) => v.id)).toEqual([mine, shared]);
+      expect((await listViewsFor(database.db, f.agent2)).map((v) => v.id)).toEqual([shared]);
+      expect(await deleteView(database.db, mine)).toBe(true);
+      expect((await listViewsFor(database.db, f.agent)).map((v) => v.id)).toEqual([shared]);
+    });
+
+    test('when canned replies are stored, then only active ones are offered, by title', async () => {
+      await insertResponse(database.db, { title: 'Zzz retired', body: 'old', active: false, at: at(60) });
+      await insertResponse(database.db, { title: 'Access granted', body: 'Hi {{requester.firstName}} ✓', active: true, at: at(60) });
+      expect((await listResponses(database.db, { activeOnly: true })).map((r) => [r.title, r.body])).toEqual([['Access granted', 'Hi {{requester.firstName}} ✓']]);
+      expect(await listResponses(database.db, { activeOnly: false })).toHaveLength(2);
+    });
+
     test('when the seeder adds hundreds of tickets with their own ids, then the batches fit the parameter limit and every row lands', async () => {
       const before = await count({});
       const result = await seedTickets(database, { tickets: 320, seed: 7, generatedPeople: 25, days: 10, batchSize: 320 });
@@ -486,18 +615,18 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
     }, 120_000);
 
     test('when a list is read a page at a time after the last ticket seen, then every order gives the same tickets as one long page', async () => {
-      for (const sort of ['updated', 'created', 'oldest', 'priority'] as const) {
+      const sorts: TicketOrder[] = (['id', 'created', 'updated', 'priority', 'due'] as const).flatMap((key) => [true, false].map((desc) => ({ key, desc })));
+      for (const sort of sorts) {
         const all = await listTickets(database.db, database.dialect, { status: 'all', sort }, 1000, 0);
-        const paged: number[] = [];
-        let after: { id: number; updatedAt: string; priority: number } | undefined;
+        const ids: number[] = [];
+        let after: ListAnchor | undefined;
         for (;;) {
           const page = await listTickets(database.db, database.dialect, { status: 'all', sort }, 3, 0, after);
-          paged.push(...page.map((r) => r.id));
+          ids.push(...page.map((r) => r.id));
           if (page.length < 3) break;
-          const last = page[page.length - 1];
-          after = { id: last.id, updatedAt: toDate(last.updated_at)!.toISOString(), priority: last.priority };
+          after = anchorOf(page[page.length - 1]);
         }
-        expect({ sort, ids: paged }).toEqual({ sort, ids: all.map((r) => r.id) });
+        expect({ sort, ids }).toEqual({ sort, ids: all.map((r) => r.id) });
       }
     });
 
@@ -530,5 +659,96 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
       expect(await revokeToken(database.db, id, f.agent, at(4))).toBe(true);
       expect(await revokeToken(database.db, id, f.agent, at(5))).toBe(false);
     });
+    test('when teams are added, listed by login and changed, then names, members and versions behave on this engine', async () => {
+      const estates = await database.write((trx) => insertTeam(trx, database.dialect, { name: 'Facilities', description: 'Desks and keys', directoryGroup: 'CORP\\Facilities Team', active: true }, at(40)));
+      // More members than one statement's parameters allow.
+      const members = Array.from({ length: 700 }, (_, i) => ({ login: `CORP\\member${i}`, key: `corp\\member${i}` }));
+      await database.write((trx) => replaceTeamMembers(trx, estates, members));
+      expect(await listTeamMembers(database.db, [estates])).toHaveLength(700);
+      expect(await teamsListingLogin(database.db, 'corp\\member699')).toEqual([estates]);
+      expect(await findTeamByName(database.db, 'FACILITIES')).toEqual({ id: estates, name: 'Facilities' });
+      expect(await database.write((trx) => updateTeamAtVersion(trx, estates, 1, { name: 'Estates', description: null, directoryGroup: null, active: false }, at(41)))).toBe(true);
+      expect(await database.write((trx) => updateTeamAtVersion(trx, estates, 1, { name: 'Lost', description: null, directoryGroup: null, active: true }, at(42)))).toBe(false);
+      expect(await getTeam(database.db, estates)).toMatchObject({ name: 'Estates', active: 0, version: 2, directory_group: null });
+      expect((await listTeams(database.db, { activeOnly: true })).map((t) => t.id)).not.toContain(estates);
+      await database.write((trx) => replaceTeamMembers(trx, estates, members.slice(0, 2)));
+      expect((await listTeamMembers(database.db, [estates])).map((m) => m.login_key)).toEqual(['corp\\member0', 'corp\\member1']);
+      // A retired team takes no new tickets.
+      await database.db.updateTable('categories').set({ default_team_id: estates }).where('id', '=', f.printing).execute();
+      expect(await categoryDefaultTeam(database.db, f.printing)).toBeNull();
+      await database.write((trx) => updateTeamAtVersion(trx, estates, 2, { name: 'Estates', description: null, directoryGroup: null, active: true }, at(43)));
+      expect(await categoryDefaultTeam(database.db, f.printing)).toBe(estates);
+      await database.db.updateTable('categories').set({ default_team_id: null }).where('id', '=', f.printing).execute();
+    });
+
+    test('when service levels are saved at a version, then a stale save changes nothing and targets come back as written', async () => {
+      const s = await getSlaSettings(database.db);
+      const targets = await listTargets(database.db);
+      expect(await database.write((trx) => updateSlaSettingsAtVersion(trx, s.id, s.version + 5, { calendar: s.calendar, atRiskPercent: 10, by: null }, at(50)))).toBe(false);
+      expect(await database.write((trx) => updateSlaSettingsAtVersion(trx, s.id, s.version, { calendar: s.calendar, atRiskPercent: 25, by: f.agent }, at(50)))).toBe(true);
+      await database.write((trx) => replaceTargets(trx, [...targets, { priority: 3, category_id: f.hardware, response_minutes: 30, resolution_minutes: null }]));
+      expect(await listTargets(database.db)).toEqual(expect.arrayContaining([{ priority: 3, category_id: f.hardware, response_minutes: 30, resolution_minutes: null }]));
+      await database.write((trx) => replaceTargets(trx, targets));
+      expect(await listTargets(database.db)).toEqual(targets);
+    });
+
+    test('when several writers add to one new counter at once, then none of their additions is lost', async () => {
+      await Promise.all(Array.from({ length: 8 }, () => database.write((trx) => addToCounters(trx, 'ticket_daily', { day: '1999-12-31' }, { raised: 1, resolved: 2 }))));
+      expect((await listDays(database.db, '1999-12-31'))[0]).toEqual({ day: '1999-12-31', raised: 8, resolved: 16 });
+      await database.db.deleteFrom('ticket_daily').where('day', '=', '1999-12-31').execute();
+    });
+
+    test('when clocks pass their due instants, then each miss is recorded once, and settling a ticket again changes nothing', async () => {
+      const overdue = await listOverdueClocks(database.db, database.dialect, '2030-01-01T00:00:00.000Z', 5);
+      expect(overdue.length).toBeGreaterThan(0);
+      expect(overdue.map((c) => toDate(c.due_at)!.getTime())).toEqual([...overdue.map((c) => toDate(c.due_at)!.getTime())].sort((a, b) => a - b));
+      const recorded = await recordBreaches(database, new Date(Date.now() + 365 * 86_400_000), 50);
+      expect(recorded).toBeGreaterThan(0);
+      const policy = await loadPolicy(database.db);
+      const sample = await paged(database.db.selectFrom('tickets').select(['id', 'version', 'status', 'priority', 'category_id', 'requester_id', 'created_at']).orderBy('id', 'desc'), database.dialect, 40, 0).execute();
+      for (const t of sample) {
+        const before = await listClocks(database.db, t.id);
+        await database.write((trx) => settleClocks(trx, policy, { id: t.id, version: t.version, status: t.status, priority: t.priority, categoryId: t.category_id, requesterId: t.requester_id, createdAt: toDate(t.created_at)!.toISOString() }, new Date().toISOString(), {}));
+        const after = await listClocks(database.db, t.id);
+        const norm = (cs: typeof before) => cs.map((c) => ({ ...c, due_at: toDate(c.due_at)?.toISOString() ?? null, warn_at: toDate(c.warn_at)?.toISOString() ?? null, paused_at: toDate(c.paused_at)?.toISOString() ?? null }));
+        expect({ id: t.id, clocks: norm(after) }).toEqual({ id: t.id, clocks: norm(before) });
+      }
+    });
+
+    test('when tickets have been raised, changed, answered, resolved and seeded, then the dashboard\'s running totals equal a count from scratch', async () => {
+      await addComment(database, { personId: f.agent, isAgent: true }, f.t.urgent, { body: 'Looking now', internal: undefined }, NO_LISTENER);
+      const kept = await keptTotals(database);
+      expect(kept).toEqual(await recountTotals(database));
+      expect(Object.keys(kept.months).length).toBeGreaterThan(0);
+      expect((await listOpenCounts(database.db)).reduce((n, r) => n + r.n, 0)).toBe(await count({ status: 'active' }));
+      expect((await listOpenAges(database.db)).reduce((n, r) => n + r.n, 0)).toBe(await count({ status: 'active' }));
+      expect((await openTicketsByTeam(database.db)).size).toBeGreaterThan(0);
+      expect((await listMonths(database.db, Object.keys(kept.months).map((k) => k.split('|')[0]))).length).toBe(Object.keys(kept.months).length);
+    });
+
+    test('when a list is read whole in batches, then it is every page of it in the same order, filters and sorts alike', async () => {
+      const teams = await listTeams(database.db, { activeOnly: true });
+      const now = new Date().toISOString();
+      const lists: TicketQuery[] = [
+        { status: 'all', sort: { key: 'updated', desc: true } },
+        { status: 'active', sort: { key: 'due', desc: false } },
+        { status: 'active', sort: { key: 'due', desc: true }, teamIds: teams.map((x) => x.id) },
+        { status: 'all', sort: { key: 'priority', desc: true }, teamIds: null },
+        { status: 'active', sort: { key: 'due', desc: false }, sla: { state: 'breached', now } },
+        { status: 'active', sort: { key: 'id', desc: false }, sla: { state: 'at-risk', now } },
+      ];
+      for (const q of lists) {
+        const paged: number[] = [];
+        for (let offset = 0; ; offset += 50) {
+          const page = await listTickets(database.db, database.dialect, q, 50, offset);
+          paged.push(...page.map((r) => r.id));
+          if (page.length < 50) break;
+        }
+        const whole: number[] = [];
+        for await (const batch of allTickets(database.db, database.dialect, q, 37)) whole.push(...batch.map((r) => r.id));
+        expect({ q, ids: whole }).toEqual({ q, ids: paged });
+        expect(whole.length).toBe(await countTickets(database.db, database.dialect, q));
+      }
+    }, 120_000);
   });
 }

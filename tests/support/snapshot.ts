@@ -3,7 +3,7 @@ import type { Database } from '../../app/db/database';
 
 /**
  * A fingerprint of everything a request could change: row counts, versions, the
- * latest timestamps and the text of categories and people. Equal fingerprints mean
+ * latest timestamps, the text of categories, saved views and canned replies. Equal fingerprints mean
  * nothing was written.
  */
 export async function fingerprint(database: Database): Promise<string> {
@@ -30,6 +30,16 @@ export async function fingerprint(database: Database): Promise<string> {
       (select coalesce(sum(version), 0) || ':' || coalesce(group_concat(secret, '|'), '') from webhooks) as webhook_state,
       (select count(*) from webhook_deliveries) as webhook_deliveries,
       (select count(*) from webhook_deliveries where status = 'queued') as queued_deliveries,
-      (select group_concat(name || ':' || coalesce(description, '') || ':' || sort_order || ':' || active, '|') from categories) as category_text`.execute(db);
+      (select group_concat(name || ':' || coalesce(description, '') || ':' || sort_order || ':' || active || ':' || coalesce(default_team_id, 0), '|') from categories) as category_text,
+      (select group_concat(owner_id || ':' || name || ':' || query || ':' || shared, '|') from saved_views) as views,
+      (select group_concat(title || ':' || body || ':' || active, '|') from canned_responses) as responses,
+      (select count(*) from teams) as teams,
+      (select coalesce(sum(version), 0) from teams) as team_versions,
+      (select count(*) from team_members) as team_members,
+      (select coalesce(sum(version), 0) from sla_settings) as sla_settings_versions,
+      (select count(*) from sla_targets) as sla_targets,
+      (select count(*) from sla_clocks) as sla_clocks,
+      (select count(*) from sla_clocks where outcome is not null) as sla_outcomes`.execute(db);
+
   return JSON.stringify(r.rows[0]);
 }

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { DB } from '../../db/schema';
 
 export interface CategoryRow {
@@ -6,11 +6,12 @@ export interface CategoryRow {
   name: string;
   description: string | null;
   active: number;
+  default_team_id: number | null;
 }
 
 /** Categories in display order; retired ones too unless `activeOnly` (old tickets still name them). */
 export async function listCategories(db: Kysely<DB>, opts: { activeOnly: boolean }): Promise<CategoryRow[]> {
-  let qb = db.selectFrom('categories').select(['id', 'name', 'description', 'active']);
+  let qb = db.selectFrom('categories').select(['id', 'name', 'description', 'active', 'default_team_id']);
   if (opts.activeOnly) qb = qb.where('active', '=', 1);
   return qb.orderBy('sort_order').orderBy('name').execute();
 }
@@ -21,6 +22,7 @@ export interface CategoryAdminRow {
   description: string | null;
   sort_order: number;
   active: number;
+  default_team_id: number | null;
   ticket_count: number;
 }
 
@@ -33,6 +35,7 @@ export async function listCategoriesWithCounts(db: Kysely<DB>): Promise<Category
       'categories.description',
       'categories.sort_order',
       'categories.active',
+      'categories.default_team_id',
       eb.selectFrom('tickets').whereRef('tickets.category_id', '=', 'categories.id').where('tickets.active', '=', 1).select(eb.fn.countAll<number>().as('n')).as('ticket_count'),
     ])
     .orderBy('categories.sort_order')
@@ -47,12 +50,28 @@ export async function findCategoryByName(db: Kysely<DB>, name: string): Promise<
   return all.find((c) => c.name.toLowerCase() === name.toLowerCase());
 }
 
-export async function insertCategory(db: Kysely<DB>, c: { name: string; description: string | null; sortOrder: number; at: string }): Promise<void> {
-  await db.insertInto('categories').values({ name: c.name, description: c.description, sort_order: c.sortOrder, active: 1, created_at: c.at }).execute();
+export async function insertCategory(db: Kysely<DB>, c: { name: string; description: string | null; sortOrder: number; at: string; defaultTeamId?: number | null }): Promise<void> {
+  await db.insertInto('categories').values({ name: c.name, description: c.description, sort_order: c.sortOrder, active: 1, default_team_id: c.defaultTeamId ?? null, created_at: c.at }).execute();
 }
 
-export async function updateCategory(db: Kysely<DB>, id: number, c: { name: string; description: string | null; sortOrder: number; active: boolean }): Promise<boolean> {
-  const r = await db.updateTable('categories').set({ name: c.name, description: c.description, sort_order: c.sortOrder, active: c.active ? 1 : 0 }).where('id', '=', id).executeTakeFirst();
+/** The team that takes new tickets in this category, if it names one that is still active. */
+export async function categoryDefaultTeam(db: Kysely<DB> | Transaction<DB>, categoryId: number): Promise<number | null> {
+  const r = await db
+    .selectFrom('categories')
+    .innerJoin('teams', 'teams.id', 'categories.default_team_id')
+    .select('teams.id')
+    .where('categories.id', '=', categoryId)
+    .where('teams.active', '=', 1)
+    .executeTakeFirst();
+  return r?.id ?? null;
+}
+
+export async function updateCategory(db: Kysely<DB>, id: number, c: { name: string; description: string | null; sortOrder: number; active: boolean; defaultTeamId?: number | null }): Promise<boolean> {
+  const r = await db
+    .updateTable('categories')
+    .set({ name: c.name, description: c.description, sort_order: c.sortOrder, active: c.active ? 1 : 0, ...(c.defaultTeamId !== undefined ? { default_team_id: c.defaultTeamId } : {}) })
+    .where('id', '=', id)
+    .executeTakeFirst();
   return Number(r.numUpdatedRows) === 1;
 }
 

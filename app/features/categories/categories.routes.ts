@@ -4,6 +4,7 @@ import type { Database } from '../../db/database';
 import { formOf } from '../../web/form';
 import { requireCan } from '../../web/guards';
 import { notFound } from '../../web/http-error';
+import { listTeams } from '../teams/teams.queries';
 import { listCategoriesWithCounts } from './categories.queries';
 import { addCategory, changeCategory, readCategoryForm, type CategoryForm } from './categories.service';
 
@@ -21,7 +22,8 @@ export function categoryAdminRoutes(deps: { database: Database; policy: Policy }
     res.status(status).render('admin/categories', {
       title: status >= 400 ? 'Error: Categories' : 'Categories',
       categories: await listCategoriesWithCounts(database.db),
-      newForm: extra.newForm ?? { name: '', description: '', sortOrder: '', active: true },
+      teams: await listTeams(database.db, { activeOnly: false }),
+      newForm: extra.newForm ?? { name: '', description: '', sortOrder: '', active: true, defaultTeam: '' },
       newErrors: extra.newErrors ?? {},
       editId: extra.editId,
       editForm: extra.editForm,
@@ -50,7 +52,7 @@ export function categoryAdminRoutes(deps: { database: Database; policy: Policy }
     if (errors === null) throw notFound('There is no such category.');
     if (Object.keys(errors).length) {
       // Keyed by the row's field ids, so the error summary links to the right input.
-      const keyed = Object.fromEntries(Object.entries(errors).map(([k, v]) => [`cat-${id}-${k === 'sortOrder' ? 'order' : k === 'description' ? 'desc' : k}`, v]));
+      const keyed = Object.fromEntries(Object.entries(errors).map(([k, v]) => [`cat-${id}-${k === 'sortOrder' ? 'order' : k === 'description' ? 'desc' : k === 'defaultTeam' ? 'team' : k}`, v]));
       return render(res, 400, { editId: id, editForm: form, editErrors: keyed });
     }
     res.redirect(303, '/admin/categories?saved=1');

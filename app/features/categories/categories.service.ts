@@ -1,6 +1,7 @@
 import type { Database } from '../../db/database';
 import { nowIso } from '../../db/values';
 import { cleanText, type FieldErrors } from '../shared/form-values';
+import { listTeams } from '../teams/teams.queries';
 import { findCategoryByName, insertCategory, maxSortOrder, updateCategory } from './categories.queries';
 
 export interface CategoryForm {
@@ -8,6 +9,8 @@ export interface CategoryForm {
   description: string;
   sortOrder: string;
   active: boolean;
+  /** The team id new tickets go to, or '' for none. */
+  defaultTeam: string;
 }
 
 export function readCategoryForm(body: Record<string, unknown>): CategoryForm {
@@ -16,6 +19,7 @@ export function readCategoryForm(body: Record<string, unknown>): CategoryForm {
     description: cleanText(body.description).replace(/\s+/g, ' '),
     sortOrder: typeof body.sortOrder === 'string' ? body.sortOrder.trim() : '',
     active: body.active === 'on' || body.active === 'true',
+    defaultTeam: typeof body.defaultTeam === 'string' ? body.defaultTeam.trim() : '',
   };
 }
 
@@ -29,7 +33,15 @@ async function check(database: Database, form: CategoryForm, selfId?: number): P
   }
   if (form.description.length > 400) errors.description = 'Keep the description to 400 characters or fewer';
   if (form.sortOrder && !/^\d{1,6}$/.test(form.sortOrder)) errors.sortOrder = 'Position must be a whole number, e.g. 10';
+  if (form.defaultTeam && form.defaultTeam !== 'none') {
+    const teams = await listTeams(database.db, { activeOnly: true });
+    if (!teams.some((t) => String(t.id) === form.defaultTeam)) errors.defaultTeam = 'Choose one of the listed teams';
+  }
   return errors;
+}
+
+function teamOf(form: CategoryForm): number | null {
+  return form.defaultTeam && form.defaultTeam !== 'none' ? Number(form.defaultTeam) : null;
 }
 
 /** A new category goes to the end of the list unless a position is given. */
@@ -37,7 +49,7 @@ export async function addCategory(database: Database, form: CategoryForm): Promi
   const errors = await check(database, form);
   if (Object.keys(errors).length) return errors;
   const sortOrder = form.sortOrder ? Number(form.sortOrder) : (await maxSortOrder(database.db)) + 10;
-  await insertCategory(database.db, { name: form.name, description: form.description || null, sortOrder, at: nowIso() });
+  await insertCategory(database.db, { name: form.name, description: form.description || null, sortOrder, at: nowIso(), defaultTeamId: teamOf(form) });
   return {};
 }
 
@@ -45,6 +57,6 @@ export async function addCategory(database: Database, form: CategoryForm): Promi
 export async function changeCategory(database: Database, id: number, form: CategoryForm): Promise<FieldErrors | null> {
   const errors = await check(database, form, id);
   if (Object.keys(errors).length) return errors;
-  const ok = await updateCategory(database.db, id, { name: form.name, description: form.description || null, sortOrder: form.sortOrder ? Number(form.sortOrder) : 0, active: form.active });
+  const ok = await updateCategory(database.db, id, { name: form.name, description: form.description || null, sortOrder: form.sortOrder ? Number(form.sortOrder) : 0, active: form.active, defaultTeamId: teamOf(form) });
   return ok ? {} : null;
 }

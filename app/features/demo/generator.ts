@@ -1,11 +1,12 @@
 import type { Insertable } from 'kysely';
 import type { Database } from '../../db/database';
 import { insertMany } from '../../db/portable';
-import type { TicketEventsTable, TicketsTable } from '../../db/schema';
+import type { SlaClocksTable, TicketEventsTable, TicketsTable } from '../../db/schema';
 import { ensurePerson, setAgentFlag } from '../../people/people.queries';
 import { listCategories } from '../categories/categories.queries';
 import { isActive, STATUSES } from '../tickets/ticket-values';
 import type { TicketStatus } from '../../access/policy';
+import { benchTeams, prepareServiceLevels, prepareTeams, SAMPLE_SERVICE_LEVELS, seedClocks, SeedTally, type SeedHistory, type SeedServiceLevels, type SeedTeam } from './seed-teams-sla';
 
 /**
  * Realistic demo and benchmark data: people, tickets with believable titles and words
@@ -65,6 +66,10 @@ export interface SeedOptions {
   agents?: { login: string; displayName: string; email?: string; department?: string; title?: string }[];
   /** How many generated requesters; default scales with tickets. */
   generatedPeople?: number;
+  /** Teams to set up when the database has none (default: three teams of the generated agents). */
+  teams?: SeedTeam[];
+  /** Service levels to set when none are (default: the sample ones); false: leave them alone. */
+  serviceLevels?: SeedServiceLevels | false;
   /** Spread created times over this many days before now. */
   days?: number;
   batchSize?: number;
@@ -112,20 +117,30 @@ export async function seedTickets(database: Database, opts: SeedOptions): Promis
   const catByName = new Map(categories.map((c) => [c.name, c.id]));
 
   const agentIds: number[] = [];
+  const agentIdOf = new Map<string, number>();
   for (const a of opts.agents ?? []) {
     const p = await ensurePerson(db, a.login, a.login.toLowerCase(), a);
     await setAgentFlag(db, p.id, true);
     agentIds.push(p.id);
+    agentIdOf.set(p.login_key, p.id);
   }
+  let teams = opts.teams ?? [];
   if (agentIds.length === 0) {
+    const logins: string[] = [];
     for (let i = 0; i < 8; i++) {
       const name = `${FIRST[(i * 7) % FIRST.length]} ${LAST[(i * 5) % LAST.length]}`;
       const login = `CORP\\agent${i + 1}`;
       const p = await ensurePerson(db, login, login.toLowerCase(), { displayName: name, email: `agent${i + 1}@corp.example`, department: 'IT', title: 'Service Desk Analyst' });
       await setAgentFlag(db, p.id, true);
       agentIds.push(p.id);
+      agentIdOf.set(p.login_key, p.id);
+      logins.push(login);
     }
+    teams = opts.teams ?? benchTeams(logins);
   }
+  const { teamOfCategory, assigneesOf } = await prepareTeams(database, teams, agentIdOf);
+  const policy = await prepareServiceLevels(database, opts.serviceLevels ?? SAMPLE_SERVICE_LEVELS);
+  const tally = new SeedTally(policy);
   const requesterIds: number[] = [];
   for (const r of opts.requesters ?? []) {
     requesterIds.push((await ensurePerson(db, r.login, r.login.toLowerCase(), r)).id);
@@ -176,7 +191,7 @@ export async function seedTickets(database: Database, opts: SeedOptions): Promis
   const empty = startId === 0;
   const load = async (fn: () => Promise<void>) =>
     empty && opts.tickets >= (opts.bulkLoadFrom ?? 20_000) && database.bulkLoad
-      ? database.bulkLoad(['tickets', 'ticket_events'], async () => {
+      ? database.bulkLoad(['tickets', 'ticket_events', 'sla_clocks'], async () => {
           await fn();
           opts.onIndexing?.();
         })
@@ -186,6 +201,7 @@ export async function seedTickets(database: Database, opts: SeedOptions): Promis
     const n = Math.min(batch, opts.tickets - done);
     const tickets: Insertable<TicketsTable>[] = [];
     const evs: Insertable<TicketEventsTable>[] = [];
+    const clocks: Insertable<SlaClocksTable>[] = [];
     for (let i = 0; i < n; i++) {
       const id = nextId++;
       const created = now - span + (done + i) * step + rand() * step;
@@ -196,7 +212,13 @@ export async function seedTickets(database: Database, opts: SeedOptions): Promis
       const description = `${problem.details[d1]} ${problem.details[d2]}\n\n${pick(rand, PROBLEMS).details[0]}`;
       const status = pickStatus(rand);
       const requester = requesterIds[Math.floor(Math.pow(rand(), 1.6) * requesterIds.length)];
-      const assignee = status === 'new' && rand() < 0.8 ? null : agentIds[Math.floor(rand() * agentIds.length)];
+      const categoryId = catByName.get(problem.category) ?? categories[0].id;
+      // Routed by category, as the app does; an agent of the team picks it up.
+      const teamId = teamOfCategory.get(categoryId) ?? null;
+      const workers = (teamId !== null ? assigneesOf.get(teamId) : undefined) ?? [];
+      const pool = workers.length ? workers : agentIds;
+      const assignee = status === 'new' && rand() < 0.8 ? null : pool[Math.floor(rand() * pool.length)];
+      const priority = pickPriority(rand);
       const eventCount = 1 + Math.floor(rand() * 30);
       let t = created;
       const at = () => {
@@ -204,35 +226,49 @@ export async function seedTickets(database: Database, opts: SeedOptions): Promis
         return new Date(t).toISOString();
       };
       let version = 1;
-      evs.push({ ticket_id: id, actor_id: requester, kind: 'created', body: null, from_value: null, to_value: null, ticket_version: 1, created_at: new Date(created).toISOString() });
+      const tev: Insertable<TicketEventsTable>[] = [];
+      const history: SeedHistory = { id, createdAt: created, priority, categoryId, teamId, assigneeId: assignee, status, active: isActive(status), statusChanges: [], firstAgentReplyAt: null, doneAt: null };
+      const statusEvent = (from: TicketStatus, to: TicketStatus, when: string) => {
+        version++;
+        tev.push({ ticket_id: id, actor_id: assignee ?? agentIds[0], kind: 'status', body: null, from_value: from, to_value: to, ticket_version: version, created_at: when });
+        history.statusChanges.push({ from_value: from, to_value: to, created_at: when });
+        if (!isActive(to)) history.doneAt = Date.parse(when);
+      };
+      tev.push({ ticket_id: id, actor_id: requester, kind: 'created', body: null, from_value: null, to_value: null, ticket_version: 1, created_at: new Date(created).toISOString() });
       let cur: TicketStatus = 'new';
       for (let e = 1; e < eventCount; e++) {
         const r = rand();
         const when = at();
         if (e === eventCount - 1 && status !== cur) {
-          version++;
-          evs.push({ ticket_id: id, actor_id: assignee ?? agentIds[0], kind: 'status', body: null, from_value: cur, to_value: status, ticket_version: version, created_at: when });
+          statusEvent(cur, status, when);
           cur = status;
         } else if (r < 0.55) {
           const fromAgent = rand() < 0.5;
-          evs.push({ ticket_id: id, actor_id: fromAgent ? assignee ?? agentIds[0] : requester, kind: 'comment', body: pick(rand, fromAgent ? AGENT_REPLIES : REQUESTER_REPLIES), from_value: null, to_value: null, ticket_version: version, created_at: when });
+          tev.push({ ticket_id: id, actor_id: fromAgent ? assignee ?? agentIds[0] : requester, kind: 'comment', body: pick(rand, fromAgent ? AGENT_REPLIES : REQUESTER_REPLIES), from_value: null, to_value: null, ticket_version: version, created_at: when });
+          if (fromAgent && history.firstAgentReplyAt === null) history.firstAgentReplyAt = t;
         } else if (r < 0.75) {
-          evs.push({ ticket_id: id, actor_id: assignee ?? agentIds[0], kind: 'note', body: pick(rand, NOTES), from_value: null, to_value: null, ticket_version: version, created_at: when });
+          tev.push({ ticket_id: id, actor_id: assignee ?? agentIds[0], kind: 'note', body: pick(rand, NOTES), from_value: null, to_value: null, ticket_version: version, created_at: when });
         } else {
           const mid = STATUSES[1 + Math.floor(rand() * 2)];
           if (mid !== cur) {
-            version++;
-            evs.push({ ticket_id: id, actor_id: assignee ?? agentIds[0], kind: 'status', body: null, from_value: cur, to_value: mid, ticket_version: version, created_at: when });
+            statusEvent(cur, mid, when);
             cur = mid;
           } else {
-            evs.push({ ticket_id: id, actor_id: requester, kind: 'comment', body: pick(rand, REQUESTER_REPLIES), from_value: null, to_value: null, ticket_version: version, created_at: when });
+            tev.push({ ticket_id: id, actor_id: requester, kind: 'comment', body: pick(rand, REQUESTER_REPLIES), from_value: null, to_value: null, ticket_version: version, created_at: when });
           }
         }
       }
-      if (cur !== status) {
-        version++;
-        evs.push({ ticket_id: id, actor_id: assignee ?? agentIds[0], kind: 'status', body: null, from_value: cur, to_value: status, ticket_version: version, created_at: at() });
+      if (cur !== status) statusEvent(cur, status, at());
+      const sla = seedClocks(policy, history, now, tally);
+      tally.ticket(history);
+      clocks.push(...sla.clocks);
+      // Each missed target is on the timeline where the timer recorded it: at its due instant.
+      for (const b of sla.breaches) {
+        let i = tev.length;
+        while (i > 1 && tev[i - 1].created_at > b.due) i--;
+        tev.splice(i, 0, { ticket_id: id, actor_id: null, kind: 'sla', body: null, from_value: b.kind, to_value: b.due, ticket_version: tev[i - 1].ticket_version, created_at: b.due });
       }
+      evs.push(...tev);
       const updated = new Date(t).toISOString();
       tickets.push({
         id,
@@ -240,30 +276,37 @@ export async function seedTickets(database: Database, opts: SeedOptions): Promis
         description,
         status,
         active: isActive(status) ? 1 : 0,
-        priority: pickPriority(rand),
-        category_id: catByName.get(problem.category) ?? categories[0].id,
+        priority,
+        category_id: categoryId,
         requester_id: requester,
         assignee_id: assignee,
+        team_id: teamId,
         created_at: new Date(created).toISOString(),
         updated_at: updated,
         resolved_at: isActive(status) ? null : updated,
         version,
+        sla_due_at: sla.due.at,
+        sla_warn_at: sla.due.warnAt,
+        sla_due_kind: sla.due.kind,
       });
     }
     await database.write(async (trx) => {
       if (database.bulkInsert) {
         database.bulkInsert('tickets', tickets);
         database.bulkInsert('ticket_events', evs);
+        database.bulkInsert('sla_clocks', clocks);
         return;
       }
       // Chunked under SQL Server's 2,100-parameter limit; the tickets carry their own ids.
       await insertMany(trx, 'tickets', tickets, { explicitIds: true });
       await insertMany(trx, 'ticket_events', evs);
+      await insertMany(trx, 'sla_clocks', clocks);
     });
     events += evs.length;
     done += n;
     opts.onProgress?.(done, opts.tickets);
   }
   });
+  await tally.write(database);
   return { tickets: done, events, people: requesterIds.length + agentIds.length };
 }

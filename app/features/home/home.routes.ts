@@ -5,7 +5,7 @@ import { isAgent, viewerOf } from '../../web/viewer';
 import { activeKnownIssues, KNOWN_ISSUE_STATUS_LABELS } from '../known-issues/known-issues.service';
 import { priorityName } from '../tickets/ticket-values';
 import { TicketReadCache } from '../tickets/tickets.cache';
-import { listTickets, queueSummary } from '../tickets/tickets.queries';
+import { BY_UPDATED, listTickets, queueSummary } from '../tickets/tickets.queries';
 
 /**
  * GET /: everyone allowed to browse sees the active known issues; guests what they may
@@ -23,14 +23,14 @@ export function homeRoutes(deps: { database: Database; policy: Policy; cache?: T
     if (isAgent(v)) {
       const [summary, mineRows] = await Promise.all([
         queueSummary(database.db, database.dialect, v.personId!, (q) => cache.count(q)),
-        listTickets(database.db, database.dialect, { status: 'active', assigneeId: v.personId!, sort: 'priority' }, 10, 0),
+        listTickets(database.db, database.dialect, { status: 'active', assigneeId: v.personId!, sort: { key: 'priority', desc: true } }, 10, 0),
       ]);
       // Figures are exact, or recent and said to be approximate ("about 1,200").
       const shown = (c: { n: number; exact: boolean }) => `${c.exact ? '' : 'about '}${c.n.toLocaleString('en-GB')}`;
       const figures = { mine: shown(summary.mine), unassigned: shown(summary.unassigned), urgent: shown(summary.urgent), active: shown(summary.active) };
       return res.render('home/index', { ...base, summary: figures, mineRows });
     }
-    const openRows = await listTickets(database.db, database.dialect, { status: 'active', requesterId: v.personId!, sort: 'updated' }, 20, 0);
+    const openRows = await listTickets(database.db, database.dialect, { status: 'active', requesterId: v.personId!, sort: BY_UPDATED }, 20, 0);
     res.render('home/index', { ...base, openRows });
   });
   return router;

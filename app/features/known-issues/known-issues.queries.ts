@@ -166,11 +166,11 @@ export async function listLinkedTickets(db: Q, knownIssueId: number): Promise<Li
 }
 
 /** The linked tickets' state inside a write, for copying an update to each or resolving them. */
-export async function linkedTicketsForUpdate(trx: Transaction<DB>, knownIssueId: number): Promise<{ id: number; status: string; version: number; resolved_at: string | Date | null }[]> {
+export async function linkedTicketsForUpdate(trx: Transaction<DB>, knownIssueId: number) {
   return trx
     .selectFrom('known_issue_tickets')
     .innerJoin('tickets', 'tickets.id', 'known_issue_tickets.ticket_id')
-    .select(['tickets.id', 'tickets.status', 'tickets.version', 'tickets.resolved_at'])
+    .select(['tickets.id', 'tickets.status', 'tickets.version', 'tickets.resolved_at', 'tickets.priority', 'tickets.category_id', 'tickets.team_id', 'tickets.assignee_id', 'tickets.requester_id', 'tickets.created_at'])
     .where('known_issue_tickets.known_issue_id', '=', knownIssueId)
     .orderBy('tickets.id')
     .execute();

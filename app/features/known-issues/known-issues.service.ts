@@ -10,6 +10,7 @@ import { isActive, LIMITS } from '../tickets/ticket-values';
 import { recordEvents, type EventListener } from '../tickets/ticket-events';
 import { getTicketForUpdate, updateTicketAtVersion, type NewEvent } from '../tickets/tickets.queries';
 import { insertNewTicket } from '../tickets/tickets.service';
+import { afterTicketChanged, shapeOf } from '../tickets/ticket-effects';
 import {
   getKnownIssue,
   insertKnownIssue,
@@ -157,14 +158,17 @@ export async function changeKnownIssue(database: Database, actorId: number, id: 
 
 async function resolveLinkedTickets(trx: Transaction<DB>, dialect: DialectName, knownIssueId: number, actorId: number, at: string, listener: EventListener): Promise<number> {
   const events: NewEvent[] = [];
+  const resolved: Awaited<ReturnType<typeof linkedTicketsForUpdate>> = [];
   for (const t of await linkedTicketsForUpdate(trx, knownIssueId)) {
     if (!isActive(t.status as TicketStatus)) continue;
     const resolvedAt = t.resolved_at ? toDate(t.resolved_at)!.toISOString() : at;
     if (await updateTicketAtVersion(trx, t.id, t.version, { status: 'resolved', active: 0, resolved_at: resolvedAt }, at)) {
       events.push({ ticketId: t.id, actorId, kind: 'status', from: t.status, to: 'resolved', ticketVersion: t.version + 1, at });
+      resolved.push(t);
     }
   }
   await recordEvents(trx, dialect, listener, events);
+  for (const t of resolved) await afterTicketChanged(trx, shapeOf(t), shapeOf(t, { status: 'resolved' }, t.version + 1), at);
   return events.length;
 }
 

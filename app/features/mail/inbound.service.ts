@@ -231,7 +231,7 @@ async function actOn(
   const subject = titleFromSubject(msg.subject) || '(no subject)';
   const title = subject.length > LIMITS.title ? `${subject.slice(0, LIMITS.title - 1).trimEnd()}…` : subject;
   const description = cut(text.full || (stored.length ? '(The e-mail had no text, only files.)' : '(The e-mail had no text.)'), LIMITS.description - leftOut.length, 'cut here: the e-mail was longer') + leftOut;
-  const newId = await insertNewTicket(trx, dialect, person.id, { title, description, categoryId: category.id, priority: 'normal' }, at, d.listener, context, stored);
+  const newId = await insertNewTicket(trx, dialect, person.id, { title, description, categoryId: category.id, priority: 'normal', channel: 'email' }, at, d.listener, context, stored);
   const reason = `a new ticket #${newId}${withFiles}`;
   await updateInbound(trx, inboundId, { outcome: 'ticket', reason, ticketId: newId, personId: person.id });
   return { outcome: 'ticket', folder: 'processed', reason, ticketId: newId };

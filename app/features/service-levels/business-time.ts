@@ -25,7 +25,8 @@
  * - Met or missed is judged by the instant: an event at or before `due` met the target, one
  *   after it missed, even in closed time just after a due at closing (where the elapsed
  *   minutes still equal the target).
- * - Zone offsets are learnt from Intl and remembered per process (zone.ts); nothing else is kept.
+ * - Zone offsets are learnt from Intl and remembered per process (zone.ts), and so are a
+ *   calendar's openings per day (a calendar never changes once parsed); nothing else is kept.
  * - Work is proportional to the days covered (the hours of one day at a time, never minute by
  *   minute); targets are at most MAX_TARGET_MINUTES, and a search that meets more closed days
  *   in a row than the calendar allows throws instead of looping.
@@ -115,8 +116,24 @@ export function eachOpening(calendar: BusinessCalendar, from: number, visit: (op
   }
 }
 
-/** The day's openings as instants `[open, close)`, in order; none on a holiday or a closed day. */
-export function openingsOn(calendar: BusinessCalendar, day: number): [number, number][] {
+/** Working out a day's openings costs a few zone conversions; a calendar's days are kept (it never changes). */
+const OPENINGS_KEPT = 4000;
+const openingsKept = new WeakMap<BusinessCalendar, Map<number, readonly (readonly [number, number])[]>>();
+
+/** The day's openings as instants `[open, close)`, in order; none on a holiday or a closed day. Do not modify the result. */
+export function openingsOn(calendar: BusinessCalendar, day: number): readonly (readonly [number, number])[] {
+  let kept = openingsKept.get(calendar);
+  if (!kept) openingsKept.set(calendar, (kept = new Map<number, readonly (readonly [number, number])[]>()));
+  let openings = kept.get(day);
+  if (!openings) {
+    openings = workOutOpenings(calendar, day);
+    if (kept.size >= OPENINGS_KEPT) kept.clear();
+    kept.set(day, openings);
+  }
+  return openings;
+}
+
+function workOutOpenings(calendar: BusinessCalendar, day: number): [number, number][] {
   if (calendar.holidays.has(day)) return [];
   const spans = calendar.week[weekdayOfDay(day)];
   if (spans.length === 0) return [];

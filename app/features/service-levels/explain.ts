@@ -109,6 +109,11 @@ export function formatExplanation(steps: readonly ExplainStep[]): string {
   return joined.charAt(0).toUpperCase() + joined.slice(1);
 }
 
+/** An instant on the calendar's clocks, as the explanation writes it: "Tue 26 Dec 09:30". */
+export function localTimeText(calendar: BusinessCalendar, at: Date): string {
+  return moment(localMoment(zoneNamed(calendar.timeZone), instant(at, 'at')));
+}
+
 /** What counted on one day, split only where a pause interrupts it; or the day skipped. */
 function dayPieces(calendar: BusinessCalendar, zone: Zone, day: number, start: number, stop: number, pauses: readonly [number, number][]): Piece[] {
   const dayStart = zone.instantOf(day * DAY);

@@ -1,7 +1,8 @@
 import type { Database } from '../../db/database';
 import { listAgents, type AgentRow } from '../../people/people.queries';
 import { listCategories, type CategoryRow } from '../categories/categories.queries';
-import { countTickets, type TicketQuery } from './tickets.queries';
+import { listResponses, type ResponseRow } from '../responses/responses.queries';
+import { countTickets, openTicketsOf, type OpenTicketRow, type TicketQuery } from './tickets.queries';
 
 /** A count as shown on a page: exact, or a recent figure labelled "about". */
 export interface TicketCount {
@@ -27,9 +28,9 @@ export interface TicketReadCacheOptions {
 }
 
 /**
- * Per-process answers to the questions every list page asks: how many tickets match
+ * Per-process answers to the questions every list and ticket page asks: how many tickets match
  * (an exact COUNT reads every matching index entry: 270,000 of them for the open queue
- * at a million tickets), and the category and agent lists.
+ * at a million tickets), and the category, agent and canned-reply lists.
  *
  * Correctness rests on the database's change stamp (SQLite: data_version, which moves
  * when another process commits, plus total_changes for this connection's own writes):
@@ -37,13 +38,14 @@ export interface TicketReadCacheOptions {
  * - after a change, a cheap count (under `cheapMs`, i.e. a small list or database) is
  *   recounted; an expensive one younger than `approximateForMs` is shown labelled
  *   "about", and an older one is recounted, so the label is the only thing that lags;
- * - categories and agents are only reused at the same stamp, never approximately.
+ * - categories, agents and canned replies are only reused at the same stamp, never approximately.
  * Without a stamp (a database that cannot tell), counts are always "about" once cached
  * and lists are never cached.
  */
 export class TicketReadCache {
   private readonly counts = new Map<string, Entry<number>>();
   private lists = new Map<string, Entry<unknown>>();
+  private readonly openTickets = new Map<string, Entry<OpenTicketRow[]>>();
   private readonly approximateForMs: number;
   private readonly cheapMs: number;
   private readonly maxEntries: number;
@@ -64,7 +66,8 @@ export class TicketReadCache {
   }
 
   async count(q: TicketQuery): Promise<TicketCount> {
-    const key = JSON.stringify([q.status, q.priority, q.categoryId, q.assigneeId, q.requesterId, q.words]);
+    // "Unassigned" (null) and "anyone" (undefined) must not share a key: JSON writes both as null.
+    const key = JSON.stringify([q.status, q.priority, q.categoryId, q.assigneeId === null ? 'none' : q.assigneeId, q.requesterId, q.teamIds === null ? 'none' : q.teamIds, q.sla, q.words]);
     const stamp = this.stamp();
     const hit = this.counts.get(key);
     const now = this.now();
@@ -98,5 +101,28 @@ export class TicketReadCache {
 
   agents(): Promise<AgentRow[]> {
     return this.list('agents', () => listAgents(this.database.db));
+  }
+
+  /**
+   * A requester's newest open tickets (at most `limit`), for the ticket page's side panel:
+   * reused only at the same stamp, like the lists above, so an agent reading several of
+   * one person's tickets asks once while nothing changes.
+   */
+  async openTicketsOf(requesterId: number, limit: number): Promise<OpenTicketRow[]> {
+    const stamp = this.stamp();
+    const key = `${requesterId}:${limit}`;
+    if (stamp === undefined) return openTicketsOf(this.database.db, this.database.dialect, requesterId, limit);
+    const hit = this.openTickets.get(key);
+    if (hit && hit.stamp === stamp) return hit.value;
+    const value = await openTicketsOf(this.database.db, this.database.dialect, requesterId, limit);
+    this.openTickets.delete(key);
+    this.openTickets.set(key, { value, stamp, at: this.now() });
+    if (this.openTickets.size > this.maxEntries) this.openTickets.delete(this.openTickets.keys().next().value as string);
+    return value;
+  }
+
+  /** The canned replies agents are offered, by title. */
+  cannedResponses(): Promise<ResponseRow[]> {
+    return this.list('responses', () => listResponses(this.database.db, { activeOnly: true }));
   }
 }

@@ -1,11 +1,22 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type SqlBool, type Transaction } from 'kysely';
 import type { TicketStatus } from '../../access/policy';
 import type { DialectName } from '../../db/dialect';
-import { insertReturning, insertReturningId, MAX_PARAMETERS, paged, rowsAfter, ticketTextMatch } from '../../db/portable';
+import { firstOnly, insertReturning, insertReturningId, MAX_PARAMETERS, paged, rowsAfter, ticketTextMatch } from '../../db/portable';
 import type { DB } from '../../db/schema';
+import { NO_DUE } from '../../db/values';
 import { isActive } from './ticket-values';
 
-export type TicketSort = 'updated' | 'created' | 'oldest' | 'priority';
+/**
+ * What a list can be ordered by; `id` and `created` are the same order (ids are given in
+ * creation order); `due` is the next service-level due instant (none sorts last, ascending).
+ */
+export type SortKey = 'id' | 'created' | 'updated' | 'priority' | 'due';
+
+export interface TicketOrder {
+  key: SortKey;
+  /** Descending flips every key of the order, tie-breaks included, so one index serves both. */
+  desc: boolean;
+}
 
 /** A ticket list request, in database terms (ids and codes, not names). */
 export interface TicketQuery {
@@ -15,8 +26,12 @@ export interface TicketQuery {
   /** null: unassigned. */
   assigneeId?: number | null;
   requesterId?: number;
+  /** In one of these teams; null: in no team. */
+  teamIds?: number[] | null;
+  /** At risk of missing the next service-level target, or past it, at `now` (ISO). */
+  sla?: { state: 'at-risk' | 'breached'; now: string };
   words?: string[];
-  sort: TicketSort;
+  sort: TicketOrder;
 }
 
 export interface TicketListRow {
@@ -32,15 +47,23 @@ export interface TicketListRow {
   assignee_id: number | null;
   assignee_name: string | null;
   assignee_login: string | null;
+  team_id: number | null;
+  team_name: string | null;
   created_at: string | Date;
   updated_at: string | Date;
+  /** The next due instant of a running service-level clock, or NO_DUE (see dueOf). */
+  sla_due_at: string | Date;
+  sla_warn_at: string | Date | null;
+  sla_due_kind: 'response' | 'resolution' | 'paused' | null;
   comment_count: number;
+  /** For the bulk checkboxes: a change applies only to the version the page showed. */
+  version: number;
 }
 
 export interface TicketRow extends TicketListRow {
   description: string;
   resolved_at: string | Date | null;
-  version: number;
+  channel: string;
   requester_email: string | null;
   requester_department: string | null;
 }
@@ -60,38 +83,40 @@ function filtered(db: Q, dialect: DialectName, q: TicketQuery) {
   if (q.assigneeId === null) qb = qb.where('tickets.assignee_id', 'is', null);
   else if (q.assigneeId !== undefined) qb = qb.where('tickets.assignee_id', '=', q.assigneeId);
   if (q.requesterId !== undefined) qb = qb.where('tickets.requester_id', '=', q.requesterId);
+  if (q.teamIds === null) qb = qb.where('tickets.team_id', 'is', null);
+  else if (q.teamIds !== undefined) qb = q.teamIds.length ? qb.where('tickets.team_id', 'in', q.teamIds) : qb.where(sql<SqlBool>`1 = 0`);
+  // Past due: the next due instant has come. At risk: it has not, but the warning has.
+  // Closed tickets have no due instant (NO_DUE), so neither can match them.
+  if (q.sla?.state === 'breached') qb = qb.where('tickets.active', '=', 1).where('tickets.sla_due_at', '<=', q.sla.now);
+  else if (q.sla?.state === 'at-risk') qb = qb.where('tickets.active', '=', 1).where('tickets.sla_warn_at', '<=', q.sla.now).where('tickets.sla_due_at', '>', q.sla.now);
   if (q.words && q.words.length) qb = qb.where(ticketTextMatch(dialect, q.words));
   return qb;
 }
 
-/** The columns of each order, most significant first, and its direction; `id` ends each, so the order is total. */
-type OrderColumn = 'tickets.id' | 'tickets.updated_at' | 'tickets.priority';
-const ORDER_COLUMNS: Record<TicketSort, { columns: readonly OrderColumn[]; desc: boolean }> = {
-  updated: { columns: ['tickets.updated_at', 'tickets.id'], desc: true },
-  created: { columns: ['tickets.id'], desc: true },
-  oldest: { columns: ['tickets.id'], desc: false },
-  priority: { columns: ['tickets.priority', 'tickets.updated_at', 'tickets.id'], desc: true },
-};
+/** The columns of each order, most significant first; `id` always ends it, so the order is total. */
+const ORDER_COLUMNS = {
+  id: ['tickets.id'],
+  created: ['tickets.id'],
+  updated: ['tickets.updated_at', 'tickets.id'],
+  priority: ['tickets.priority', 'tickets.updated_at', 'tickets.id'],
+  due: ['tickets.sla_due_at', 'tickets.id'],
+} as const satisfies Record<SortKey, readonly string[]>;
 
-function ordered<T extends ReturnType<typeof filtered>>(qb: T, sort: TicketSort): T {
-  const { columns, desc } = ORDER_COLUMNS[sort] ?? ORDER_COLUMNS.updated;
+function ordered<T extends ReturnType<typeof filtered>>(qb: T, sort: TicketOrder, reverse = false): T {
+  const dir = sort.desc !== reverse ? 'desc' : 'asc';
   let out = qb;
-  for (const c of columns) out = out.orderBy(c, desc ? 'desc' : 'asc') as T;
+  for (const c of ORDER_COLUMNS[sort.key]) out = out.orderBy(c, dir) as T;
   return out;
 }
 
-/** Where a list left off: the last ticket's sort keys, so the next page starts right after it. */
-export interface ListAnchor {
-  id: number;
-  updatedAt: string;
-  priority: number;
-}
-
-/** "After `anchor` in this order": one seek into the index that orders the list. */
-function afterAnchor(dialect: DialectName, sort: TicketSort, anchor: ListAnchor) {
-  const { columns, desc } = ORDER_COLUMNS[sort] ?? ORDER_COLUMNS.updated;
-  const values: Record<OrderColumn, string | number> = { 'tickets.id': anchor.id, 'tickets.updated_at': anchor.updatedAt, 'tickets.priority': anchor.priority };
-  return rowsAfter(dialect, columns, columns.map((c) => values[c]), desc ? '<' : '>');
+/**
+ * "Past `anchor` in this order" (`backwards`: before it): one seek into the index that
+ * orders the list. Past, in a descending order, means smaller keys.
+ */
+function pastAnchor(dialect: DialectName, sort: TicketOrder, anchor: ListAnchor, backwards = false) {
+  const values: Record<string, string | number> = { 'tickets.id': anchor.id, 'tickets.updated_at': anchor.updatedAt, 'tickets.priority': anchor.priority, 'tickets.sla_due_at': anchor.dueAt ?? NO_DUE };
+  const cols = ORDER_COLUMNS[sort.key];
+  return rowsAfter(dialect, cols, cols.map((c) => values[c]), sort.desc !== backwards ? '<' : '>');
 }
 
 function withDetails(db: Q) {
@@ -100,6 +125,7 @@ function withDetails(db: Q) {
     .innerJoin('categories', 'categories.id', 'tickets.category_id')
     .innerJoin('people as requester', 'requester.id', 'tickets.requester_id')
     .leftJoin('people as assignee', 'assignee.id', 'tickets.assignee_id')
+    .leftJoin('teams', 'teams.id', 'tickets.team_id')
     .select([
       'tickets.id',
       'tickets.title',
@@ -113,26 +139,38 @@ function withDetails(db: Q) {
       'tickets.assignee_id',
       'assignee.display_name as assignee_name',
       'assignee.login as assignee_login',
+      'tickets.team_id',
+      'teams.name as team_name',
       'tickets.created_at',
       'tickets.updated_at',
+      'tickets.version',
+      'tickets.sla_due_at',
+      'tickets.sla_warn_at',
+      'tickets.sla_due_kind',
       sql<number>`(select count(*) from ticket_events e where e.ticket_id = tickets.id and e.kind = 'comment')`.as('comment_count'),
     ]);
 }
 
 /**
- * One page of tickets. The page's ids are found first from the covering indexes, then
- * only those rows are joined to names, so page 1,000 costs an index walk, not 25,000 joins.
+ * One page of tickets: `limit` after skipping `offset`, or (`after`, the API's cursor) the
+ * `limit` right after that place in the order, found by a seek instead of counting rows
+ * to skip. The page's ids are found first from the covering indexes, then only those rows
+ * are joined to names, so page 1,000 costs an index walk, not 25,000 joins.
  */
 export async function listTickets(db: Q, dialect: DialectName, q: TicketQuery, limit: number, offset: number, after?: ListAnchor): Promise<TicketListRow[]> {
+  return (await pageOf(db, dialect, q, limit, offset, after)).rows;
+}
+
+/** listTickets, also saying which ids the index walk found (a row may vanish before the join). */
+async function pageOf(db: Q, dialect: DialectName, q: TicketQuery, limit: number, offset: number, after?: ListAnchor): Promise<{ ids: number[]; rows: TicketListRow[] }> {
   let ids$ = filtered(db, dialect, q);
-  // A page after an anchor (the API's cursor) seeks instead of counting rows to skip.
-  if (after) ids$ = ids$.where(afterAnchor(dialect, q.sort, after));
+  if (after) ids$ = ids$.where(pastAnchor(dialect, q.sort, after));
   const idRows = (await paged(ordered(ids$.select('tickets.id'), q.sort), dialect, limit, offset).execute()) as { id: number }[];
   const ids = idRows.map((r) => r.id);
-  if (ids.length === 0) return [];
+  if (ids.length === 0) return { ids, rows: [] };
   const rows = (await withDetails(db).where('tickets.id', 'in', ids).execute()) as TicketListRow[];
   const byId = new Map(rows.map((r) => [r.id, r]));
-  return ids.map((id) => byId.get(id)!).filter(Boolean);
+  return { ids, rows: ids.map((id) => byId.get(id)).filter((r): r is TicketListRow => r !== undefined) };
 }
 
 export async function countTickets(db: Q, dialect: DialectName, q: TicketQuery): Promise<number> {
@@ -145,7 +183,7 @@ export async function getTicket(db: Q, id: number): Promise<TicketRow | undefine
     .select([
       'tickets.description',
       'tickets.resolved_at',
-      'tickets.version',
+      'tickets.channel',
       'requester.email as requester_email',
       'requester.department as requester_department',
     ])
@@ -166,8 +204,8 @@ export interface EventRow {
   actor_login: string | null;
 }
 
-/** Events only agents see: internal notes, and files attached to or removed from them. */
-export const INTERNAL_EVENT_KINDS = ['note', 'note-attached', 'note-detached'] as const;
+/** Events only agents see: internal notes, files attached to or removed from them, missed targets. */
+export const INTERNAL_EVENT_KINDS = ['note', 'note-attached', 'note-detached', 'sla'] as const;
 
 /** Events with who did them: the timeline's shape, and a notification's. */
 function eventsWithActors(db: Q) {
@@ -188,10 +226,11 @@ function eventsWithActors(db: Q) {
     ]);
 }
 
-export async function listEvents(db: Q, ticketId: number, opts: { includeInternal: boolean; afterVersion?: number }): Promise<EventRow[]> {
+export async function listEvents(db: Q, ticketId: number, opts: { includeInternal: boolean; afterVersion?: number; afterId?: number }): Promise<EventRow[]> {
   let qb = eventsWithActors(db).where('ticket_events.ticket_id', '=', ticketId);
   if (!opts.includeInternal) qb = qb.where('ticket_events.kind', 'not in', INTERNAL_EVENT_KINDS);
   if (opts.afterVersion !== undefined) qb = qb.where('ticket_events.ticket_version', '>', opts.afterVersion);
+  if (opts.afterId !== undefined) qb = qb.where('ticket_events.id', '>', opts.afterId);
   return qb.orderBy('ticket_events.id', 'asc').execute();
 }
 
@@ -204,8 +243,13 @@ export interface NewTicket {
   categoryId: number;
   requesterId: number;
   assigneeId: number | null;
+  /** How it reached the desk; absent: the web form. */
+  channel?: TicketChannel;
+  teamId?: number | null;
   at: string;
 }
+
+export type TicketChannel = 'web' | 'phone' | 'walk-in' | 'email';
 
 export async function insertTicket(trx: Transaction<DB> | Q, dialect: DialectName, t: NewTicket): Promise<number> {
   return insertReturningId(
@@ -218,10 +262,12 @@ export async function insertTicket(trx: Transaction<DB> | Q, dialect: DialectNam
       category_id: t.categoryId,
       requester_id: t.requesterId,
       assignee_id: t.assigneeId,
+      team_id: t.teamId ?? null,
       created_at: t.at,
       updated_at: t.at,
       resolved_at: null,
       version: 1,
+      channel: t.channel ?? 'web',
     }),
     dialect,
   );
@@ -234,8 +280,27 @@ export interface NewEvent {
    * `issue-linked`: linked to a known issue (to = its id); `issue-update`: a known issue's public update (body).
    * `attached`/`note-attached`: a file came with a reply or ticket, or with an internal note
    * (to = the attachment's id, from = its name); `detached`/`note-detached`: an agent removed it.
+   * `title` keeps the old title in from_value; `description` keeps the old text in body.
+   * `team`: from/to team ids; `sla`: a target missed (from = response|resolution, to = its due instant), agents only.
    */
-  kind: 'created' | 'comment' | 'note' | 'status' | 'priority' | 'category' | 'assignee' | 'issue-linked' | 'issue-update' | 'attached' | 'note-attached' | 'detached' | 'note-detached';
+  kind:
+    | 'created'
+    | 'comment'
+    | 'note'
+    | 'status'
+    | 'priority'
+    | 'category'
+    | 'assignee'
+    | 'team'
+    | 'sla'
+    | 'title'
+    | 'description'
+    | 'issue-linked'
+    | 'issue-update'
+    | 'attached'
+    | 'note-attached'
+    | 'detached'
+    | 'note-detached';
   body?: string | null;
   from?: string | null;
   to?: string | null;
@@ -313,11 +378,14 @@ export async function listEventsByIds(db: Q, ids: number[]): Promise<EventRow[]>
 }
 
 export interface TicketFieldChanges {
+  title?: string;
+  description?: string;
   status?: TicketStatus;
   active?: number;
   priority?: number;
   category_id?: number;
   assignee_id?: number | null;
+  team_id?: number | null;
   resolved_at?: string | null;
 }
 
@@ -337,13 +405,115 @@ export async function touchTicket(trx: Transaction<DB>, id: number, at: string):
   await trx.updateTable('tickets').set({ updated_at: at }).where('id', '=', id).execute();
 }
 
+const FOR_UPDATE = ['id', 'title', 'description', 'status', 'priority', 'category_id', 'assignee_id', 'team_id', 'requester_id', 'version', 'resolved_at', 'created_at'] as const;
+
 export async function getTicketForUpdate(trx: Transaction<DB>, id: number) {
-  return trx
-    .selectFrom('tickets')
-    .select(['id', 'status', 'priority', 'category_id', 'assignee_id', 'requester_id', 'version', 'resolved_at'])
-    .where('id', '=', id)
-    .executeTakeFirst();
+  return trx.selectFrom('tickets').select(FOR_UPDATE).where('id', '=', id).executeTakeFirst();
 }
+
+export type TicketForUpdate = NonNullable<Awaited<ReturnType<typeof getTicketForUpdate>>>;
+
+/** Several tickets as getTicketForUpdate reads one (a bulk change holds at most a page of them). */
+export async function getTicketsForUpdate(trx: Transaction<DB>, ids: number[]): Promise<TicketForUpdate[]> {
+  if (ids.length === 0) return [];
+  return trx.selectFrom('tickets').select(FOR_UPDATE).where('id', 'in', ids).execute();
+}
+
+/** Where a ticket stood in a list's order; previous/next are found from here (decision 0016). */
+export interface ListAnchor {
+  id: number;
+  updatedAt: string;
+  priority: number;
+  /** The next due instant (ISO); absent: NO_DUE (the anchor only matters for sort=due). */
+  dueAt?: string;
+}
+
+export interface NeighbourRow {
+  id: number;
+  title: string;
+  updated_at: string | Date;
+  priority: number;
+  sla_due_at: string | Date;
+}
+
+/**
+ * The tickets just before and just after `anchor` in the list's order, matching its
+ * filters. Each is one seek into the index that orders the list: (keys) < anchor, in
+ * order, first row. The anchor's own ticket need not match the filters any more.
+ */
+export async function neighbourTickets(db: Q, dialect: DialectName, q: TicketQuery, anchor: ListAnchor): Promise<{ prev?: NeighbourRow; next?: NeighbourRow }> {
+  const one = async (forward: boolean) => {
+    const qb = ordered(filtered(db, dialect, q), q.sort, !forward)
+      .select(['tickets.id', 'tickets.title', 'tickets.updated_at', 'tickets.priority', 'tickets.sla_due_at'])
+      .where(pastAnchor(dialect, q.sort, anchor, !forward));
+    return (await firstOnly(qb, dialect).executeTakeFirst());
+  };
+  const [prev, next] = await Promise.all([one(false), one(true)]);
+  return { prev, next };
+}
+
+/**
+ * Every ticket of a list, in its order, `batch` at a time: each batch is one seek past the
+ * last row of the one before (never an OFFSET), so the millionth row costs what the first
+ * did, and no statement holds the connection while the caller writes the rows out.
+ */
+export async function* allTickets(db: Q, dialect: DialectName, q: TicketQuery, batch: number): AsyncGenerator<TicketListRow[]> {
+  let after: ListAnchor | undefined;
+  for (;;) {
+    const { ids, rows } = await pageOf(db, dialect, q, batch, 0, after);
+    if (ids.length === 0) return;
+    yield rows;
+    if (ids.length < batch) return;
+    const last = rows[rows.length - 1];
+    // The last ticket vanished between the two reads (deleted): nothing to seek from.
+    if (last?.id !== ids[ids.length - 1]) return;
+    after = anchorOf(last);
+  }
+}
+
+/**
+ * Where this ticket stands in any list's order: its sort keys, as the database gave them
+ * (a seek compares them with the stored values).
+ */
+export function anchorOf(t: { id: number; updated_at: string | Date; priority: number; sla_due_at?: string | Date }): ListAnchor {
+  return { id: t.id, updatedAt: toIso(t.updated_at), priority: t.priority, dueAt: t.sla_due_at === undefined ? NO_DUE : toIso(t.sla_due_at) };
+}
+
+const toIso = (v: string | Date) => (v instanceof Date ? v.toISOString() : v);
+
+export interface OpenTicketRow {
+  id: number;
+  title: string;
+  status: TicketStatus;
+  priority: number;
+  updated_at: string | Date;
+}
+
+/** A requester's open tickets, most recently updated first (the ticket page's side panel). */
+export async function openTicketsOf(db: Q, dialect: DialectName, requesterId: number, limit: number): Promise<OpenTicketRow[]> {
+  const qb = db
+    .selectFrom('tickets')
+    .select(['tickets.id', 'tickets.title', 'tickets.status', 'tickets.priority', 'tickets.updated_at'])
+    .where('tickets.requester_id', '=', requesterId)
+    .where('tickets.active', '=', 1)
+    .orderBy('tickets.updated_at', 'desc')
+    .orderBy('tickets.id', 'desc');
+  return (await paged(qb, dialect, limit, 0).execute()) as OpenTicketRow[];
+}
+
+/** Whether anyone but the requester has replied publicly (after which the requester's own text is fixed). */
+export async function hasOthersReply(db: Q, dialect: DialectName, ticketId: number, requesterId: number): Promise<boolean> {
+  const qb = db
+    .selectFrom('ticket_events')
+    .select('ticket_events.id')
+    .where('ticket_events.ticket_id', '=', ticketId)
+    .where('ticket_events.kind', '=', 'comment')
+    .where('ticket_events.actor_id', '<>', requesterId);
+  return (await firstOnly(qb, dialect).executeTakeFirst()) !== undefined;
+}
+
+/** The queue's default order: most recently updated first. */
+export const BY_UPDATED: TicketOrder = { key: 'updated', desc: true };
 
 /**
  * The queue's headline numbers for the agent home page: exact counts, or whatever
@@ -354,10 +524,10 @@ export function queueSummary<C>(db: Q, dialect: DialectName, agentId: number, co
 export async function queueSummary(db: Q, dialect: DialectName, agentId: number, count?: (q: TicketQuery) => Promise<unknown>) {
   const n = count ?? ((q: TicketQuery) => countTickets(db, dialect, q));
   const [active, unassigned, mine, urgent] = await Promise.all([
-    n({ status: 'active', sort: 'updated' }),
-    n({ status: 'active', assigneeId: null, sort: 'updated' }),
-    n({ status: 'active', assigneeId: agentId, sort: 'updated' }),
-    n({ status: 'active', priority: 4, sort: 'updated' }),
+    n({ status: 'active', sort: BY_UPDATED }),
+    n({ status: 'active', assigneeId: null, sort: BY_UPDATED }),
+    n({ status: 'active', assigneeId: agentId, sort: BY_UPDATED }),
+    n({ status: 'active', priority: 4, sort: BY_UPDATED }),
   ]);
   return { active, unassigned, mine, urgent };
 }

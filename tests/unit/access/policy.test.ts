@@ -14,7 +14,7 @@ describe('the policy', () => {
 
   const everyAction: Action[] = [
     'tickets.list', 'tickets.list-all', 'ticket.view', 'ticket.view-internal', 'ticket.view-contact', 'ticket.create', 'ticket.comment', 'ticket.note', 'ticket.edit',
-    'ticket.close', 'ticket.reopen', 'known-issues.view', 'known-issues.manage', 'known-issues.see-tickets', 'me.view', 'health.detail', 'admin.view',
+    'ticket.close', 'ticket.reopen', 'known-issues.view', 'known-issues.manage', 'known-issues.see-tickets', 'dashboard.view', 'me.view', 'health.detail', 'admin.view',
   ];
   const allowedFor = (policy: typeof browse, v: Viewer) => everyAction.filter((a) => policy.can(v, a, alicesTicket));
 
@@ -32,8 +32,10 @@ describe('the policy', () => {
     expect(allowedFor(browse, bob)).toEqual(['tickets.list', 'ticket.create', 'known-issues.view', 'me.view']);
   });
 
-  test('when agents and admins ask, then they manage known issues; only admins see health details', () => {
+  test('when agents and admins ask, then they manage known issues and see the dashboard; only admins see health details', () => {
     expect(browse.can(agent, 'known-issues.manage')).toBe(true);
+    expect(browse.can(agent, 'dashboard.view')).toBe(true);
+    expect(browse.can(admin, 'dashboard.view')).toBe(true);
     expect(browse.can(agent, 'known-issues.see-tickets')).toBe(true);
     expect(browse.can(agent, 'health.detail')).toBe(false);
     expect(browse.can(admin, 'health.detail')).toBe(true);
@@ -64,6 +66,27 @@ describe('the policy', () => {
     }
     expect(browse.can(agent, 'admin.view')).toBe(false);
     expect(browse.can(admin, 'admin.view')).toBe(true);
+  });
+
+  test('when the workbench is asked for, then agents work the queue, raise tickets for others and use canned replies; only admins share views and manage replies', () => {
+    for (const a of ['tickets.bulk', 'views.save', 'people.search', 'ticket.create-for-others', 'responses.use'] as Action[]) {
+      expect({ a, alice: browse.can(alice, a), agent: browse.can(agent, a), admin: browse.can(admin, a), guest: browse.can(guest, a) }).toEqual({ a, alice: false, agent: true, admin: true, guest: false });
+    }
+    for (const a of ['views.share', 'responses.manage'] as Action[]) {
+      expect({ a, agent: browse.can(agent, a), admin: browse.can(admin, a) }).toEqual({ a, agent: false, admin: true });
+    }
+  });
+
+  test('when text is edited, then agents always may, the requester only until someone else has replied, and nobody else', () => {
+    const fresh = { ...alicesTicket, othersReplied: false };
+    const answered = { ...alicesTicket, othersReplied: true };
+    expect(browse.can(alice, 'ticket.edit-text', fresh)).toBe(true);
+    expect(browse.can(alice, 'ticket.edit-text', answered)).toBe(false);
+    // Not knowing whether anyone replied is treated as "they did".
+    expect(browse.can(alice, 'ticket.edit-text', alicesTicket)).toBe(false);
+    expect(browse.can(bob, 'ticket.edit-text', fresh)).toBe(false);
+    expect(browse.can(guest, 'ticket.edit-text', fresh)).toBe(false);
+    expect(browse.can(agent, 'ticket.edit-text', answered)).toBe(true);
   });
 
   test('when files are asked for, then requesters have their own tickets\' files, agents and admins every file and removal, and guests never, in either mode', () => {

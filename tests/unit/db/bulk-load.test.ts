@@ -33,7 +33,7 @@ describe('seeding with indexes built at the end', () => {
     expect(await schema(bulk)).toEqual(await schema(plain));
 
     const words = searchWords('printer');
-    const q = { status: 'all' as const, words, sort: 'updated' as const };
+    const q = { status: 'all' as const, words, sort: { key: 'updated' as const, desc: true } };
     expect(await countTickets(bulk.db, 'sqlite', q)).toBeGreaterThan(0);
     expect(await countTickets(bulk.db, 'sqlite', q)).toBe(await countTickets(plain.db, 'sqlite', q));
     expect((await listTickets(bulk.db, 'sqlite', q, 25, 0)).map((r) => r.id)).toEqual((await listTickets(plain.db, 'sqlite', q, 25, 0)).map((r) => r.id));
@@ -45,7 +45,7 @@ describe('seeding with indexes built at the end', () => {
       .insertInto('tickets')
       .values({ title: 'Zeppelin hangar door stuck', description: 'x', status: 'new', active: 1, priority: 2, category_id: 1, requester_id: requester.id, assignee_id: null, created_at: now, updated_at: now, resolved_at: null, version: 1 })
       .execute();
-    expect(await countTickets(bulk.db, 'sqlite', { status: 'all', words: ['zeppelin'], sort: 'updated' })).toBe(1);
+    expect(await countTickets(bulk.db, 'sqlite', { status: 'all', words: ['zeppelin'], sort: { key: 'updated', desc: true } })).toBe(1);
     await bulk.close();
     await plain.close();
   });

@@ -20,6 +20,10 @@ import * as knownIssues from '../../../app/features/known-issues/known-issues.qu
 import * as kiService from '../../../app/features/known-issues/known-issues.service';
 import * as tickets from '../../../app/features/tickets/tickets.queries';
 import * as service from '../../../app/features/tickets/tickets.service';
+import * as bulk from '../../../app/features/tickets/bulk.service';
+import * as savedViews from '../../../app/features/saved-views/saved-views.queries';
+import * as viewService from '../../../app/features/saved-views/saved-views.service';
+import * as responses from '../../../app/features/responses/responses.queries';
 import * as sessions from '../../../app/session/sessions.queries';
 import * as tokens from '../../../app/features/api-tokens/tokens.queries';
 import * as tokenService from '../../../app/features/api-tokens/tokens.service';
@@ -33,6 +37,15 @@ import { createMailOutbox, queueNotifications } from '../../../app/features/mail
 import { sendDue, sweepMailTables } from '../../../app/features/mail/sender';
 import { createLogger } from '../../../app/logging';
 import { recordEvents } from '../../../app/features/tickets/ticket-events';
+import * as teams from '../../../app/features/teams/teams.queries';
+import * as teamsService from '../../../app/features/teams/teams.service';
+import * as sla from '../../../app/features/service-levels/service-levels.queries';
+import * as clocks from '../../../app/features/service-levels/clocks';
+import * as slaService from '../../../app/features/service-levels/service-levels.service';
+import * as dashboard from '../../../app/features/dashboard/dashboard.queries';
+import * as dashboardService from '../../../app/features/dashboard/dashboard.service';
+import { DirectoryCache } from '../../../app/directory/cache';
+import { createStaticDirectory } from '../../../app/directory/static';
 
 /** A row that satisfies every select the app makes (ticket, person, category, count). */
 const ROW = {
@@ -59,6 +72,34 @@ const ROW = {
   new_tickets: 1,
   n: 0,
   m: 0,
+  // Team, service-level and dashboard rows.
+  team_id: null,
+  created_at: '2026-03-02T09:00:00.000Z',
+  default_team_id: null,
+  directory_group: null,
+  calendar: JSON.stringify({ timeZone: 'Europe/London', hours: { mon: [{ start: '08:00', end: '18:00' }] } }),
+  at_risk_percent: 25,
+  kind: 'response',
+  target_minutes: 60,
+  started_at: '2026-03-02T09:00:00.000Z',
+  due_at: '2026-03-02T10:00:00.000Z',
+  warn_at: null,
+  paused_at: null,
+  stopped_at: null,
+  outcome: null,
+  outcome_at: null,
+  watch: 1,
+  response_minutes: 60,
+  resolution_minutes: 600,
+  day: '2026-03-02',
+  month: '2026-03',
+  raised: 1,
+  resolved: 0,
+  met: 0,
+  breached: 0,
+  assignee: null,
+  from_value: 'new',
+  to_value: 'pending',
 };
 
 /**
@@ -109,7 +150,7 @@ async function recordEverything(dialect: 'mssql' | 'sqlite') {
   const rec = compileOnly(dialect, (q) => echoEvents(q) ?? [ROW]);
   const { db, database } = rec;
   const d = database.dialect;
-  const sorts: tickets.TicketSort[] = ['updated', 'created', 'oldest', 'priority'];
+  const sorts: tickets.TicketOrder[] = (['id', 'created', 'updated', 'priority', 'due'] as const).flatMap((key) => [true, false].map((desc) => ({ key, desc })));
   const statuses: tickets.TicketQuery['status'][] = ['active', 'done', 'all', 'new', 'open', 'pending', 'resolved', 'closed'];
   for (const sort of sorts) {
     for (const status of statuses) {
@@ -117,9 +158,21 @@ async function recordEverything(dialect: 'mssql' | 'sqlite') {
     }
     await tickets.listTickets(db, d, { status: 'active', sort, priority: 4, categoryId: 2, assigneeId: null, requesterId: 3, words: searchWords('printer on floor 3') }, 25, 0);
     await tickets.listTickets(db, d, { status: 'all', sort, assigneeId: 7, words: ['x'] }, 1, 0);
+    await tickets.listTickets(db, d, { status: 'active', sort, teamIds: [1, 2], sla: { state: 'at-risk', now: '2026-03-02T10:00:00.000Z' } }, 25, 0);
+    await tickets.listTickets(db, d, { status: 'active', sort, teamIds: null, sla: { state: 'breached', now: '2026-03-02T10:00:00.000Z' } }, 25, 0);
+    await tickets.listTickets(db, d, { status: 'active', sort, teamIds: [] }, 25, 0);
   }
   cover('listTickets');
-  await tickets.countTickets(db, d, { status: 'active', sort: 'updated', words: ['vpn', 'drops'], assigneeId: null });
+  // The CSV export's batches: the first from the start, the next from the last row of it, then nothing.
+  for (const sort of sorts) {
+    let idQueries = 0;
+    const batches = compileOnly(dialect, (q) => (/^select "tickets"\."id" from "tickets"/.test(q.sql) ? (++idQueries > 2 ? [] : [ROW]) : [ROW]));
+    for await (const rows of tickets.allTickets(batches.db, d, { status: 'active', sort, teamIds: [3] }, 1)) expect(rows).toHaveLength(1);
+    expect(idQueries).toBe(3);
+    rec.queries.push(...batches.queries);
+  }
+  cover('allTickets');
+  await tickets.countTickets(db, d, { status: 'active', sort: tickets.BY_UPDATED, words: ['vpn', 'drops'], assigneeId: null });
   cover('countTickets');
   await tickets.getTicket(db, 1);
   cover('getTicket');
@@ -127,14 +180,38 @@ async function recordEverything(dialect: 'mssql' | 'sqlite') {
   await tickets.listEvents(db, 1, { includeInternal: true });
   cover('listEvents');
   await database.write(async (trx) => {
-    await tickets.insertTicket(trx, d, { title: 't', description: 'd', status: 'new', active: 1, priority: 2, categoryId: 1, requesterId: 1, assigneeId: null, at: new Date().toISOString() });
+    await tickets.insertTicket(trx, d, { title: 't', description: 'd', status: 'new', active: 1, priority: 2, categoryId: 1, requesterId: 1, assigneeId: null, channel: 'phone', at: new Date().toISOString() });
     await tickets.insertEvents(trx, [{ ticketId: 1, actorId: 1, kind: 'created', ticketVersion: 1, at: new Date().toISOString() }]);
     await tickets.insertEvents(trx, []);
     await tickets.updateTicketAtVersion(trx, 1, 1, { status: 'closed', active: 0, resolved_at: new Date().toISOString(), assignee_id: null }, new Date().toISOString());
     await tickets.touchTicket(trx, 1, new Date().toISOString());
     await tickets.getTicketForUpdate(trx, 1);
+    await tickets.getTicketsForUpdate(trx, [1, 2, 3]);
+    await tickets.getTicketsForUpdate(trx, []);
+    // A bulk change of a hundred tickets writes hundreds of events: several statements.
+    await tickets.insertEvents(trx, Array.from({ length: 600 }, (_, i) => ({ ticketId: i, actorId: 1, kind: 'status' as const, from: 'new', to: 'open', ticketVersion: 2, at: new Date().toISOString() })));
   });
-  for (const n of ['insertTicket', 'insertEvents', 'updateTicketAtVersion', 'touchTicket', 'getTicketForUpdate']) cover(n);
+  for (const n of ['insertTicket', 'insertEvents', 'updateTicketAtVersion', 'touchTicket', 'getTicketForUpdate', 'getTicketsForUpdate']) cover(n);
+  for (const sort of sorts) {
+    await tickets.neighbourTickets(db, d, { status: 'active', assigneeId: null, sort }, { id: 9, updatedAt: '2026-03-01T09:00:00.000Z', priority: 3 });
+    await tickets.neighbourTickets(db, d, { status: 'all', requesterId: 4, words: ['vpn'], sort }, { id: 9, updatedAt: '2026-03-01T09:00:00.000Z', priority: 3 });
+  }
+  cover('neighbourTickets');
+  await tickets.openTicketsOf(db, d, 1, 6);
+  cover('openTicketsOf');
+  await tickets.hasOthersReply(db, d, 1, 2);
+  cover('hasOthersReply');
+  await savedViews.listViewsFor(db, 1);
+  await savedViews.getView(db, 1);
+  await savedViews.insertView(db, d, { ownerId: 1, name: 'Mine', query: 'assignee=me', shared: true, at: new Date().toISOString() });
+  await savedViews.deleteView(db, 1);
+  for (const n of ['listViewsFor', 'getView', 'insertView', 'deleteView']) cover(n);
+  await responses.listResponses(db, { activeOnly: true });
+  await responses.listResponses(db, { activeOnly: false });
+  await responses.getResponse(db, 1);
+  await responses.insertResponse(db, { title: 't', body: 'b', active: true, at: new Date().toISOString() });
+  await responses.updateResponse(db, 1, { title: 't', body: 'b', active: false, at: new Date().toISOString() });
+  for (const n of ['listResponses', 'getResponse', 'insertResponse', 'updateResponse']) cover(n);
   await categories.listCategories(db, { activeOnly: true });
   await categories.listCategories(db, { activeOnly: false });
   cover('listCategories');
@@ -151,6 +228,11 @@ async function recordEverything(dialect: 'mssql' | 'sqlite') {
   cover('findPersonById');
   await people.listPeopleByIds(db, [1, 2]);
   cover('listPeopleByIds');
+  await people.searchKnownPeople(db, d, ['al%ice', 'o_brien[1]'], 11);
+  await people.searchKnownPeople(db, d, [], 11);
+  cover('searchKnownPeople');
+  await people.findPeopleByKeys(db, Array.from({ length: 2500 }, (_, i) => `corp\\p${i}`));
+  cover('findPeopleByKeys');
   await people.ensurePerson(db, 'CORP\\Alice', 'corp\\alice', { displayName: 'Alice A', department: 'IT' });
   // The first-sighting path: nobody there until the insert.
   let seen = false;
@@ -172,12 +254,17 @@ async function recordEverything(dialect: 'mssql' | 'sqlite') {
   await sessions.deleteExpiredSessions(db, new Date().toISOString());
   for (const n of ['insertSession', 'findLiveSession', 'deleteSession', 'deleteExpiredSessions']) cover(n);
 
-  await service.createTicket(database, 1, { title: 't', description: 'd', categoryId: 1, priority: 'high' }, mail.listener);
+  await service.createTicket(database, 1, { title: 't', description: 'd', categoryId: 1, priority: 'high', channel: 'web' }, mail.listener);
+  await service.createTicket(database, 2, { title: 't', description: 'd', categoryId: 1, priority: 'low', requesterId: 1, channel: 'walk-in' }, mail.listener);
   await service.addComment(database, { personId: 1, isAgent: false }, 1, { body: 'hello', internal: undefined }, mail.listener);
   await service.addComment(database, { personId: 2, isAgent: true }, 1, { body: 'note', internal: 'on' }, mail.listener);
   await service.editTicket(database, { personId: 2, isAgent: true }, 1, { version: 1, status: 'resolved', priority: 'urgent', categoryId: 2, assigneeId: 2 }, mail.listener);
   await service.editTicket(database, { personId: 2, isAgent: true }, 1, { version: 9, status: 'open' }, mail.listener);
   await service.setOwnStatus(database, { personId: 1, isAgent: false }, 1, 'close', mail.listener);
+  await service.addComment(database, { personId: 2, isAgent: true }, 1, { body: 'done', internal: undefined, status: 'resolved', assignee: 'me', seen: '0' }, mail.listener);
+  await service.editText(database, { personId: 2, isAgent: true }, 1, { version: 1, title: 'New title', description: 'New text' }, mail.listener);
+  await bulk.bulkChange(database, { personId: 2, isAgent: true }, () => true, { items: [{ id: 1, version: 1 }, { id: 2, version: 1 }], fields: { status: 'resolved', assigneeId: 2 } }, mail.listener);
+  await viewService.saveView(database, { personId: 1, canShare: true }, { name: 'Urgent', query: 'priority=urgent', shared: true });
   await service.validateNewTicket(database, { title: 't', description: 'd', category: '1', priority: 'low' });
   await service.parseEdit(database, { version: '1', category: '1', assignee: '1' }, null);
 
@@ -297,7 +384,9 @@ async function recordEverything(dialect: 'mssql' | 'sqlite') {
   for (const n of ['insertEventsReturningIds', 'listEventsByIds']) cover(n);
 
   // The API: keyset pages in every order, people search, tokens and their rate limit.
-  for (const sort of sorts) await tickets.listTickets(db, d, { status: 'active', sort, assigneeId: 3 }, 25, 0, { id: 900, updatedAt: new Date().toISOString(), priority: 3 });
+  const anchor = tickets.anchorOf({ id: 900, updated_at: new Date(), priority: 3, sla_due_at: new Date() });
+  for (const sort of sorts) await tickets.listTickets(db, d, { status: 'active', sort, assigneeId: 3, teamIds: [1, 2], sla: { state: 'at-risk', now: iso } }, 25, 0, anchor);
+  cover('anchorOf');
   await people.searchKnownPeople(db, d, ['carol', 'corp'], 20);
   await people.agentFlagOf(db, 1);
   for (const n of ['searchKnownPeople', 'agentFlagOf']) cover(n);
@@ -346,6 +435,67 @@ async function recordEverything(dialect: 'mssql' | 'sqlite') {
   expect(wh.queries.some((q) => /insert into "webhook_deliveries"/.test(q.sql) && q.inTransaction)).toBe(true);
   for (const n of ['listWebhooks', 'activeWebhooks', 'getWebhook', 'insertWebhook', 'updateWebhookAtVersion', 'setWebhookSecret', 'deleteWebhook', 'insertDeliveries', 'getDelivery', 'finishDelivery', 'requeueDelivery', 'listDeliveries', 'deliveryCounts', 'deleteFinishedDeliveries']) cover(n);
   for (const n of ['dueOutboxIds', 'claimOutboxRow']) cover(n);
+  // Teams.
+  const now = new Date().toISOString();
+  await teams.listTeams(db, { activeOnly: true });
+  await teams.listTeams(db, { activeOnly: false });
+  await teams.getTeam(db, 1);
+  await teams.findTeamByName(db, 'Network');
+  await teams.listTeamMembers(db, [1, 2]);
+  await teams.listTeamMembers(db);
+  await teams.listTeamMembers(db, []);
+  await teams.teamsListingLogin(db, 'corp\\alice');
+  await teams.openTicketsByTeam(db);
+  await database.write(async (trx) => {
+    await teams.insertTeam(trx, d, { name: 'Network', description: null, directoryGroup: 'CORP\\Network', active: true }, now);
+    await teams.updateTeamAtVersion(trx, 1, 1, { name: 'Network', description: 'x', directoryGroup: null, active: false }, now);
+    await teams.replaceTeamMembers(trx, 1, Array.from({ length: 700 }, (_, i) => ({ login: `CORP\\m${i}`, key: `corp\\m${i}` })));
+  });
+  for (const n of exportedFunctions(teams)) cover(n);
+  const dir = new DirectoryCache(createStaticDirectory(), { ttlMs: 1000, maxStaleMs: 1000 });
+  await teamsService.addTeam(database, dir, { name: 'Desktop', description: '', directoryGroup: 'DEMO\\Helpdesk Agents', members: 'CORP\\alice', active: true, version: '' });
+  await teamsService.changeTeam(database, dir, 1, { name: 'Desktop', description: '', directoryGroup: '', members: '', active: true, version: '1' });
+  await teamsService.teamIdsOf(database, { key: 'corp\\alice', groups: [] });
+  await teamsService.assigneeChoices(database, dir, [], { id: 1, name: 'Desktop', description: null, directory_group: 'DEMO\\Helpdesk Agents', active: 1, version: 1 });
+  await categories.categoryDefaultTeam(db, 1);
+  cover('categoryDefaultTeam');
+
+  // Service levels: settings, targets, clocks and the breach timer.
+  await sla.getSlaSettings(db);
+  await sla.listTargets(db);
+  await sla.listClocks(db, 1);
+  await sla.listOverdueClocks(db, d, now, 200);
+  await sla.listStatusChanges(db, 1);
+  await database.write(async (trx) => {
+    await sla.updateSlaSettingsAtVersion(trx, 1, 1, { calendar: '{}', atRiskPercent: 25, by: 1 }, now);
+    await sla.replaceTargets(trx, [{ priority: 4, category_id: null, response_minutes: 60, resolution_minutes: 600 }]);
+    await sla.replaceTargets(trx, []);
+    await sla.insertClock(trx, { ticket_id: 1, kind: 'response', target_minutes: 60, started_at: now, due_at: now, warn_at: null, paused_at: null, stopped_at: null, outcome: null, outcome_at: null, watch: 1 });
+    await sla.updateClock(trx, 1, 'response', { due_at: now, watch: 1 });
+    await sla.deleteClock(trx, 1, 'resolution');
+    await sla.markBreached(trx, 1, 'response', now, now);
+    await sla.setTicketDue(trx, 1, { at: now, warnAt: null, kind: 'response' });
+  });
+  for (const n of exportedFunctions(sla)) cover(n);
+  await clocks.recordBreaches(database, new Date(), 5);
+  const form = await slaService.loadServiceLevelForm(database);
+  await slaService.saveServiceLevels(database, 1, { ...form, version: '1', timeZone: 'Europe/London', targets: { ...form.targets, urgent: { response: '1h', resolution: '10h' } } }, []);
+  await slaService.ticketClocks(database, await clocks.loadPolicy(db), 1, new Date());
+
+  // The dashboard's running totals and what it reads of them.
+  await database.write(async (trx) => {
+    await dashboard.addToDay(trx, '2026-03-02', { raised: 1, resolved: 1 });
+    await dashboard.addToOpenAge(trx, '2026-03-02', -1);
+    await dashboard.addToOpenCount(trx, { teamId: null, assigneeId: 2, priority: 4 }, 1);
+    await dashboard.addToMonth(trx, '2026-03', 'response', { breached: 1 });
+  });
+  await dashboard.listDays(db, '2026-01-01');
+  await dashboard.listOpenAges(db);
+  await dashboard.listOpenCounts(db);
+  await dashboard.listMonths(db, ['2026-03', '2026-02']);
+  await dashboard.listMonths(db, []);
+  for (const n of exportedFunctions(dashboard)) cover(n);
+  await dashboardService.buildDashboard(database, new Date());
 
   // The seeder: several batches, explicit ids, and its SQL Server parameter budget.
   const seeding = compileOnly(dialect, (q) => (/max\(/i.test(q.sql) ? [{ m: 41 }] : isSelect(q) ? [ROW] : []));
@@ -384,6 +534,11 @@ describe('the SQL Server text of every query', () => {
       ...exportedFunctions(tokens),
       ...exportedFunctions(webhooks),
       ...exportedFunctions(outbox).filter((n) => n !== 'backoffMs'),
+      ...exportedFunctions(savedViews),
+      ...exportedFunctions(responses),
+      ...exportedFunctions(teams),
+      ...exportedFunctions(sla),
+      ...exportedFunctions(dashboard),
     ].filter((n) => !covered.has(n));
     expect(missing).toEqual([]);
     expect(queries.length).toBeGreaterThan(100);
@@ -401,12 +556,17 @@ describe('the SQL Server text of every query', () => {
     for (const q of paging) {
       expect(q.sql).toMatch(/\border by\b[\s\S]+\boffset @\d+ rows fetch next @\d+ rows only$/i);
     }
-    const firstOnly = queries.filter((q) => /\btop\s*\(/i.test(q.sql));
-    expect(firstOnly.map((q) => q.sql)).toEqual([expect.stringMatching(/^select top\(1\) "id" from "tickets"$/)]);
+    // TOP (1): the seeder's "any ticket yet?", "has anyone else replied?", and the previous/next seeks, which order.
+    const firstOnly = queries.filter((q) => /\btop\s*\(/i.test(q.sql)).map((q) => q.sql);
+    expect(firstOnly).toContainEqual(expect.stringMatching(/^select top\(1\) "id" from "tickets"$/));
+    expect(firstOnly).toContainEqual(expect.stringMatching(/^select top\(1\) "ticket_events"\."id" from "ticket_events" where .* "ticket_events"\."actor_id" <> @\d+$/));
+    for (const q of firstOnly.filter((x) => /"tickets"\."title"/.test(x))) expect(q).toMatch(/ order by "tickets"\."\w+" (asc|desc)(, "tickets"\."\w+" (asc|desc))*$/);
+    expect(firstOnly.filter((x) => /"tickets"\."title"/.test(x)).length).toBe(40);
   });
 
   test('when a ticket is inserted, then its id comes back through OUTPUT inserted.id', () => {
-    const inserts = queries.filter((q) => /^insert into "tickets"/.test(q.sql) && q.parameters.length === 12);
+    // The app's own inserts (the seeder's carry their ids and start with "id").
+    const inserts = queries.filter((q) => /^insert into "tickets" \("title"/.test(q.sql));
     expect(inserts.length).toBeGreaterThan(0);
     for (const q of inserts) expect(q.sql).toMatch(/^insert into "tickets" \([^)]*\) output "inserted"\."id" values/);
   });
@@ -446,6 +606,14 @@ describe('the SQL Server text of every query', () => {
     expect(q.sql).toContain(`(N' ' + tickets.description + N' ') collate Latin1_General_100_CI_AI like`);
     // The last word is a prefix, the others whole words.
     expect(q.parameters).toEqual(expect.arrayContaining(['%[^0-9a-z]on[^0-9a-z]%', '%[^0-9a-z]3%']));
+  });
+
+  test('when a running total is added to, then SQL Server updates the row holding its key range and inserts only when none was there', () => {
+    const adds = queries.filter((q) => /^update "ticket_daily" with \(updlock, holdlock\)/.test(q.sql));
+    expect(adds.length).toBeGreaterThan(1);
+    expect(adds.map((q) => q.sql)).toContain('update "ticket_daily" with (updlock, holdlock) set "raised" = "raised" + @1, "resolved" = "resolved" + @2 where "day" = @3;\nif @@rowcount = 0 insert into "ticket_daily" ("day", "raised", "resolved") values (@4, @5, @6)');
+    expect(adds.every((q) => q.inTransaction)).toBe(true);
+    expect(queries.some((q) => /^update "ticket_open_counts" with \(updlock, holdlock\) set "n" = "n" \+ @1 where "team_id" = @2 and "assignee_id" = @3 and "priority" = @4;/.test(q.sql))).toBe(true);
   });
 
   test('when a person is first seen, then the insert is one race-safe INSERT … WHERE NOT EXISTS with UPDLOCK, HOLDLOCK', () => {
@@ -556,6 +724,21 @@ describe('the SQL Server schema from the migrations', () => {
     }
   });
 
+  test('when the workbench migration adds the channel and the sort indexes, then they are valid SQL Server', () => {
+    // A default on an added NOT NULL column fills existing rows; the CHECK names only the new column.
+    expect(script).toContain(`alter table "tickets" add "channel" nvarchar(16) default 'web' not null check (channel in ('web','phone','walk-in','email'));`);
+    for (const idx of ['"tickets_active_id_idx" on "tickets" ("active", "id")', '"tickets_assignee_id_idx" on "tickets" ("assignee_id", "active", "id")', '"tickets_assignee_priority_idx" on "tickets" ("assignee_id", "active", "priority", "updated_at", "id")']) {
+      expect(script).toContain(`create index ${idx};`);
+    }
+  });
+
+  test('when a migration indexes a column it added to tickets, then SQL Server runs that statement in a batch of its own', () => {
+    expect(script).toContain(`exec(N'create index "tickets_team_idx" on "tickets" ("team_id", "active", "updated_at", "id")');`);
+    expect(script).toContain(`exec(N'create index "tickets_due_idx" on "tickets" ("active", "sla_due_at", "id")');`);
+    expect(script).toMatch(/alter table "tickets" add "sla_due_at" datetime2\(3\) default '9999-12-31T23:59:59\.999' not null;/);
+    expect(script).not.toMatch(/^create index "tickets_(team|due)_idx"/m);
+  });
+
   test('when logins are keyed, then login_key is compared byte for byte (the app lower-cases it) and unique', () => {
     expect(columns('people').find(([n]) => n === 'login_key')![1]).toBe('nvarchar(320) collate Latin1_General_100_BIN2 not null');
     expect(script).toContain('create unique index "people_login_key_uq" on "people" ("login_key");');
@@ -596,6 +779,7 @@ describe('the SQL Server schema from the migrations', () => {
       ['categories', '"name"'],
       ['mail_outbox', '"dedupe_key"'],
       ['mail_inbound', '"message_key"'],
+      ['teams', '"name"'],
       ['api_tokens', '"token_hash"'],
       ['webhook_deliveries', '"delivery_key"'],
     ]);

@@ -47,12 +47,14 @@ describe('a message from the desk’s mailbox', () => {
   const events = (id: number) => t.database.db.selectFrom('ticket_events').select(['kind', 'body', 'actor_id']).where('ticket_id', '=', id).orderBy('id').execute();
   const outbox = () => t.database.db.selectFrom('mail_outbox').selectAll().orderBy('id').execute();
 
-  test('when a known person writes, then a ticket is raised in their name (matched by address, whatever its case) and their acknowledgement threads under their message', async () => {
+  test('when a known person writes, then a ticket is raised in their name (matched by address, whatever its case), marked as come by e-mail, and their acknowledgement threads under their message', async () => {
     await setUp();
     const r = await processMessage(d, mail({ from: 'Alice <ALICE@corp.example>', subject: 'FW: Laptop will not start', id: '<first@mail.example>' }));
     expect(r).toMatchObject({ outcome: 'ticket', folder: 'processed' });
     const [ticket] = await tickets();
     expect(ticket).toEqual({ id: r.ticketId, title: 'Laptop will not start', description: 'It shows a black screen.', requester_id: people['TEST\\alice'] });
+    const { channel } = await t.database.db.selectFrom('tickets').select('channel').where('id', '=', ticket.id).executeTakeFirstOrThrow();
+    expect(channel).toBe('email');
     const [ack] = await outbox();
     expect(ack).toMatchObject({ to_address: 'alice@corp.example', audience: 'requester', also_references: '<first@mail.example>' });
     const row = await t.database.db.selectFrom('mail_inbound').selectAll().executeTakeFirstOrThrow();
