@@ -115,7 +115,7 @@ describe('service-level clocks on tickets', () => {
     await change(id, '2026-03-02T09:20:00.000Z', { status: 'pending' });
     const paused = await clocks(id);
     expect(paused.response).toMatchObject({ due: null, warn: null, paused: '2026-03-02T09:20:00.000Z', watch: 0 });
-    expect(await ticketDue(id)).toEqual({ sla_due_at: NO_DUE, sla_warn_at: null, sla_due_kind: null });
+    expect(await ticketDue(id)).toEqual({ sla_due_at: NO_DUE, sla_warn_at: null, sla_due_kind: 'paused' });
     await change(id, '2026-03-02T11:20:00.000Z', { status: 'open' });
     const resumed = await clocks(id);
     expect(resumed.response).toMatchObject({ due: '2026-03-02T12:00:00.000Z', paused: null, watch: 1 });
