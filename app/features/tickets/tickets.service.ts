@@ -1,10 +1,11 @@
-import type { TicketStatus } from '../../access/policy';
+import type { Policy, TicketStatus } from '../../access/policy';
 import type { Transaction } from 'kysely';
 import type { Database } from '../../db/database';
 import type { DialectName } from '../../db/dialect';
 import type { DB } from '../../db/schema';
 import { NO_DUE, nowIso, toDate } from '../../db/values';
 import type { CsvValue } from '../../web/csv';
+import { isAgent, type RequestViewer } from '../../web/viewer';
 import { DUE_KIND_LABELS, DUE_LABELS, dueState } from './due';
 import type { DirectoryCache } from '../../directory/cache';
 import { parseLogin } from '../../login';
@@ -63,6 +64,11 @@ export interface ListViewer {
   /** Their login key and groups (nested), for "my teams". */
   key?: string;
   groups?: DirectoryGroup[];
+}
+
+/** A request's viewer as the list sees them: the pages, the CSV export and the API alike. */
+export function listViewerOf(policy: Policy, v: RequestViewer): ListViewer {
+  return { anonymous: v.anonymous, personId: v.personId, agent: isAgent(v), seesAll: policy.can(v, 'tickets.list-all'), key: v.key, groups: v.groups };
 }
 
 type Defaults = { status: ListParams['status'] };
@@ -464,6 +470,9 @@ export interface FieldRequest {
   assigneeId?: number | null;
   /** null: no team. */
   teamId?: number | null;
+  /** Checked text (parseTextEdit); the events keep what it said before. */
+  title?: string;
+  description?: string;
 }
 
 /**
@@ -505,6 +514,14 @@ export function planChanges(t: TicketForUpdate, req: FieldRequest, actorId: numb
   if (req.teamId !== undefined && req.teamId !== t.team_id) {
     changes.team_id = req.teamId;
     ev('team', t.team_id === null ? null : String(t.team_id), req.teamId === null ? null : String(req.teamId));
+  }
+  if (req.title !== undefined && req.title !== t.title) {
+    changes.title = req.title;
+    ev('title', t.title, req.title);
+  }
+  if (req.description !== undefined && req.description !== t.description) {
+    changes.description = req.description;
+    events.push({ ticketId: t.id, actorId, kind: 'description', body: t.description, ticketVersion: nextVersion, at });
   }
   return { changes, events };
 }
@@ -796,16 +813,7 @@ export async function editText(database: Database, actor: Actor, ticketId: numbe
     const current = { title: t.title, description: t.description, version: t.version };
     if (t.version !== req.version) return { kind: 'conflict', current, theirEvents: [] };
     const at = nowIso();
-    const changes: TicketFieldChanges = {};
-    const events: NewEvent[] = [];
-    if (req.title !== t.title) {
-      changes.title = req.title;
-      events.push({ ticketId, actorId: actor.personId, kind: 'title', from: t.title, to: req.title, ticketVersion: t.version + 1, at });
-    }
-    if (req.description !== t.description) {
-      changes.description = req.description;
-      events.push({ ticketId, actorId: actor.personId, kind: 'description', body: t.description, ticketVersion: t.version + 1, at });
-    }
+    const { changes, events } = planChanges(t, { title: req.title, description: req.description }, actor.personId, at);
     if (events.length === 0) return { kind: 'ok', changed: 0 };
     if (!(await updateTicketAtVersion(trx, ticketId, t.version, changes, at))) return { kind: 'conflict', current, theirEvents: [] };
     await recordEvents(trx, database.dialect, listener, events);
