@@ -427,8 +427,8 @@ describe('the API: what callers send', () => {
     expect(res.body.errors).toEqual([
       { pointer: '/title', detail: 'Must be a string' },
       { pointer: '/category', detail: 'Must be a whole number' },
-      { pointer: '/assignee', detail: 'Unknown field; accepted: title, description, category, priority' },
-      { pointer: '/weird~1key', detail: 'Unknown field; accepted: title, description, category, priority' },
+      { pointer: '/assignee', detail: 'Unknown field; accepted: title, description, category, priority, requester, channel' },
+      { pointer: '/weird~1key', detail: 'Unknown field; accepted: title, description, category, priority, requester, channel' },
     ]);
     const array = await api(t.app, { login: ALICE }).post('/tickets', [1, 2]);
     expect(array.body.errors).toEqual([{ pointer: '', detail: 'The body must be a JSON object' }]);

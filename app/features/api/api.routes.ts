@@ -2,11 +2,11 @@ import { Router, type Request, type Response } from 'express';
 import type { Policy, TicketFacts } from '../../access/policy';
 import type { Config } from '../../config/schema';
 import type { Database } from '../../db/database';
-import { searchWords } from '../../db/portable';
 import type { IdentityProvider } from '../../identity/types';
 import type { Logger } from '../../logging';
 import { parseLogin } from '../../login';
-import { findPersonByKey, listPeopleByIds, searchKnownPeople } from '../../people/people.queries';
+import type { DirectoryCache } from '../../directory/cache';
+import { findPersonByKey, listPeopleByIds } from '../../people/people.queries';
 import type { Csrf } from '../../web/csrf';
 import { assertCan } from '../../web/guards';
 import { SignInRequired } from '../../web/http-error';
@@ -14,16 +14,18 @@ import type { IdentifyDeps } from '../../web/identify';
 import { isAgent, viewerOf } from '../../web/viewer';
 import { getKnownIssue, knownIssuesOfTicket, listKnownIssueEvents, listKnownIssues, type KnownIssueRow } from '../known-issues/known-issues.queries';
 import { describeViewer } from '../me/me.service';
+import { MAX_QUERY, searchPeople } from '../people/people.service';
+import { listTeams } from '../teams/teams.queries';
 import type { EventListener } from '../tickets/ticket-events';
 import type { TicketReadCache } from '../tickets/tickets.cache';
-import { getTicket, listEvents, type TicketRow } from '../tickets/tickets.queries';
-import { addComment, createTicket, editTicket, listTicketsFor, parseEdit, setOwnStatus, validateNewTicket } from '../tickets/tickets.service';
+import { anchorOf, getTicket, hasOthersReply, listEvents, type TicketRow } from '../tickets/tickets.queries';
+import { addComment, createTicket, editText, editTicket, listTicketsFor, listViewerOf, parseEdit, parseTextEdit, setOwnStatus, validateNewTicket, type EditRequest } from '../tickets/tickets.service';
 import { identifyApiCaller } from './api.identify';
 import { decodeCursor, encodeCursor } from './cursor';
 import { API_BASE, originOf } from './links';
 import { openApiDocument } from './openapi';
 import { ApiProblem, bodyErrors, invalidFields, problemHandler } from './problem';
-import { bodyFields, ifMatch, queryParams, readJsonBody } from './request';
+import { API_CHANNELS, bodyFields, ifMatch, PEOPLE_LIMIT, queryParams, readJsonBody } from './request';
 import { iso, peopleInEvents, ticketDetail, ticketEtag, ticketSummary, type Addresses } from './representation';
 
 export interface ApiDeps extends IdentifyDeps {
@@ -35,6 +37,7 @@ export interface ApiDeps extends IdentifyDeps {
   logger: Logger;
   config: Config;
   database: Database;
+  directory: DirectoryCache;
 }
 
 /** Every route, for 405s and the document's coverage test: path pattern → methods. */
@@ -50,7 +53,8 @@ export const API_ROUTES: { path: string; pattern: RegExp; methods: string[] }[] 
   { path: '/known-issues/{id}', pattern: /^\/known-issues\/[^/]+$/, methods: ['GET'] },
 ];
 
-const LIST_PARAMETERS = ['status', 'priority', 'category', 'assignee', 'requester', 'q', 'sort', 'limit', 'cursor'] as const;
+const LIST_PARAMETERS = ['status', 'priority', 'category', 'assignee', 'requester', 'team', 'sla', 'q', 'sort', 'limit', 'cursor'] as const;
+
 export const LIST_LIMIT = { default: 25, max: 100 };
 
 /** An id from a JSON body as the services read form fields: its digits. */
@@ -64,12 +68,12 @@ const idText = (v: unknown): string | undefined => (typeof v === 'number' ? Stri
  * GET   /openapi.json             this API, described (OpenAPI 3.1)
  * GET   /me                       who is calling, and how they were recognised
  * GET   /categories               the categories (signed-in people)
- * GET   /people?q=                agents: people Deskside knows, by name, login or e-mail
+ * GET   /people?q=                agents: people by name, login or e-mail (known, then the directory's)
  * GET   /tickets                  the list, with /tickets' filters and sort; cursor pages
- * POST  /tickets                  raise a ticket
+ * POST  /tickets                  raise a ticket (agents: for a caller, by phone or walk-in)
  * GET   /tickets/{id}             a ticket and its timeline as the caller may see it; ETag
- * PATCH /tickets/{id}             status, priority, category, assignee; If-Match required
- * POST  /tickets/{id}/comments    a reply, or (agents) an internal note
+ * PATCH /tickets/{id}             status, priority, category, assignee, team, title, description; If-Match required
+ * POST  /tickets/{id}/comments    a reply, or (agents) an internal note; agents may set the status with it
  * GET   /known-issues             what the desk publishes (guests too, with DESKSIDE_ANONYMOUS=browse)
  * GET   /known-issues/{id}        one, with its public updates
  */
@@ -125,11 +129,16 @@ export function apiRoutes(deps: ApiDeps): Router {
     const f = facts(t);
     const events = await listEvents(db, t.id, { includeInternal: policy.can(v, 'ticket.view-internal', f) });
     const ids = peopleInEvents(events);
-    const [people, categories, knownIssues] = await Promise.all([ids.length ? listPeopleByIds(db, ids) : Promise.resolve([]), cache.categories(), knownIssuesOfTicket(db, t.id)]);
-    const names = { people: new Map(people.map((p) => [p.id, { login: p.login, name: p.display_name }])), categories };
+    const [people, categories, knownIssues, teams] = await Promise.all([
+      ids.length ? listPeopleByIds(db, ids) : Promise.resolve([]),
+      cache.categories(),
+      knownIssuesOfTicket(db, t.id),
+      events.some((e) => e.kind === 'team') ? listTeams(db, { activeOnly: false }) : Promise.resolve([]),
+    ]);
+    const names = { people: new Map(people.map((p) => [p.id, { login: p.login, name: p.display_name }])), categories, teams };
     res.status(status).setHeader('ETag', ticketEtag(t.version));
     if (status === 201) res.setHeader('Location', addresses(req).api(`/tickets/${t.id}`));
-    res.json(ticketDetail(t, { events, names, knownIssues, contact: policy.can(v, 'ticket.view-contact', f) }, addresses(req)));
+    res.json(ticketDetail(t, { events, names, knownIssues, contact: policy.can(v, 'ticket.view-contact', f), team: policy.can(v, 'tickets.list-all') }, addresses(req)));
   }
 
   router.get('/me', (req, res) => {
@@ -154,9 +163,10 @@ export function apiRoutes(deps: ApiDeps): Router {
   router.get('/people', async (req, res) => {
     assertCan(policy, req, res, 'people.search');
     const { q = '' } = queryParams(req, ['q']);
-    if (q.length > 100) throw new ApiProblem('invalid-parameters', 'Search for at most 100 characters.', { errors: [{ parameter: 'q', detail: 'At most 100 characters' }] });
-    const found = await searchKnownPeople(db, database.dialect, searchWords(q), 20);
-    res.json({ items: found.map((p) => ({ id: p.id, login: p.login, name: p.display_name, email: p.email })) });
+    if (q.length > MAX_QUERY) throw new ApiProblem('invalid-parameters', `Search for at most ${MAX_QUERY} characters.`, { errors: [{ parameter: 'q', detail: `At most ${MAX_QUERY} characters` }] });
+    // The people page's search: people Deskside knows, then (with the directory on) Active Directory's.
+    const found = await searchPeople(database, deps.directory, q, PEOPLE_LIMIT);
+    res.json({ items: found.matches, directory: found.directory, truncated: found.truncated });
   });
 
   router.get('/tickets', async (req, res) => {
@@ -167,10 +177,7 @@ export function apiRoutes(deps: ApiDeps): Router {
     if (!(limit >= 1 && limit <= LIST_LIMIT.max)) throw new ApiProblem('invalid-parameters', `limit must be a whole number from 1 to ${LIST_LIMIT.max}.`, { errors: [{ parameter: 'limit', detail: `1 to ${LIST_LIMIT.max}` }] });
     const cursor = cursorText === undefined ? undefined : decodeCursor(cursorText);
     const v = viewerOf(res);
-    const result = await listTicketsFor(database, cache, { anonymous: v.anonymous, personId: v.personId, agent: isAgent(v), seesAll: policy.can(v, 'tickets.list-all') }, filters, {
-      limit,
-      after: cursor?.anchor,
-    });
+    const result = await listTicketsFor(database, cache, listViewerOf(policy, v), filters, { limit, after: cursor?.anchor });
     if (result.kind === 'sign-in') throw new SignInRequired(req.originalUrl);
     if (result.kind === 'invalid') throw new ApiProblem('invalid-parameters', result.message);
     const sort = String(result.params.sort);
@@ -181,19 +188,38 @@ export function apiRoutes(deps: ApiDeps): Router {
     let next: string | null = null;
     const last = result.rows[result.rows.length - 1];
     if (last && result.rows.length === limit) {
-      const q = new URLSearchParams({ ...params, cursor: encodeCursor(sort, last) });
+      const q = new URLSearchParams({ ...params, cursor: encodeCursor(sort, anchorOf(last)) });
       next = at.api(`/tickets?${q.toString()}`);
       res.setHeader('Link', `<${next}>; rel="next"`);
     }
-    res.json({ items: result.rows.map((r) => ticketSummary(r, at)), total: result.total, totalExact: result.totalExact, limit, next, notices: result.notices });
+    const team = policy.can(v, 'tickets.list-all');
+    res.json({ items: result.rows.map((r) => ticketSummary(r, at, { team })), total: result.total, totalExact: result.totalExact, limit, next, notices: result.notices });
   });
 
   router.post('/tickets', async (req, res) => {
     assertCan(policy, req, res, 'ticket.create');
-    const body = bodyFields(req, { title: 'string', description: 'string', category: 'integer', priority: 'string' });
-    const { errors, values } = await validateNewTicket(database, { ...body, category: idText(body.category) });
-    if (!values) throw invalidFields(bodyErrors(errors));
-    const id = await createTicket(database, viewerOf(res).personId!, values, ticketEvents);
+    const v = viewerOf(res);
+    const body = bodyFields(req, { title: 'string', description: 'string', category: 'integer', priority: 'string', requester: 'string', channel: 'string' });
+    // As on the new-ticket form: only agents say whom a ticket is for and how it came in.
+    const forOthers = policy.can(v, 'ticket.create-for-others');
+    if (!forOthers && (body.requester !== undefined || body.channel !== undefined)) {
+      throw new ApiProblem('forbidden', 'Only helpdesk agents can raise a ticket for someone else or say how it reached the desk.');
+    }
+    if (body.channel !== undefined && !(API_CHANNELS as readonly unknown[]).includes(body.channel)) {
+      throw invalidFields([{ pointer: '/channel', detail: `One of ${API_CHANNELS.join(', ')} (e-mail arrives through the desk's mailbox)` }]);
+    }
+    const { errors, values, choices } = await validateNewTicket(
+      database,
+      { ...body, category: idText(body.category), channel: body.channel ?? 'web' },
+      forOthers ? { forOthers: { directory: deps.directory, selfId: v.personId! } } : {},
+    );
+    if (!values) {
+      const fields = bodyErrors(errors);
+      // A name that fits several people: say who, so the caller can send one of their logins.
+      if (choices?.length) for (const f of fields) if (f.pointer === '/requester') f.detail = `${f.detail}: ${choices.map((c) => c.login).join(', ')}`;
+      throw invalidFields(fields);
+    }
+    const id = await createTicket(database, v.personId!, values, ticketEvents);
     await sendTicket(req, res, id, 201);
   });
 
@@ -206,7 +232,7 @@ export function apiRoutes(deps: ApiDeps): Router {
   router.patch('/tickets/:id', async (req, res) => {
     const t = await loadTicket(req, res);
     const v = viewerOf(res);
-    const body = bodyFields(req, { status: 'string', priority: 'string', category: 'integer', assignee: 'string-or-null' });
+    const body = bodyFields(req, { status: 'string', priority: 'string', category: 'integer', assignee: 'string-or-null', team: 'integer-or-null', title: 'string', description: 'string' });
     const match = ifMatch(req);
     const stale = () =>
       new ApiProblem('precondition-failed', 'Someone changed this ticket after you read it. GET it again, check the change still makes sense, and send it with the new ETag.', {
@@ -214,10 +240,29 @@ export function apiRoutes(deps: ApiDeps): Router {
       });
     if (!match.any && !match.versions.includes(t.version)) throw stale();
     const actor = { personId: v.personId!, isAgent: isAgent(v) };
+    const textChange = body.title !== undefined || body.description !== undefined;
+    let text: { title: string; description: string } | undefined;
+    if (textChange) {
+      // The ticket page's rule: agents always; the requester until someone else has replied.
+      const othersReplied = actor.isAgent ? true : await hasOthersReply(db, database.dialect, t.id, t.requester_id);
+      assertCan(policy, req, res, 'ticket.edit-text', { ...facts(t), othersReplied }, 'You can change your ticket’s title and description until the helpdesk has replied; after that, add a reply instead.');
+      const parsed = parseTextEdit({ version: String(t.version), title: body.title ?? t.title, description: body.description ?? t.description });
+      if (!parsed.request) throw invalidFields(bodyErrors(parsed.errors));
+      text = { title: parsed.request.title, description: parsed.request.description };
+    }
     if (!policy.can(v, 'ticket.edit', facts(t))) {
-      // A requester may close their own ticket, or reopen it, as on its page; nothing else.
-      const others = Object.keys(body).filter((k) => k !== 'status');
+      // A requester may close their own ticket, or reopen it, or (above) edit its text, as on its pages; nothing else.
+      const others = Object.keys(body).filter((k) => k !== 'status' && k !== 'title' && k !== 'description');
       if (others.length) throw new ApiProblem('forbidden', `Only helpdesk agents can change a ticket’s ${others.join(', ')}.`);
+      if (text && body.status !== undefined && body.status !== t.status) {
+        throw invalidFields([{ pointer: '/status', detail: 'Close or reopen the ticket in a PATCH of its own, without title or description' }]);
+      }
+      if (text) {
+        const result = await editText(database, actor, t.id, { version: t.version, ...text }, ticketEvents);
+        if (result.kind === 'not-found') throw new ApiProblem('not-found', `There is no ticket ${t.id}.`);
+        if (result.kind === 'conflict') throw stale();
+        return sendTicket(req, res, t.id);
+      }
       if (body.status === undefined || body.status === t.status) return sendTicket(req, res, t.id);
       const action = body.status === 'closed' ? 'close' : body.status === 'open' ? 'reopen' : undefined;
       if (!action) throw new ApiProblem('forbidden', 'You can close your ticket ("closed") or reopen it ("open"); other statuses are for agents.');
@@ -226,6 +271,7 @@ export function apiRoutes(deps: ApiDeps): Router {
       return sendTicket(req, res, t.id);
     }
     const form: Record<string, unknown> = { version: String(t.version), status: body.status, priority: body.priority, category: idText(body.category) };
+    if (body.team !== undefined) form.team = body.team === null ? 'none' : idText(body.team);
     if (body.assignee === null) form.assignee = 'none';
     else if (typeof body.assignee === 'string') {
       const login = parseLogin(body.assignee);
@@ -233,9 +279,11 @@ export function apiRoutes(deps: ApiDeps): Router {
       if (!person) throw invalidFields([{ pointer: '/assignee', detail: login ? `Nobody with the login ${login.login} has used Deskside` : 'Give a login such as CORP\\alice, or null to unassign' }]);
       form.assignee = String(person.id);
     }
-    const parsed = await parseEdit(database, form, t.assignee_id);
+    const parsed = await parseEdit(database, form, t.assignee_id, t.team_id);
     if (!parsed.request) throw invalidFields(bodyErrors(parsed.errors));
-    const result = await editTicket(database, actor, t.id, parsed.request, ticketEvents);
+    // Fields and text together: one change at one version, one transaction.
+    const request: EditRequest = { ...parsed.request, ...text };
+    const result = await editTicket(database, actor, t.id, request, ticketEvents);
     if (result.kind === 'not-found') throw new ApiProblem('not-found', `There is no ticket ${t.id}.`);
     if (result.kind === 'conflict') throw stale();
     await sendTicket(req, res, t.id);
@@ -244,10 +292,14 @@ export function apiRoutes(deps: ApiDeps): Router {
   router.post('/tickets/:id/comments', async (req, res) => {
     const t = await loadTicket(req, res);
     const v = viewerOf(res);
-    const body = bodyFields(req, { body: 'string', internal: 'boolean' });
+    const body = bodyFields(req, { body: 'string', internal: 'boolean', status: 'string', assignee: 'string' });
     const internal = body.internal === true;
     assertCan(policy, req, res, internal ? 'ticket.note' : 'ticket.comment', facts(t), internal ? 'Only agents can write internal notes.' : 'You can only reply to your own tickets.');
-    const result = await addComment(database, { personId: v.personId!, isAgent: isAgent(v) }, t.id, { body: body.body, internal: internal ? 'true' : undefined }, ticketEvents);
+    // The workbench's "Send and resolve" and "assign to me": the reply and its changes in one transaction.
+    if ((body.status !== undefined || body.assignee !== undefined) && !policy.can(v, 'ticket.edit', facts(t))) {
+      throw new ApiProblem('forbidden', 'Only helpdesk agents can change the status or take the ticket with a reply.');
+    }
+    const result = await addComment(database, { personId: v.personId!, isAgent: isAgent(v) }, t.id, { body: body.body, internal: internal ? 'true' : undefined, status: body.status, assignee: body.assignee }, ticketEvents);
     if (result.kind === 'invalid') throw invalidFields(bodyErrors(result.errors));
     await sendTicket(req, res, t.id, 201);
   });

@@ -1,7 +1,10 @@
 import { PRIORITIES, STATUSES, LIMITS } from '../tickets/ticket-values';
+import { SLA_FILTERS, SORT_KEYS } from '../tickets/tickets.filters';
+import { INTERNAL_EVENT_KINDS } from '../tickets/tickets.queries';
 import { PROBLEM_TYPES } from './problem';
 import { API_BASE } from './links';
-import { JSON_BODY_LIMIT } from './request';
+import { API_CHANNELS, JSON_BODY_LIMIT, PEOPLE_LIMIT } from './request';
+import { MAX_QUERY } from '../people/people.service';
 
 /**
  * The API described (OpenAPI 3.1, JSON Schema 2020-12): every route, parameter, body,
@@ -61,8 +64,15 @@ const LIST_PARAMETERS = [
   { name: 'category', in: 'query', schema: { type: 'string', pattern: '^\\d{1,9}$' }, description: 'A category id (GET /categories).' },
   { name: 'assignee', in: 'query', schema: { type: 'string', maxLength: 320 }, description: '`me`, `none`, or a login such as `CORP\\alice`.' },
   { name: 'requester', in: 'query', schema: { type: 'string', maxLength: 320 }, description: 'Agents: `me` or a login. Requesters always see only their own tickets.' },
+  { name: 'team', in: 'query', schema: { type: 'string', pattern: '^(\\d{1,9}|mine|none)$' }, description: 'A team id, `mine` (the teams the caller belongs to) or `none` (tickets in no team).' },
+  { name: 'sla', in: 'query', schema: { type: 'string', enum: Object.keys(SLA_FILTERS) }, description: 'Open tickets `at-risk` of missing their next service-level target, or past it (`breached`).' },
   { name: 'q', in: 'query', schema: { type: 'string', maxLength: LIMITS.query }, description: 'Words that must all appear in the title or description (the last as a prefix).' },
-  { name: 'sort', in: 'query', schema: { type: 'string', enum: ['updated', 'created', 'oldest', 'priority'] }, description: 'Recently updated first (default), newest, oldest, or most urgent first.' },
+  {
+    name: 'sort',
+    in: 'query',
+    schema: { type: 'string', enum: [...SORT_KEYS.flatMap((k) => [`-${k}`, k]), 'oldest'], default: '-updated' },
+    description: 'As the queue’s column headers: a key, `-` in front for descending. `-updated` (default) is recently updated first, `-priority` most urgent first, `due` the next service-level due time soonest first (none last); `id` and `created` are the same order; `oldest` means `created`.',
+  },
   { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 25 } },
   { name: 'cursor', in: 'query', schema: { type: 'string' }, description: 'From the previous page’s `next` link; keep the other parameters as they were.' },
 ];
@@ -104,6 +114,7 @@ const schemas: Record<string, Json> = {
   },
   CategoryRef: { type: 'object', required: ['id', 'name'], properties: { id: { type: 'integer' }, name: { type: 'string' } }, additionalProperties: false },
   KnownIssueRef: { type: 'object', required: ['id', 'title'], properties: { id: { type: 'integer' }, title: { type: 'string' } }, additionalProperties: false },
+  TeamRef: { type: 'object', required: ['id', 'name'], properties: { id: { type: 'integer' }, name: { type: 'string' } }, additionalProperties: false },
   Category: {
     type: 'object',
     required: ['id', 'name', 'description', 'active'],
@@ -121,6 +132,7 @@ const schemas: Record<string, Json> = {
       category: ref('CategoryRef'),
       requester: ref('Person'),
       assignee: nullable(ref('Person')),
+      team: { ...nullable(ref('TeamRef')), description: 'For agents (those who see the queue), as on the ticket page; null: in no team.' },
       createdAt: dateTime,
       updatedAt: dateTime,
       commentCount: { type: 'integer', minimum: 0, description: 'Public replies.' },
@@ -131,9 +143,10 @@ const schemas: Record<string, Json> = {
   Ticket: {
     allOf: [ref('TicketSummary')],
     type: 'object',
-    required: ['description', 'resolvedAt', 'version', 'knownIssues', 'timeline'],
+    required: ['description', 'channel', 'resolvedAt', 'version', 'knownIssues', 'timeline'],
     properties: {
       description: { type: 'string' },
+      channel: { type: 'string', enum: ['web', 'phone', 'walk-in', 'email'], description: 'How it reached the desk.' },
       resolvedAt: nullable(dateTime),
       version: { type: 'integer', minimum: 1, description: 'Moves on with every change to the ticket’s fields (not with replies); the ETag is this number in quotes.' },
       requesterContact: {
@@ -156,13 +169,22 @@ const schemas: Record<string, Json> = {
     required: ['id', 'kind', 'at', 'actor', 'internal'],
     properties: {
       id: { type: 'integer' },
-      kind: { type: 'string', enum: ['created', 'comment', 'note', 'status', 'priority', 'category', 'assignee', 'issue-linked', 'issue-update'] },
+      kind: {
+        type: 'string',
+        enum: ['created', 'comment', 'note', 'status', 'priority', 'category', 'assignee', 'team', 'title', 'description', 'sla', 'issue-linked', 'issue-update', 'attached', 'note-attached', 'detached', 'note-detached'],
+      },
       at: dateTime,
       actor: nullable(ref('Person')),
-      internal: { type: 'boolean', description: 'An internal note (agents only).' },
+      internal: { type: 'boolean', description: `Only agents see it (${INTERNAL_EVENT_KINDS.join(', ')}).` },
       body: { type: 'string', description: 'Replies, notes and known-issue updates.' },
-      from: { anyOf: [{ type: 'string' }, { type: 'null' }, ref('Person'), ref('CategoryRef')], description: 'Before a change: a status or priority name, a person (assignee) or a category.' },
-      to: { anyOf: [{ type: 'string' }, { type: 'null' }, ref('Person'), ref('CategoryRef'), ref('KnownIssueRef')], description: 'After a change; for `issue-linked`, the known issue.' },
+      from: {
+        anyOf: [{ type: 'string' }, { type: 'null' }, ref('Person'), ref('CategoryRef'), ref('TeamRef')],
+        description: 'Before a change: a status or priority name, a person (assignee), a category, a team, the old title or description; for `sla`, which target was missed.',
+      },
+      to: {
+        anyOf: [{ type: 'string' }, { type: 'null' }, ref('Person'), ref('CategoryRef'), ref('TeamRef'), ref('KnownIssueRef')],
+        description: 'After a change; for `issue-linked`, the known issue; for `created`, the channel when not the web; for `sla`, the due time it missed.',
+      },
     },
     additionalProperties: false,
   },
@@ -187,24 +209,36 @@ const schemas: Record<string, Json> = {
       description: { type: 'string', maxLength: LIMITS.description },
       category: { type: 'integer', description: 'An active category’s id.' },
       priority: { ...priorityEnum, default: 'normal' },
+      requester: { type: 'string', maxLength: 100, description: 'Agents: whom the ticket is for, by login, e-mail or name (people Deskside knows, then the directory); absent or empty: the caller.' },
+      channel: { type: 'string', enum: [...API_CHANNELS], default: 'web', description: 'Agents: how it reached the desk. E-mail comes in through the desk’s mailbox.' },
     },
     additionalProperties: false,
   },
   TicketChanges: {
     type: 'object',
-    description: 'Only the fields to change. Agents: any of them. Requesters: `status` `closed` (their own ticket) or `open` (reopen a resolved or closed one).',
+    description:
+      'Only the fields to change, all at the one version If-Match names. Agents: any of them. Requesters: `status` `closed` (their own ticket) or `open` (reopen a resolved or closed one), ' +
+      'or `title` and `description` until someone else has replied (in a PATCH of their own).',
     properties: {
       status: statusEnum,
       priority: priorityEnum,
       category: { type: 'integer' },
       assignee: { ...nullable({ type: 'string' }), description: 'An agent’s login (`CORP\\carol`), or null to unassign.' },
+      team: { ...nullable({ type: 'integer' }), description: 'An active team’s id, or null for none.' },
+      title: { type: 'string', maxLength: LIMITS.title, description: 'One line.' },
+      description: { type: 'string', maxLength: LIMITS.description },
     },
     additionalProperties: false,
   },
   NewComment: {
     type: 'object',
     required: ['body'],
-    properties: { body: { type: 'string', maxLength: LIMITS.comment }, internal: { type: 'boolean', default: false, description: 'Agents: an internal note the requester never sees.' } },
+    properties: {
+      body: { type: 'string', maxLength: LIMITS.comment },
+      internal: { type: 'boolean', default: false, description: 'Agents: an internal note the requester never sees.' },
+      status: { ...statusEnum, description: 'Agents: the status to set with it (the ticket page’s “Send and resolve”).' },
+      assignee: { type: 'string', enum: ['me'], description: 'Agents: take the ticket with it.' },
+    },
     additionalProperties: false,
   },
   Me: {
@@ -232,8 +266,25 @@ const schemas: Record<string, Json> = {
   },
   PersonMatch: {
     type: 'object',
-    required: ['id', 'login', 'name', 'email'],
-    properties: { id: { type: 'integer' }, login: { type: 'string' }, name: nullable({ type: 'string' }), email: nullable({ type: 'string' }) },
+    required: ['login', 'name', 'email', 'department', 'title', 'source'],
+    properties: {
+      login: { type: 'string', description: '`DOMAIN\\account`: what `requester` and `assignee` take.' },
+      name: nullable({ type: 'string' }),
+      email: nullable({ type: 'string' }),
+      department: nullable({ type: 'string' }),
+      title: nullable({ type: 'string' }),
+      source: { type: 'string', enum: ['known', 'directory'], description: '`known`: has used Deskside; `directory`: found in Active Directory only.' },
+    },
+    additionalProperties: false,
+  },
+  PeopleSearch: {
+    type: 'object',
+    required: ['items', 'directory', 'truncated'],
+    properties: {
+      items: { type: 'array', items: ref('PersonMatch') },
+      directory: { type: 'string', enum: ['off', 'ok', 'unavailable'], description: 'Whether Active Directory was searched too (`unavailable`: only people Deskside knows were).' },
+      truncated: { type: 'boolean', description: 'More people match than are listed: type more of the name.' },
+    },
     additionalProperties: false,
   },
   KnownIssue: {
@@ -318,10 +369,10 @@ const paths: Json = {
   '/people': {
     get: {
       operationId: 'searchPeople',
-      summary: 'Agents: find people Deskside knows by name, login or e-mail',
+      summary: 'Agents: find people by name, login or e-mail (those Deskside knows, then Active Directory’s)',
       security: PERSON,
-      parameters: [{ name: 'q', in: 'query', schema: { type: 'string', maxLength: 100 }, description: 'Words; each must appear in the name or login, or start the e-mail address.' }],
-      responses: { 200: { description: 'Up to 20 people', content: json(list(ref('PersonMatch'))) }, ...problems(400, 401, 403, 429) },
+      parameters: [{ name: 'q', in: 'query', schema: { type: 'string', maxLength: MAX_QUERY }, description: 'Words; each must appear in the name or login, or start the e-mail address.' }],
+      responses: { 200: { description: `Up to ${PEOPLE_LIMIT} people`, content: json(ref('PeopleSearch')) }, ...problems(400, 401, 403, 429) },
     },
   },
   '/tickets': {
@@ -352,7 +403,7 @@ const paths: Json = {
     get: { operationId: 'getTicket', summary: 'A ticket and its timeline as the caller may see it', security: PERSON, responses: { 200: ticketAnswer('The ticket'), ...problems(400, 401, 403, 404, 429) } },
     patch: {
       operationId: 'changeTicket',
-      summary: 'Change status, priority, category or assignee',
+      summary: 'Change status, priority, category, assignee, team, title or description',
       security: PERSON_WRITE,
       parameters: [{ name: 'If-Match', in: 'header', required: true, schema: { type: 'string' }, description: 'The ETag from GET (`"3"`), or `*` to apply to whatever version it is.' }],
       requestBody: { required: true, content: { 'application/json': { schema: ref('TicketChanges') }, 'application/merge-patch+json': { schema: ref('TicketChanges') } } },
@@ -364,7 +415,7 @@ const paths: Json = {
     post: {
       operationId: 'addComment',
       summary: 'Reply, or (agents) add an internal note',
-      description: 'A requester’s reply to a ticket waiting on them (pending) reopens it, as on the page.',
+      description: 'A requester’s reply to a ticket waiting on them (pending) reopens it, as on the page. An agent’s `status` or `assignee` is applied with the reply, in one change.',
       security: PERSON_WRITE,
       requestBody: { required: true, content: json(ref('NewComment')) },
       responses: { 201: ticketAnswer('Added; the ticket with its timeline'), ...problems(400, 401, 403, 404, 413, 415, 422, 429) },
@@ -420,7 +471,7 @@ export function openApiDocument(): Json {
     paths,
     webhooks: {
       ticketRaised: webhook('ticket.raised', 'A ticket was raised'),
-      ticketChanged: webhook('ticket.changed', 'A ticket’s status, priority, category or assignee changed'),
+      ticketChanged: webhook('ticket.changed', 'A ticket’s status, priority, category, assignee or team changed'),
       ticketCommented: webhook('ticket.commented', 'A reply (or, for internal endpoints, a note) was added'),
     },
     components: {

@@ -1,7 +1,7 @@
 import type { CategoryRow } from '../categories/categories.queries';
 import { toDate } from '../../db/values';
 import { priorityName } from '../tickets/ticket-values';
-import type { EventRow, TicketListRow, TicketRow } from '../tickets/tickets.queries';
+import { INTERNAL_EVENT_KINDS, type EventRow, type TicketListRow, type TicketRow } from '../tickets/tickets.queries';
 
 /**
  * What the API says about tickets, people and events: one shape each, described in the
@@ -23,6 +23,8 @@ export interface TicketSummaryJson {
   category: { id: number; name: string };
   requester: PersonJson;
   assignee: PersonJson | null;
+  /** Only for those who see the queue (the ticket page shows them the team alone). */
+  team?: TeamRef | null;
   createdAt: string;
   updatedAt: string;
   commentCount: number;
@@ -40,12 +42,17 @@ export interface EventJson {
   /** Replies, internal notes and known-issue updates. */
   body?: string;
   internal: boolean;
-  /** Field changes: the value before and after (a person or category as an object). */
-  from?: string | PersonJson | CategoryRef | null;
-  to?: string | PersonJson | CategoryRef | KnownIssueRef | null;
+  /** Field changes: the value before and after (a person, category or team as an object). */
+  from?: string | PersonJson | CategoryRef | TeamRef | null;
+  to?: string | PersonJson | CategoryRef | TeamRef | KnownIssueRef | null;
 }
 
 export interface CategoryRef {
+  id: number;
+  name: string;
+}
+
+export interface TeamRef {
   id: number;
   name: string;
 }
@@ -57,6 +64,8 @@ export interface KnownIssueRef {
 
 export interface TicketJson extends TicketSummaryJson {
   description: string;
+  /** How it reached the desk: web, phone, walk-in or email. */
+  channel: string;
   resolvedAt: string | null;
   version: number;
   /** Only for those the policy lets see the requester's contact details. */
@@ -77,7 +86,8 @@ export interface Addresses {
   web(path: string): string;
 }
 
-export function ticketSummary(row: TicketListRow, at: Addresses): TicketSummaryJson {
+/** `team`: whether to tell the ticket's team (policy `tickets.list-all`, as the ticket page). */
+export function ticketSummary(row: TicketListRow, at: Addresses, opts: { team: boolean }): TicketSummaryJson {
   return {
     id: row.id,
     title: row.title,
@@ -86,6 +96,7 @@ export function ticketSummary(row: TicketListRow, at: Addresses): TicketSummaryJ
     category: { id: row.category_id, name: row.category_name },
     requester: person(row.requester_id, row.requester_login, row.requester_name)!,
     assignee: person(row.assignee_id, row.assignee_login, row.assignee_name),
+    ...(opts.team ? { team: row.team_id === null ? null : { id: row.team_id, name: row.team_name ?? '' } } : {}),
     createdAt: iso(row.created_at)!,
     updatedAt: iso(row.updated_at)!,
     commentCount: Number(row.comment_count),
@@ -94,10 +105,11 @@ export function ticketSummary(row: TicketListRow, at: Addresses): TicketSummaryJ
   };
 }
 
-/** Names for the ids events hold (assignees, categories), as the ticket page shows them. */
+/** Names for the ids events hold (assignees, categories, teams), as the ticket page shows them. */
 export interface EventNames {
   people: Map<number, { login: string; name: string | null }>;
   categories: CategoryRow[];
+  teams: { id: number; name: string }[];
 }
 
 function personRef(id: string | null, names: EventNames): PersonJson | null {
@@ -112,13 +124,21 @@ function categoryRef(id: string | null, names: EventNames): CategoryRef | null {
   return { id: Number(id), name: c?.name ?? '' };
 }
 
+function teamRef(id: string | null, names: EventNames): TeamRef | null {
+  if (id === null || !/^\d+$/.test(id)) return null;
+  const t = names.teams.find((x) => String(x.id) === id);
+  return { id: Number(id), name: t?.name ?? '' };
+}
+
+const INTERNAL_KINDS = new Set<string>(INTERNAL_EVENT_KINDS);
+
 export function eventJson(e: EventRow, names: EventNames): EventJson {
   const out: EventJson = {
     id: e.id,
     kind: e.kind,
     at: iso(e.created_at)!,
     actor: person(e.actor_id, e.actor_login, e.actor_name),
-    internal: e.kind === 'note',
+    internal: INTERNAL_KINDS.has(e.kind),
   };
   switch (e.kind) {
     case 'comment':
@@ -128,8 +148,22 @@ export function eventJson(e: EventRow, names: EventNames): EventJson {
       break;
     case 'status':
     case 'priority':
+    case 'title':
+    case 'sla':
       out.from = e.from_value;
       out.to = e.to_value;
+      break;
+    case 'description':
+      // The event keeps the text as it was before the change.
+      out.from = e.body ?? '';
+      break;
+    case 'created':
+      // How it reached the desk, when not through the web form.
+      if (e.to_value) out.to = e.to_value;
+      break;
+    case 'team':
+      out.from = teamRef(e.from_value, names);
+      out.to = teamRef(e.to_value, names);
       break;
     case 'assignee':
       out.from = personRef(e.from_value, names);
@@ -158,12 +192,13 @@ export function peopleInEvents(events: EventRow[]): number[] {
 
 export function ticketDetail(
   row: TicketRow,
-  parts: { events: EventRow[]; names: EventNames; knownIssues: { id: number; title: string; status: string }[]; contact: boolean },
+  parts: { events: EventRow[]; names: EventNames; knownIssues: { id: number; title: string; status: string }[]; contact: boolean; team: boolean },
   at: Addresses,
 ): TicketJson {
   return {
-    ...ticketSummary(row, at),
+    ...ticketSummary(row, at, { team: parts.team }),
     description: row.description,
+    channel: row.channel,
     resolvedAt: iso(row.resolved_at),
     version: row.version,
     ...(parts.contact ? { requesterContact: { email: row.requester_email, department: row.requester_department } } : {}),

@@ -8,6 +8,12 @@ import { ApiProblem, invalidFields, type ProblemField } from './problem';
  * (an unknown field is more likely a typo than something to ignore).
  */
 
+/** How a ticket may reach the desk through the API: e-mail comes only from the mailbox. */
+export const API_CHANNELS = ['web', 'phone', 'walk-in'] as const;
+
+/** The most people one search answers with. */
+export const PEOPLE_LIMIT = 20;
+
 /** Ticket texts are capped at 20,000 characters; JSON escapes can triple that. */
 export const JSON_BODY_LIMIT = '128kb';
 

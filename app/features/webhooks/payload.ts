@@ -15,12 +15,12 @@ export type WebhookEvent = 'ticket.raised' | 'ticket.changed' | 'ticket.commente
 export const WEBHOOK_EVENTS: readonly WebhookEvent[] = ['ticket.raised', 'ticket.changed', 'ticket.commented'];
 export const WEBHOOK_EVENT_LABELS: Record<WebhookEvent, string> = {
   'ticket.raised': 'A ticket is raised',
-  'ticket.changed': 'Its status, priority, category or assignee changes',
+  'ticket.changed': 'Its status, priority, category, assignee or team changes',
   'ticket.commented': 'Someone replies (or, for internal endpoints, adds a note)',
 };
 
 /** The field changes a webhook tells of. */
-export const CHANGE_KINDS = new Set(['status', 'priority', 'category', 'assignee']);
+export const CHANGE_KINDS = new Set(['status', 'priority', 'category', 'assignee', 'team']);
 
 export interface Change {
   field: string;
@@ -66,7 +66,8 @@ export function jsonPayload(p: PayloadInput): WebhookJson {
     event: p.event,
     occurredAt: p.occurredAt,
     actor: p.actor,
-    ticket: p.ticket ? ticketSummary(p.ticket, at) : null,
+    // Endpoints are set up by administrators for the desk: they are told the team.
+    ticket: p.ticket ? ticketSummary(p.ticket, at, { team: true }) : null,
     changes,
     ...(comment ? { comment } : {}),
   };

@@ -8,6 +8,7 @@ import { notFound } from '../../web/http-error';
 import { viewerOf } from '../../web/viewer';
 import { originOf } from '../api/links';
 import type { FieldErrors } from '../shared/form-values';
+import { listTeams } from '../teams/teams.queries';
 import { PRIORITIES } from '../tickets/ticket-values';
 import { WEBHOOK_EVENTS, WEBHOOK_EVENT_LABELS } from './payload';
 import { deliveryCounts, getWebhook, listDeliveries, listWebhooks, type WebhookRow } from './webhooks.queries';
@@ -21,6 +22,7 @@ import {
   removeWebhook,
   retryDelivery,
   rotateWebhookSecret,
+  webhookTeamChoices,
   WEBHOOK_LIMITS,
   type WebhookForm,
   type WebhookOutbox,
@@ -47,10 +49,10 @@ export function webhookRoutes(deps: { config: Config; database: Database; policy
     priorities: PRIORITIES,
     limits: WEBHOOK_LIMITS,
   };
-  const blank = (req: Request): WebhookForm => ({ name: '', url: '', events: [...WEBHOOK_EVENTS], priorities: [], format: 'json', internal: false, active: true, linkBase: originOf(req, config) });
+  const blank = (req: Request): WebhookForm => ({ name: '', url: '', events: [...WEBHOOK_EVENTS], priorities: [], teams: [], format: 'json', internal: false, active: true, linkBase: originOf(req, config) });
 
   async function renderList(req: Request, res: Response, status: number, extra: { form?: WebhookForm; errors?: FieldErrors; created?: { id: number; name: string; secret: string }; deleted?: boolean } = {}) {
-    const [hooks, counts] = await Promise.all([listWebhooks(database.db), deliveryCounts(database.db)]);
+    const [hooks, counts, teams] = await Promise.all([listWebhooks(database.db), deliveryCounts(database.db), listTeams(database.db, { activeOnly: false })]);
     res.setHeader('Cache-Control', 'no-store');
     res.status(status).render('admin/webhooks', {
       title: status >= 400 ? 'Error: Webhooks' : 'Webhooks',
@@ -60,6 +62,8 @@ export function webhookRoutes(deps: { config: Config; database: Database; policy
       errors: extra.errors ?? {},
       created: extra.created,
       deleted: extra.deleted ?? false,
+      teams: teams.filter((t) => t.active === 1),
+      teamNames: new Map(teams.map((t) => [String(t.id), t.name])),
       ...choices,
     });
   }
@@ -82,6 +86,7 @@ export function webhookRoutes(deps: { config: Config; database: Database; policy
       notice: extra.notice,
       conflict: extra.conflict ?? false,
       deliveries: await listDeliveries(database.db, database.dialect, w.id, 50),
+      teams: await webhookTeamChoices(database, w),
       ...choices,
     });
   }
@@ -92,7 +97,7 @@ export function webhookRoutes(deps: { config: Config; database: Database; policy
 
   router.post('/admin/webhooks', admins, async (req, res) => {
     const form = readWebhookForm(formOf(req), originOf(req, config));
-    const { errors, values } = checkWebhook(form);
+    const { errors, values } = checkWebhook(form, await webhookTeamChoices(database));
     if (!values) return renderList(req, res, 400, { form, errors });
     const { id, secret } = await addWebhook(database, viewerOf(res).personId!, values);
     await renderList(req, res, 201, { created: { id, name: values.name, secret } });
@@ -110,7 +115,7 @@ export function webhookRoutes(deps: { config: Config; database: Database; policy
     const w = await load(req);
     const body = formOf(req);
     const form = readWebhookForm(body, w.link_base);
-    const { errors, values } = checkWebhook(form);
+    const { errors, values } = checkWebhook(form, await webhookTeamChoices(database, w));
     if (!values) return renderOne(res, w, 400, { form, errors });
     const version = typeof body.version === 'string' && /^\d{1,9}$/.test(body.version) ? Number(body.version) : -1;
     const result = await changeWebhook(database, w.id, version, values);

@@ -7,6 +7,7 @@ import { nowIso } from '../../db/values';
 import { listPeopleByIds } from '../../people/people.queries';
 import { peopleInEvents, person, type EventNames } from '../api/representation';
 import { listCategories } from '../categories/categories.queries';
+import { listTeams, type TeamRow } from '../teams/teams.queries';
 import { oneLine, text, type FieldErrors } from '../shared/form-values';
 import { isPriority, PRIORITIES, priorityName } from '../tickets/ticket-values';
 import type { EventListener } from '../tickets/ticket-events';
@@ -42,6 +43,8 @@ export interface WebhookForm {
   url: string;
   events: string[];
   priorities: string[];
+  /** Team ids, as the form sends them. */
+  teams: string[];
   format: string;
   internal: boolean;
   active: boolean;
@@ -56,6 +59,7 @@ export function readWebhookForm(body: Record<string, unknown>, fallbackLinkBase:
     url: text(body.url).trim(),
     events: list(body.events),
     priorities: list(body.priorities),
+    teams: list(body.teams),
     format: text(body.format).trim() || 'json',
     internal: body.internal === 'on',
     active: body.active === 'on',
@@ -70,6 +74,7 @@ export function formOfWebhook(w: WebhookRow): WebhookForm {
     url: w.url,
     events: w.events.split(',').filter(Boolean),
     priorities: w.priorities ? w.priorities.split(',') : [],
+    teams: w.teams ? w.teams.split(',') : [],
     format: w.format,
     internal: w.internal === 1,
     active: w.active === 1,
@@ -106,7 +111,11 @@ function checkLinkBase(raw: string): string | undefined {
   return 'Enter Deskside’s own address, like https://helpdesk.corp.example (no path)';
 }
 
-export function checkWebhook(form: WebhookForm): { errors: FieldErrors; values?: WebhookFields } {
+/**
+ * Check an endpoint's form. `teams`: the teams it may be limited to (the active ones, and
+ * any the endpoint already names, so a retired team does not make the form unsaveable).
+ */
+export function checkWebhook(form: WebhookForm, teams: Pick<TeamRow, 'id'>[]): { errors: FieldErrors; values?: WebhookFields } {
   const errors: FieldErrors = {};
   if (!form.name) errors.name = 'Name the endpoint, e.g. “Service desk channel”';
   else if (form.name.length > WEBHOOK_LIMITS.name) errors.name = `Keep the name to ${WEBHOOK_LIMITS.name} characters or fewer`;
@@ -114,6 +123,7 @@ export function checkWebhook(form: WebhookForm): { errors: FieldErrors; values?:
   if (url) errors.url = url;
   if (form.events.length === 0 || form.events.some((e) => !(WEBHOOK_EVENTS as readonly string[]).includes(e))) errors.events = 'Choose at least one kind of event';
   if (form.priorities.some((p) => !isPriority(p))) errors.priorities = 'Choose from the listed priorities';
+  if (form.teams.some((t) => !teams.some((x) => String(x.id) === t))) errors.teams = 'Choose from the listed teams';
   if (form.format !== 'json' && form.format !== 'teams') errors.format = 'Choose JSON or a Microsoft Teams card';
   const link = checkLinkBase(form.linkBase);
   if (link) errors.linkBase = link;
@@ -126,7 +136,8 @@ export function checkWebhook(form: WebhookForm): { errors: FieldErrors; values?:
       url: form.url,
       events: WEBHOOK_EVENTS.filter((e) => form.events.includes(e)).join(','),
       priorities: priorities.length === 0 || priorities.length === PRIORITIES.length ? null : priorities.join(','),
-      teams: null,
+      // In the teams' own order, each once; none ticked: every team (and tickets in none).
+      teams: form.teams.length === 0 ? null : teams.filter((x) => form.teams.includes(String(x.id))).map((x) => x.id).join(','),
       format: form.format as WebhookFormat,
       internal: form.internal ? 1 : 0,
       active: form.active ? 1 : 0,
@@ -170,8 +181,14 @@ export async function retryDelivery(database: Database, webhookId: number, deliv
   return database.write((trx) => requeueDelivery(trx, webhookId, deliveryId, nowIso()));
 }
 
-/** The events a webhook may tell of; anything else (files, known-issue links and updates) is not sent. */
-const SENT_KINDS = new Set<string>(['created', 'comment', 'note', 'status', 'priority', 'category', 'assignee']);
+/** The teams an endpoint's form offers: the active ones, and those it already names. */
+export async function webhookTeamChoices(database: Database, w?: WebhookRow): Promise<TeamRow[]> {
+  const named = new Set((w?.teams ?? '').split(',').filter(Boolean));
+  return (await listTeams(database.db, { activeOnly: false })).filter((t) => t.active === 1 || named.has(String(t.id)));
+}
+
+/** The events a webhook may tell of; anything else (files, text edits, missed targets, known-issue links and updates) is not sent. */
+const SENT_KINDS = new Set<string>(['created', 'comment', 'note', 'status', 'priority', 'category', 'assignee', 'team']);
 
 /** Which of the endpoint's events these ticket events are, most telling first. */
 function eventOf(hook: WebhookRow, events: { kind: string }[]): WebhookEvent | undefined {
@@ -195,7 +212,7 @@ export interface WebhookOutbox {
 async function planDeliveries(trx: Transaction<DB>, hooks: WebhookRow[], events: RecordedEvent[]): Promise<NewDelivery[]> {
   const byTicket = new Map<number, RecordedEvent[]>();
   for (const e of events) byTicket.set(e.ticketId, [...(byTicket.get(e.ticketId) ?? []), e]);
-  const categories = await listCategories(trx, { activeOnly: false });
+  const [categories, teams] = await Promise.all([listCategories(trx, { activeOnly: false }), listTeams(trx, { activeOnly: false })]);
   const rows: NewDelivery[] = [];
   const at = nowIso();
   for (const [ticketId, evs] of byTicket) {
@@ -204,7 +221,7 @@ async function planDeliveries(trx: Transaction<DB>, hooks: WebhookRow[], events:
     const asRows: EventRow[] = evs.map((e) => ({ id: e.id, kind: e.kind, body: e.body ?? null, from_value: e.from ?? null, to_value: e.to ?? null, ticket_version: e.ticketVersion, created_at: e.at, actor_id: e.actorId, actor_name: null, actor_login: null }));
     const ids = [...new Set([...peopleInEvents(asRows), ...evs.flatMap((e) => (e.actorId === null ? [] : [e.actorId]))])];
     const people = await listPeopleByIds(trx, ids);
-    const names: EventNames = { people: new Map(people.map((p) => [p.id, { login: p.login, name: p.display_name }])), categories };
+    const names: EventNames = { people: new Map(people.map((p) => [p.id, { login: p.login, name: p.display_name }])), categories, teams };
     for (const r of asRows) {
       const a = r.actor_id === null ? undefined : names.people.get(r.actor_id);
       if (a) Object.assign(r, { actor_login: a.login, actor_name: a.name });
@@ -214,6 +231,8 @@ async function planDeliveries(trx: Transaction<DB>, hooks: WebhookRow[], events:
       const event = mine.length ? eventOf(hook, mine) : undefined;
       if (!event) continue;
       if (hook.priorities && !hook.priorities.split(',').includes(priorityName(ticket.priority))) continue;
+      // The ticket's team after these events (a ticket moved to the team is news to it).
+      if (hook.teams && (ticket.team_id === null || !hook.teams.split(',').includes(String(ticket.team_id)))) continue;
       const first = mine[0];
       const deliveryKey = `w${hook.id}:e${first.id}`;
       rows.push({
@@ -281,7 +300,7 @@ export function createWebhookOutbox(): WebhookOutbox {
 export async function queuePing(database: Database, outbox: WebhookOutbox, hook: WebhookRow): Promise<void> {
   const at = nowIso();
   const key = `w${hook.id}:ping:${randomBytes(6).toString('hex')}`;
-  const body = deliveryBody(hook.format, { deliveryId: key, event: 'ping', occurredAt: at, actor: null, ticket: null, events: [], names: { people: new Map(), categories: [] }, linkBase: hook.link_base });
+  const body = deliveryBody(hook.format, { deliveryId: key, event: 'ping', occurredAt: at, actor: null, ticket: null, events: [], names: { people: new Map(), categories: [], teams: [] }, linkBase: hook.link_base });
   await database.write((trx) =>
     insertDeliveries(trx, [
       { webhook_id: hook.id, delivery_key: key, event: 'ping', ticket_id: null, body, status: 'queued', attempts: 0, next_attempt_at: at, lease_owner: null, lease_expires_at: null, last_status: null, last_answer: null, created_at: at, updated_at: at, delivered_at: null },

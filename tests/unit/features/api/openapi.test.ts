@@ -63,7 +63,7 @@ describe('the OpenAPI document', () => {
     expect(view.problems.map((p) => p.type)).toEqual(Object.keys(PROBLEM_TYPES));
     const patch = view.operations.find((o) => o.id === 'changeTicket')!;
     expect(patch.parameters.map((p) => p.name)).toEqual(['id', 'If-Match']);
-    expect(patch.body!.fields.map((f) => f.name)).toEqual(['status', 'priority', 'category', 'assignee']);
+    expect(patch.body!.fields.map((f) => f.name)).toEqual(['status', 'priority', 'category', 'assignee', 'team', 'title', 'description']);
     expect(patch.responses.map((r) => r.status)).toEqual(['200', '400', '401', '403', '404', '412', '413', '415', '422', '428', '429', 'default']);
   });
 });
