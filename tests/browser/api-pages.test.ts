@@ -64,8 +64,11 @@ describeWithChromium(
         await page.getByLabel('Address').fill('https://hooks.invalid/deskside');
         await page.getByLabel('A Microsoft Teams channel card').check();
         await page.getByLabel('urgent').check();
+        await page.getByLabel('Desktop support', { exact: true }).check();
         await clickAndLoad(page, page.getByRole('button', { name: 'Add webhook' }));
         expect(await page.getByLabel('Signing secret', { exact: true }).inputValue()).toMatch(/^whsec_/);
+        await page.getByText('(urgent only)').first().waitFor();
+        await page.getByText('(Desktop support team only)').first().waitFor();
         await h.audit(page, 'webhooks (added)');
         await shoot(page, 'api-webhooks');
         await clickAndLoad(page, page.getByRole('link', { name: 'Send it a test message' }));
