@@ -1,8 +1,8 @@
-import { createStaticDirectory } from '../../app/directory/static';
 import { NO_LISTENER } from '../../app/features/tickets/ticket-events';
 import { insertNewTicket } from '../../app/features/tickets/tickets.service';
 import { api } from '../support/api';
-import { client, makeApp, type TestApp } from '../support/app';
+import { client, type TestApp } from '../support/app';
+import { deskWithTeams } from '../support/teams-desk';
 
 /**
  * The API and the workbench and teams: the queue's team, service-level and due-time
@@ -26,20 +26,9 @@ describe('the API with teams, service levels and the workbench', () => {
   const local = (url: string) => url.replace(/^https?:\/\/[^/]+\/api\/v1/, '');
 
   beforeEach(async () => {
-    t = await makeApp({ env: { DESKSIDE_AGENTS: 'DEMO\\Helpdesk Agents', DESKSIDE_ADMINS: 'DEMO\\Deskside Admins' }, directory: createStaticDirectory() });
-    // Round the clock in UTC: due times are plain arithmetic whatever the hour the test runs.
-    const always = Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, [{ start: '00:00', end: '24:00' }]]));
-    await t.database.db.updateTable('sla_settings').set({ calendar: JSON.stringify({ timeZone: 'UTC', hours: always }), version: 2 }).execute();
-    await t.database.db.insertInto('sla_targets').values([{ priority: 4, category_id: null, response_minutes: 60, resolution_minutes: 600 }]).execute();
-    const admin = client(t.app, 'DEMO\\erin');
-    await admin.post('/admin/teams', { name: 'First line', directoryGroup: 'DEMO\\Service Desk L1', active: 'on' });
-    await admin.post('/admin/teams', { name: 'Network', members: 'DEMO\\dan', active: 'on' });
-    teams = Object.fromEntries((await t.database.db.selectFrom('teams').select(['id', 'name']).execute()).map((r) => [r.name, r.id]));
+    let aliceId: number;
+    ({ t, teams, alice: aliceId } = await deskWithTeams());
     categories = Object.fromEntries((await t.database.db.selectFrom('categories').select(['id', 'name']).execute()).map((r) => [r.name, r.id]));
-    await t.database.db.updateTable('categories').set({ default_team_id: teams['First line'] }).where('name', '=', 'Accounts & access').execute();
-    await t.database.db.updateTable('categories').set({ default_team_id: teams.Network }).where('name', '=', 'Network & VPN').execute();
-    await client(t.app, ALICE).get('/');
-    const aliceId = (await t.database.db.selectFrom('people').select('id').where('login_key', '=', 'demo\\alice').executeTakeFirstOrThrow()).id;
     const raise = (title: string, category: string, priority: 'urgent' | 'low', agoMs: number) =>
       t.database.write((trx) => insertNewTicket(trx, 'sqlite', aliceId, { title, description: 'x', categoryId: categories[category], priority }, new Date(Date.now() - agoMs).toISOString(), NO_LISTENER));
     ids = {
