@@ -93,6 +93,10 @@ describe('the API with teams, service levels and the workbench', () => {
     const nobody = await carol().post('/tickets', { title: 'x', description: 'y', category: categories.Hardware, requester: 'DEMO\\nobody' });
     expect(nobody.status).toBe(422);
     expect(nobody.body.errors).toEqual([expect.objectContaining({ pointer: '/requester' })]);
+    // A name that fits several people: the answer names their logins, to send one of them.
+    const several = await carol().post('/tickets', { title: 'x', description: 'y', category: categories.Hardware, requester: 'an' });
+    expect(several.status).toBe(422);
+    expect(several.body.errors).toEqual([expect.objectContaining({ pointer: '/requester', detail: expect.stringMatching(/choose one: DEMO\\\w+, DEMO\\\w+/) })]);
     // A requester raises only their own, from the web.
     const forged = await alice().post('/tickets', { title: 'x', description: 'y', category: categories.Hardware, requester: 'DEMO\\bob' });
     expect(forged.status).toBe(403);
