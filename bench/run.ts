@@ -80,7 +80,7 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--only') a.only = val().split(',');
     else if (flag === '--no-build') a.build = false;
     else if (flag === '--cpu-prof') a.cpuProf = true;
-    else throw new Error(`unknown option ${flag}; usage: npm run bench -- [--tickets N] [--seed S] [--reseed] [--duration S] [--only queue,ticket,upload,download,stream,two-process] [--cpu-prof]`);
+    else throw new Error(`unknown option ${flag}; usage: npm run bench -- [--tickets N] [--seed S] [--reseed] [--duration S] [--only queue,ticket,search,dashboard,bulk,upload,download,stream,csv,two-process] [--cpu-prof]`);
   }
   if (a.tickets < 1000) throw new Error('--tickets must be at least 1,000');
   return a;
@@ -487,6 +487,81 @@ async function attachForDownload(port: number, p: Persona, ticketId: number): Pr
   return link[0];
 }
 
+interface CsvCheck {
+  path: string;
+  rows: number;
+  bytes: number;
+  seconds: number;
+  rowsPerSecond: number;
+  rssBeforeMb: number;
+  rssPeakMb: number;
+  rssGrowthMb: number;
+  startsWithBom: boolean;
+}
+
+/**
+ * The queue's CSV export (issue 18): every ticket in the category closest to 100,000
+ * tickets, any status, fetched as an agent would from "Download these N tickets as CSV".
+ * The rows counted are records in the answer (RFC 4180: a quoted cell may hold a line
+ * break, so quotes are followed); the server's RSS is sampled every 20 ms while it streams.
+ */
+async function csvCheck(port: number, pid: number, p: Persona, dbFile: string): Promise<CsvCheck> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the native module loads only for this step, as in ensureSeeded
+  const Sqlite = require('better-sqlite3') as typeof import('better-sqlite3');
+  const db = new Sqlite(dbFile, { readonly: true });
+  let category: number;
+  try {
+    const counts = db.prepare('select category_id c, count(*) n from tickets group by category_id').all() as { c: number; n: number }[];
+    counts.sort((x, y) => Math.abs(x.n - 100_000) - Math.abs(y.n - 100_000));
+    category = counts[0].c;
+  } finally {
+    db.close();
+  }
+  const pathName = `/tickets.csv?status=all&category=${category}`;
+  const before = rssMb(pid);
+  let peak = before;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 20);
+  try {
+    const t0 = process.hrtime.bigint();
+    const got = await new Promise<{ status: number; rows: number; bytes: number; bom: boolean }>((resolve, reject) => {
+      http
+        .get({ host: '127.0.0.1', port, path: pathName, headers: headersOf(p) }, (res) => {
+          let records = 0;
+          let bytes = 0;
+          let inQuotes = false;
+          let first: Buffer | undefined;
+          res.on('data', (d: Buffer) => {
+            first ??= d;
+            bytes += d.length;
+            for (let i = 0; i < d.length; i++) {
+              const b = d[i];
+              if (b === 0x22) inQuotes = !inQuotes;
+              else if (b === 0x0a && !inQuotes) records++;
+            }
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, rows: records - 1, bytes, bom: !!first && first[0] === 0xef && first[1] === 0xbb && first[2] === 0xbf }));
+          res.on('error', reject);
+        })
+        .on('error', reject);
+    });
+    if (got.status !== 200) throw new Error(`the CSV export answered ${got.status}`);
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    return {
+      path: pathName,
+      rows: got.rows,
+      bytes: got.bytes,
+      seconds: r2(seconds),
+      rowsPerSecond: Math.round(got.rows / seconds),
+      rssBeforeMb: r1(before),
+      rssPeakMb: r1(peak),
+      rssGrowthMb: r1(peak - before),
+      startsWithBom: got.bom,
+    };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
 interface StreamCheck {
   fileMb: number;
   rssBeforeMb: number;
@@ -774,7 +849,7 @@ interface TargetCheck {
 }
 
 /** The issue's targets (stated for 1,000,000 tickets on 2 cores), checked against this run. */
-function checkTargets(out: { tickets: number; seedSeconds: number; coldStartMs: number; rssMb: number; scenarios: ScenarioResult[] }, twoProcessSpeedup: number | undefined, stream: StreamCheck | undefined): TargetCheck[] {
+function checkTargets(out: { tickets: number; seedSeconds: number; coldStartMs: number; rssMb: number; scenarios: ScenarioResult[] }, twoProcessSpeedup: number | undefined, stream: StreamCheck | undefined, csv?: CsvCheck): TargetCheck[] {
   const at = (name: string, c: number) => out.scenarios.find((x) => x.name === name && x.concurrency === c);
   const checks: TargetCheck[] = [];
   const add = (target: string, value: number | undefined, unit: string, ok: (v: number) => boolean) =>
@@ -797,6 +872,9 @@ function checkTargets(out: { tickets: number; seedSeconds: number; coldStartMs: 
   // Issue 16: a 100 MB file streams in and out; memory must not grow with it.
   add('RSS grows ≤ 32 MB while a 100 MB file is uploaded and downloaded', stream?.rssGrowthMb, ' MB', (v) => v <= 32);
   if (stream) checks.push({ target: 'the 100 MB download is byte for byte what was uploaded', value: stream.bytesMatch ? 'yes' : 'no', met: stream.bytesMatch });
+  // Issue 18: the CSV export streams; memory must not grow with the rows.
+  add('RSS grows ≤ 32 MB while about 100,000 tickets export as CSV', csv?.rssGrowthMb, ' MB', (v) => v <= 32);
+  if (csv) checks.push({ target: 'the CSV export starts with a UTF-8 BOM', value: csv.startsWithBom ? 'yes' : 'no', met: csv.startsWithBom });
   return checks;
 }
 
@@ -916,6 +994,9 @@ async function main(): Promise<void> {
     const stream = wants('stream') ? await streamCheck(server.port, server.proc.pid!, personas.agent, meta.activeTickets[121]) : undefined;
     if (stream) process.stderr.write(`  stream 100 MB: RSS ${stream.rssBeforeMb} MB before, peak ${stream.rssPeakUploadMb} MB uploading, ${stream.rssPeakDownloadMb} MB downloading (${stream.downloadMbPerSecond} MB/s); bytes ${stream.bytesMatch ? 'match' : 'DIFFER'}\n`);
 
+    const csv = wants('csv') ? await csvCheck(server.port, server.proc.pid!, personas.agent, dbFile) : undefined;
+    if (csv) process.stderr.write(`  csv export: ${csv.rows} rows in ${csv.seconds} s (${csv.rowsPerSecond} rows/s), RSS ${csv.rssBeforeMb} MB before, peak ${csv.rssPeakMb} MB\n`);
+
     await stopChild(server.proc);
     server = undefined;
 
@@ -929,6 +1010,7 @@ async function main(): Promise<void> {
       ceiling: [1, 8].map((c) => ({ concurrency: c, requestsPerSecond: r1(ceilingBy.get(c)!.requestsPerSecond), p50Ms: r3(ceilingBy.get(c)!.p50Ms), p99Ms: r3(ceilingBy.get(c)!.p99Ms), bytes: ceilingBy.get(c)!.bytes })),
       twoProcess,
       stream,
+      csv,
       bulk: { ticketChangesApplied: bulkPool.applied, skipped: bulkPool.skipped, ticketsPerPost: 25 },
       machine: {
         cpus: os.cpus().length,
@@ -947,7 +1029,7 @@ async function main(): Promise<void> {
       targets: [] as TargetCheck[],
       wallSeconds: Math.round((Date.now() - started) / 1000),
     };
-    out.targets = checkTargets(out, twoProcess?.speedup, stream);
+    out.targets = checkTargets(out, twoProcess?.speedup, stream, csv);
     mkdirSync(RESULTS, { recursive: true });
     const md = [
       `# Deskside benchmark: ${meta.tickets.toLocaleString('en-GB')} tickets`,
@@ -964,6 +1046,9 @@ async function main(): Promise<void> {
       `| bulk: ticket changes applied (25 a post) / skipped | ${bulkPool.applied.toLocaleString('en-GB')} / ${bulkPool.skipped} |`,
       twoProcess
         ? `| queue, two processes vs one (8 connections in all; medians of 3 alternations) | ${twoProcess.twoProcessRequestsPerSecond} vs ${twoProcess.oneProcessRequestsPerSecond} req/s (×${twoProcess.speedup}); p50 ${twoProcess.twoProcessP50Ms} vs ${twoProcess.oneProcessP50Ms} ms; p99 ${twoProcess.twoProcessP99Ms} vs ${twoProcess.oneProcessP99Ms} ms |`
+        : '',
+      csv
+        ? `| CSV export (${csv.path}): rows, rows per second, server RSS before / peak | ${csv.rows.toLocaleString('en-GB')} rows (${(csv.bytes / 1024 / 1024).toFixed(1)} MB) in ${csv.seconds} s, ${csv.rowsPerSecond.toLocaleString('en-GB')} rows/s; ${csv.rssBeforeMb} / ${csv.rssPeakMb} MB |`
         : '',
       stream
         ? `| 100 MB file: server RSS before / peak uploading / peak downloading | ${stream.rssBeforeMb} / ${stream.rssPeakUploadMb} / ${stream.rssPeakDownloadMb} MB (upload ${stream.uploadSeconds} s, download ${stream.downloadSeconds} s, ${stream.downloadMbPerSecond} MB/s) |`
