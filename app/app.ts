@@ -7,6 +7,9 @@ import type { Database } from './db/database';
 import { APP_ROOT } from './paths';
 import type { DirectoryCache } from './directory/cache';
 import type { StaticUser } from './directory/static';
+import { apiDocsRoutes } from './features/api/api-docs.routes';
+import { apiRoutes } from './features/api/api.routes';
+import { tokenRoutes } from './features/api-tokens/tokens.routes';
 import { categoryAdminRoutes } from './features/categories/categories.routes';
 import { dashboardRoutes } from './features/dashboard/dashboard.routes';
 import { adminDirectoryRoutes } from './features/admin/directory.routes';
@@ -28,10 +31,12 @@ import { responseRoutes } from './features/responses/responses.routes';
 import { savedViewRoutes } from './features/saved-views/saved-views.routes';
 import { passwordSignInRoutes } from './features/sign-in/password.routes';
 import { signInRoutes } from './features/sign-in/sign-in.routes';
-import { NO_LISTENER } from './features/tickets/ticket-events';
+import { allListeners, NO_LISTENER, type EventListener } from './features/tickets/ticket-events';
 import { teamAdminRoutes } from './features/teams/teams.routes';
 import { serviceLevelAdminRoutes } from './features/service-levels/service-levels.routes';
 import { TicketReadCache } from './features/tickets/tickets.cache';
+import { webhookRoutes } from './features/webhooks/webhooks.routes';
+import type { WebhookOutbox } from './features/webhooks/webhooks.service';
 import { ticketRoutes } from './features/tickets/tickets.routes';
 import type { IdentityProvider } from './identity/types';
 import type { Logger } from './logging';
@@ -61,6 +66,13 @@ export interface AppDeps {
   mail?: MailParts | null;
   /** Where attachment bytes go and how much a post may carry. */
   attachments: AttachmentSettings;
+  /** The webhook outbox every ticket event's deliveries are written to (compose.ts starts its deliverer). */
+  webhooks: WebhookOutbox;
+}
+
+/** Who hears of ticket events: the mail outbox when mail is on, and the webhook outbox. */
+export function ticketEventsOf(deps: Pick<AppDeps, 'mail' | 'webhooks'>): EventListener {
+  return allListeners(deps.mail?.outbox.listener ?? NO_LISTENER, deps.webhooks.listener);
 }
 
 /** Largest form post accepted; ticket descriptions are capped well below it. */
@@ -124,23 +136,27 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use('/public', express.static(path.join(APP_ROOT, 'public'), { maxAge: config.nodeEnv === 'production' ? '1d' : 0, index: false, fallthrough: true }));
 
+  const forms = csrf({ key: deps.keys.csrf, config, logger, uploadPaths: UPLOAD_PATHS });
+  // One per process, shared by the pages that count tickets and the API.
+  const ticketCache = deps.ticketCache ?? new TicketReadCache(deps.database);
+  // Every ticket event's mail and webhook deliveries are written in the event's own transaction (features/tickets/ticket-events.ts).
+  const ticketEvents = ticketEventsOf(deps);
+  // The JSON API reads its own bodies, identifies its own callers and answers problem details.
+  app.use('/api/v1', apiRoutes({ ...deps, cache: ticketCache, ticketEvents, csrf: forms }));
+
   app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 200 }));
   app.use(identify(deps));
   // After identify, so admins get the details; an anonymous probe costs no database read.
   app.use(healthRoutes({ config, database: deps.database, directory: deps.directory, policy, logger, startedAt: deps.startedAt ?? new Date() }));
-  const forms = csrf({ key: deps.keys.csrf, config, logger, uploadPaths: UPLOAD_PATHS });
   app.use(forms.locals);
   // View locals before the token check, so a refused post gets a page in the site's look.
   app.use(viewLocals({ policy, config, demoPeople: deps.demoPeople }));
   app.use(forms.verify);
 
   app.use(refuseRejectedCredentials);
-  // One per process, shared by the pages that count tickets.
-  const ticketCache = deps.ticketCache ?? new TicketReadCache(deps.database);
   app.use(homeRoutes({ database: deps.database, policy, cache: ticketCache }));
   app.use(helpRoutes());
-  // Every ticket event's mail is written in the event's own transaction (features/tickets/ticket-events.ts).
-  const ticketEvents = deps.mail?.outbox.listener ?? NO_LISTENER;
+  app.use(apiDocsRoutes());
   app.use(knownIssueRoutes({ config, database: deps.database, policy, ticketEvents }));
   app.use(dashboardRoutes({ database: deps.database, policy }));
   if (deps.mail) app.use(mailRoutes({ config, database: deps.database, policy, mail: deps.mail }));
@@ -152,6 +168,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(signInRoutes({ config, database: deps.database, logger }));
   if (config.passwordSignin) app.use(passwordSignInRoutes({ ...deps, limits: config.passwordSignin }));
   app.use(meRoutes());
+  app.use(tokenRoutes({ database: deps.database, policy }));
+  app.use(webhookRoutes({ config, database: deps.database, policy, outbox: deps.webhooks }));
   app.use(categoryAdminRoutes({ database: deps.database, policy }));
   app.use(teamAdminRoutes({ database: deps.database, policy, directory: deps.directory }));
   app.use(serviceLevelAdminRoutes({ database: deps.database, policy }));

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { parseEnv } from 'node:util';
 import type { Kysely } from 'kysely';
 import { createPolicy } from './access/policy';
-import { createApp, type AppDeps } from './app';
+import { createApp, ticketEventsOf, type AppDeps } from './app';
 import { ldapStartupWarnings, type LdapConfig } from './config/ldap';
 import { mailStartupWarnings } from './config/mail';
 import { ConfigError, parseConfig, type Config } from './config/schema';
@@ -24,6 +24,8 @@ import { createStaticDirectory, type StaticUser } from './directory/static';
 import type { Directory } from './directory/types';
 import { attachmentSettings } from './features/attachments/attachments.service';
 import { startSweeper } from './features/attachments/sweeper';
+import { startDeliverer } from './features/webhooks/deliverer';
+import { createWebhookOutbox } from './features/webhooks/webhooks.service';
 import { seedDemoIfEmpty } from './features/demo/demo-data';
 import { inboundDeps, type MailParts } from './features/mail/mail.service';
 import { createMailOutbox } from './features/mail/outbox.service';
@@ -211,6 +213,7 @@ export function appDepsFor(
     ticketCache: parts.ticketCache,
     mail: mailPartsFor(config, keys),
     attachments: attachmentSettings(config.attachments, parts.store ?? attachmentStoreFor(config, parts.database)),
+    webhooks: createWebhookOutbox(),
   };
 }
 
@@ -327,12 +330,14 @@ export async function start(env: Env = process.env): Promise<Running> {
         imap,
         caFile: mail.config.caFile,
         maxMessageBytes: mail.config.maxMessageBytes,
-        inbound: inboundDeps(database, mail, deps.attachments),
+        inbound: inboundDeps(database, mail, deps.attachments, ticketEventsOf(deps)),
         logger,
       });
       logger.info({ event: 'mail-config', imap: describeImap(imap), unknownSenders: mail.config.unknownSenders }, 'mail: the desk’s mailbox becomes tickets');
     }
   }
+  // Webhooks: every process delivers (the outbox's claims keep any one delivery to one process).
+  const deliverer = startDeliverer({ database, logger, outbox: deps.webhooks, timeoutMs: config.api.webhookTimeoutMs, retryMs: config.api.webhookRetryMs });
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -341,6 +346,7 @@ export async function start(env: Env = process.env): Promise<Running> {
       await reader?.stop();
       await sender?.stop();
       await fileSweeper.stop();
+      await deliverer.stop();
       await stopBreachTimer();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
  * Signing with the keys secret.ts derives: HMAC-SHA-256, compared in constant time.
@@ -27,4 +27,17 @@ export function unsign(key: Buffer, signed: string | undefined): string | null {
   if (dot <= 0) return null;
   const value = signed.slice(0, dot);
   return safeEqual(signed.slice(dot + 1), hmac(key, value)) ? value : null;
+}
+
+/** A new random secret for a session cookie or an API token: 256 bits, URL-safe. */
+export function randomToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/**
+ * What the database keeps of a session or API token: its SHA-256 (hex), so a copy of the
+ * database cannot be turned into working cookies or tokens.
+ */
+export function tokenDigest(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
 }

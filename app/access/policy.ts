@@ -47,6 +47,9 @@ export type Action =
   | 'dashboard.view' // the desk's figures: volumes, backlog, targets met, load
   | 'me.view'
   | 'me.notifications' // choose which e-mails one gets (signed-in people only)
+  | 'api-tokens.own' // create, see and revoke one's own API tokens
+  | 'api-tokens.manage' // see and revoke everyone's API tokens
+  | 'webhooks.manage'
   | 'health.detail' // /healthz with process, identity and error details
   | 'admin.view';
 
@@ -103,6 +106,7 @@ export function createPolicy(opts: { anonymous: AnonymousMode }): Policy {
       case 'known-issues.view':
       case 'me.notifications':
       case 'files.view':
+      case 'api-tokens.own':
         return true;
       case 'tickets.list-all':
       case 'dashboard.view':
@@ -135,6 +139,8 @@ export function createPolicy(opts: { anonymous: AnonymousMode }): Policy {
       case 'responses.manage':
       case 'admin.view':
       case 'health.detail':
+      case 'api-tokens.manage':
+      case 'webhooks.manage':
         return viewer.roles.has('admin');
     }
   }

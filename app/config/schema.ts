@@ -4,7 +4,7 @@ import { defaultText, docText, readKeys, type Env } from './keys';
 import { parseLdapConfig, type LdapConfig } from './ldap';
 import { parseMailConfig, type MailConfig } from './mail';
 import { parseKerberosConfig, parsePasswordSigninConfig, type KerberosConfig, type PasswordSigninConfig } from './sso';
-import { ALL_KEYS, ATTACHMENT_KEYS, GENERAL_KEYS, LDAP_KEYS, LOGGING_KEYS, MAIL_KEYS, SSO_KEYS } from './table';
+import { ALL_KEYS, API_KEYS, ATTACHMENT_KEYS, GENERAL_KEYS, LDAP_KEYS, LOGGING_KEYS, MAIL_KEYS, SSO_KEYS } from './table';
 
 /**
  * The parsed configuration. Keys are read once, by config/table.ts's specs; the rules
@@ -60,6 +60,15 @@ export interface Config {
   mail: MailConfig | null;
   /** Limits for files on tickets and replies, where their bytes go, and the sweeper. */
   attachments: AttachmentConfig;
+  /** The JSON API's token rate limit and the webhook deliveries' timing. */
+  api: ApiConfig;
+}
+
+export interface ApiConfig {
+  /** Requests per minute per API token. */
+  rateLimitPerMinute: number;
+  webhookTimeoutMs: number;
+  webhookRetryMs: number;
 }
 
 export interface KeyDoc {
@@ -141,6 +150,7 @@ export function parseConfig(env: Env, platform: NodeJS.Platform = process.platfo
   const logging = readKeys(env, LOGGING_KEYS, problems);
   const m = readKeys(env, MAIL_KEYS, problems);
   const files = readKeys(env, ATTACHMENT_KEYS, problems);
+  const api = readKeys(env, API_KEYS, problems);
 
   const nodeEnv = g.NODE_ENV ?? 'development';
   const port: number | string = /^\d+$/.test(g.PORT) ? Number(g.PORT) : g.PORT; // iisnode: \\.\pipe\<guid>; Linux: a socket path
@@ -199,5 +209,10 @@ export function parseConfig(env: Env, platform: NodeJS.Platform = process.platfo
     passwordSignin,
     mail,
     attachments,
+    api: {
+      rateLimitPerMinute: api.DESKSIDE_API_RATE_LIMIT,
+      webhookTimeoutMs: Math.round(api.DESKSIDE_WEBHOOK_TIMEOUT_SECONDS * 1000),
+      webhookRetryMs: Math.round(api.DESKSIDE_WEBHOOK_RETRY_HOURS * 3_600_000),
+    },
   };
 }

@@ -442,5 +442,31 @@ export const LOGGING_KEYS = {
   },
 } satisfies Record<string, KeySpec>;
 
+export const API_KEYS = {
+  DESKSIDE_API_RATE_LIMIT: {
+    type: 'integer',
+    default: 600,
+    min: 1,
+    max: 100_000,
+    doc: 'Requests one API token may make per minute (`/api/v1`), counted in the database so every process and server shares the count. Past it the API answers `429` with `Retry-After`. Windows sign-in and browser sessions are not counted.',
+  },
+  DESKSIDE_WEBHOOK_TIMEOUT_SECONDS: {
+    type: 'number',
+    default: 10,
+    min: 1,
+    max: 60,
+    unit: 'seconds',
+    doc: 'How long Deskside waits for a webhook receiver to answer one delivery before counting it as not delivered.',
+  },
+  DESKSIDE_WEBHOOK_RETRY_HOURS: {
+    type: 'number',
+    default: 24,
+    min: 0.01,
+    max: 168,
+    unit: 'hours',
+    doc: 'How long a delivery the receiver did not take (no answer, `408`, `429` or `5xx`) is tried again, each wait twice the last (30 seconds up to 30 minutes), before it is marked failed. Other answers are not retried.',
+  },
+} satisfies Record<string, KeySpec>;
+
 /** Every key, in README order. */
-export const ALL_KEYS: Record<string, KeySpec> = { ...GENERAL_KEYS, ...LDAP_KEYS, ...SSO_KEYS, ...ATTACHMENT_KEYS, ...MAIL_KEYS, ...LOGGING_KEYS };
+export const ALL_KEYS: Record<string, KeySpec> = { ...GENERAL_KEYS, ...LDAP_KEYS, ...SSO_KEYS, ...ATTACHMENT_KEYS, ...MAIL_KEYS, ...LOGGING_KEYS, ...API_KEYS };

@@ -9,6 +9,7 @@ import * as m005w from './migrations/005_worker_leases';
 import * as m006 from './migrations/006_mail';
 import * as m007 from './migrations/007_workbench';
 import * as m008 from './migrations/008_teams_service_levels';
+import * as m009 from './migrations/009_api';
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: DialectName): Promise<void> };
 
@@ -27,6 +28,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '006_mail': m006,
   '007_workbench': m007,
   '008_teams_service_levels': m008,
+  '009_api': m009,
 };
 
 export const MIGRATION_TABLE = 'deskside_migrations';

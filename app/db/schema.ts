@@ -212,6 +212,71 @@ export interface WorkerLeasesTable {
 
 // attachment_blob_heads and attachment_blobs (migration 005) belong to the database blob
 // store, which types them itself (storage/database-blob-store.ts BlobTables).
+export type ApiTokenScope = 'read' | 'read-write';
+/** The most a token may do for its person: their own tickets, or the queue too. */
+export type ApiTokenRole = 'requester' | 'agent';
+
+export interface ApiTokensTable {
+  id: Generated<number>;
+  person_id: number;
+  name: string;
+  /** SHA-256 of the token, hex: the token itself is never stored. */
+  token_hash: string;
+  hint: string;
+  scope: ApiTokenScope;
+  role: ApiTokenRole;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+  revoked_by: number | null;
+  rate_window: Generated<number>;
+  rate_count: Generated<number>;
+}
+
+export type WebhookFormat = 'json' | 'teams';
+
+export interface WebhooksTable {
+  id: Generated<number>;
+  name: string;
+  url: string;
+  secret: string;
+  /** Comma-separated webhook events. */
+  events: string;
+  /** Comma-separated priority names; null: every priority. */
+  priorities: string | null;
+  /** Comma-separated team ids; null: every team. */
+  teams: string | null;
+  format: WebhookFormat;
+  internal: number;
+  active: number;
+  link_base: string;
+  created_by: number | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  version: Generated<number>;
+}
+
+export type WebhookDeliveryStatus = 'queued' | 'delivered' | 'failed';
+
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  webhook_id: number;
+  delivery_key: string;
+  event: string;
+  ticket_id: number | null;
+  body: string;
+  status: WebhookDeliveryStatus;
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp;
+  lease_owner: string | null;
+  lease_expires_at: Timestamp | null;
+  last_status: number | null;
+  last_answer: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  delivered_at: Timestamp | null;
+}
 
 /** An agent's named queue view: filters and sort as the list address's query string. */
 export interface SavedViewsTable {
@@ -328,6 +393,9 @@ export interface DB {
   mail_sender_arrivals: MailSenderArrivalsTable;
   attachments: AttachmentsTable;
   worker_leases: WorkerLeasesTable;
+  api_tokens: ApiTokensTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
   saved_views: SavedViewsTable;
   canned_responses: CannedResponsesTable;
   teams: TeamsTable;

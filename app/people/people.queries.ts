@@ -92,6 +92,12 @@ export async function listAgents(db: Kysely<DB>): Promise<AgentRow[]> {
   return db.selectFrom('people').select(['id', 'login', 'display_name']).where('is_agent', '=', 1).orderBy('display_name').orderBy('login').execute();
 }
 
+/** Whether Deskside last saw this person as an agent (the people table's flag). */
+export async function agentFlagOf(db: Kysely<DB>, personId: number): Promise<number> {
+  const row = await db.selectFrom('people').select('is_agent').where('id', '=', personId).executeTakeFirst();
+  return row?.is_agent ?? 0;
+}
+
 /** Keep the assignee list true to what the directory says about this person now. */
 export async function setAgentFlag(db: Kysely<DB>, personId: number, isAgent: boolean): Promise<void> {
   await db.updateTable('people').set({ is_agent: isAgent ? 1 : 0 }).where('id', '=', personId).execute();

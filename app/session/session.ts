@@ -1,4 +1,3 @@
-import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config/schema';
 import type { Database } from '../db/database';
@@ -7,9 +6,9 @@ import type { DirectoryCache } from '../directory/cache';
 import type { Identity } from '../identity/types';
 import type { Logger } from '../logging';
 import { parseLogin } from '../login';
-import { ensurePerson } from '../people/people.queries';
+import { ensurePerson, type PersonRow } from '../people/people.queries';
 import type { Keys } from '../secret';
-import { sign, unsign } from '../signing';
+import { randomToken, sign, tokenDigest, unsign } from '../signing';
 import { clearCookie, isSecureRequest, readCookies, serialiseCookie, setCookie } from './cookies';
 import { deleteSession, findLiveSession, insertSession, type SessionRow } from './sessions.queries';
 
@@ -39,7 +38,7 @@ export interface SessionDeps {
 }
 
 export function sessionIdOf(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  return tokenDigest(token);
 }
 
 interface CachedSession {
@@ -110,24 +109,32 @@ export function wantsToStayGuest(req: IncomingMessage): boolean {
 }
 
 /**
- * Start Deskside's own session for someone the transport (IIS, a proxy, Kerberos) or the
- * password form has just recognised, replacing any session the browser had; clears the
- * "stay a guest" cookie. Returns the new session row.
+ * The person the transport (or the password form) has just named, created the first time
+ * and with their profile as the directory has it now.
  */
-export async function beginSession(deps: SessionDeps, req: IncomingMessage, res: ServerResponse, who: Identity, previousSessionId: string | undefined, reqId?: string): Promise<SessionRow | null> {
-  const { config, keys, directory, logger } = deps;
-  const db = deps.database.db;
+export async function recognise(deps: Pick<SessionDeps, 'database' | 'directory'>, who: Identity): Promise<PersonRow> {
   const login = parseLogin(who.login)!;
-  const lookup = await directory.get(login);
+  const lookup = await deps.directory.get(login);
   const p = lookup.person;
-  const person = await ensurePerson(db, who.login, who.key, {
+  return ensurePerson(deps.database.db, who.login, who.key, {
     displayName: p?.displayName,
     email: p?.email,
     department: p?.department,
     title: p?.title,
   });
+}
+
+/**
+ * Start Deskside's own session for someone the transport (IIS, a proxy, Kerberos) or the
+ * password form has just recognised, replacing any session the browser had; clears the
+ * "stay a guest" cookie. Returns the new session row.
+ */
+export async function beginSession(deps: SessionDeps, req: IncomingMessage, res: ServerResponse, who: Identity, previousSessionId: string | undefined, reqId?: string): Promise<SessionRow | null> {
+  const { config, keys, logger } = deps;
+  const db = deps.database.db;
+  const person = await recognise(deps, who);
   if (previousSessionId) await deleteSession(db, previousSessionId);
-  const token = randomBytes(32).toString('base64url');
+  const token = randomToken();
   const now = Date.now();
   const maxAgeSeconds = Math.round(config.sessionHours * 3600);
   await insertSession(db, {

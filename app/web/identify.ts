@@ -60,7 +60,7 @@ export function identify(deps: IdentifyDeps) {
         }
       }
 
-      res.locals.viewer = session ? await buildViewer(deps, session) : GUEST;
+      res.locals.viewer = session ? await buildViewer(deps, subjectOfSession(session)) : GUEST;
       next();
     } catch (err) {
       if (err instanceof HttpError) return next(err);
@@ -78,20 +78,52 @@ export function refuseRejectedCredentials(req: Request, res: Response, next: Nex
   next();
 }
 
-async function buildViewer(deps: IdentifyDeps, session: SessionRow): Promise<RequestViewer> {
-  const login = parseLogin(session.login);
+/**
+ * Whoever a request acts for, however they were recognised (a session, the transport on
+ * this very request, an API token): the fields a viewer is built from.
+ */
+export interface ViewerSubject {
+  personId: number;
+  login: string;
+  loginKey: string;
+  /** The people table's agent flag as it stands (kept true to the directory below). */
+  isAgent: number;
+  displayName: string | null;
+  email: string | null;
+  authType: string;
+  source: string;
+  sessionId?: string;
+}
+
+export function subjectOfSession(session: SessionRow): ViewerSubject {
+  return {
+    personId: session.person_id,
+    login: session.login,
+    loginKey: session.login_key,
+    isAgent: session.is_agent,
+    displayName: session.display_name,
+    email: session.email,
+    authType: session.auth_type,
+    source: session.source,
+    sessionId: session.id,
+  };
+}
+
+/** The viewer for a recognised person: their roles from the directory (cached) and config, now. */
+export async function buildViewer(deps: Pick<IdentifyDeps, 'config' | 'database' | 'directory'>, s: ViewerSubject): Promise<RequestViewer> {
+  const login = parseLogin(s.login);
   const lookup = login ? await deps.directory.get(login) : null;
   // With the directory unreachable and nothing recent known, only config logins count.
   const groups = lookup && (lookup.state === 'ok' || lookup.state === 'stale') ? lookup.person?.groups ?? [] : [];
-  const { roles, grants } = resolveRoles({ key: session.login_key, groups }, deps.config);
+  const { roles, grants } = resolveRoles({ key: s.loginKey, groups }, deps.config);
   // The assignee list shows people Deskside has seen as agents; keep that flag true to
   // what the directory says now (but not from a stale answer during an outage).
   const agentNow = roles.includes('agent');
   const trustworthy = !lookup || lookup.state === 'ok' || lookup.state === 'off';
-  if (trustworthy && agentNow !== (session.is_agent === 1)) await setAgentFlag(deps.database.db, session.person_id, agentNow);
+  if (trustworthy && agentNow !== (s.isAgent === 1)) await setAgentFlag(deps.database.db, s.personId, agentNow);
   if (lookup && !lookup.fromCache && lookup.person) {
     const p = lookup.person;
-    await ensurePerson(deps.database.db, session.login, session.login_key, {
+    await ensurePerson(deps.database.db, s.login, s.loginKey, {
       displayName: p.displayName,
       email: p.email,
       department: p.department,
@@ -100,17 +132,17 @@ async function buildViewer(deps: IdentifyDeps, session: SessionRow): Promise<Req
   }
   return {
     anonymous: false,
-    personId: session.person_id,
+    personId: s.personId,
     roles: new Set<Role>(roles),
     grants,
     groups,
-    login: session.login,
-    key: session.login_key,
-    displayName: lookup?.person?.displayName ?? session.display_name ?? undefined,
-    email: lookup?.person?.email ?? session.email ?? undefined,
-    authType: session.auth_type,
-    source: session.source,
-    sessionId: session.id,
+    login: s.login,
+    key: s.loginKey,
+    displayName: lookup?.person?.displayName ?? s.displayName ?? undefined,
+    email: lookup?.person?.email ?? s.email ?? undefined,
+    authType: s.authType,
+    source: s.source,
+    sessionId: s.sessionId,
     directoryPerson: lookup?.person ?? null,
     directory: lookup,
   };

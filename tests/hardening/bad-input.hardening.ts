@@ -47,10 +47,18 @@ const pathArb = fc.oneof(
   fc.constant('/dashboard'),
   idArb.map((id) => `/dashboard/${id}.csv`),
   fc.constant('/healthz'),
+  // The JSON API, its page, tokens and webhooks.
+  fc.constant('/api/v1/tickets'),
+  idArb.map((id) => `/api/v1/tickets/${id}`),
+  idArb.map((id) => `/api/v1/tickets/${id}/comments`),
+  fc.constantFrom('/api/v1/me', '/api/v1/people', '/api/v1/categories', '/api/v1/known-issues', '/api/v1/openapi.json', '/api', '/me/tokens', '/admin/tokens', '/admin/webhooks'),
+  idArb.map((id) => `/api/v1/known-issues/${id}`),
+  idArb.map((id) => `/me/tokens/${id}/revoke`),
+  idArb.map((id) => `/admin/webhooks/${id}`),
   percentGarbage.map((g) => `/${g}`),
   nasty.map((s) => `/${enc(s)}`),
 );
-const queryKeys = fc.constantFrom('status', 'priority', 'category', 'assignee', 'requester', 'q', 'sort', 'page', 'returnTo', 'created', 'saved', '__proto__', 'constructor');
+const queryKeys = fc.constantFrom('status', 'priority', 'category', 'assignee', 'requester', 'q', 'sort', 'page', 'limit', 'cursor', 'returnTo', 'created', 'saved', '__proto__', 'constructor');
 // (status and page also drive /admin/mail's outbox tabs.)
 const queryArb = fc.array(fc.tuple(queryKeys, fc.oneof(nasty, percentGarbage)), { maxLength: 5 }).map((pairs) =>
   pairs.length ? `?${pairs.map(([k, v]) => `${k}=${/^%/.test(v) ? v : enc(v)}`).join('&')}` : '',
@@ -58,8 +66,12 @@ const queryArb = fc.array(fc.tuple(queryKeys, fc.oneof(nasty, percentGarbage)), 
 const fieldKeys = fc.constantFrom(
   'title', 'description', 'category', 'priority', 'status', 'assignee', 'version', 'body', 'internal', 'action', 'name', 'sortOrder', 'active', 'login', 'returnTo', 'to', 'my_tickets', 'assigned', 'new_tickets', '__proto__',
   'team', 'defaultTeam', 'directoryGroup', 'members', 'timeZone', 'holidays', 'atRiskPercent', 'hours.mon.0.start', 'hours.mon.0.end', 'targets.urgent.response', 'exceptions.0.category', 'exceptions.0.priority',
+  'scope', 'role', 'days', 'url', 'events', 'format', 'linkBase', 'requester', 'channel', 'teams', 'priorities',
 );
+/** A JSON value of any kind, for the API's fields. */
+const jsonValue = fc.oneof(nasty, fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(fc.integer(), { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 }), { maxKeys: 2 }));
 const bodyArb = fc.oneof(
+  fc.array(fc.tuple(fieldKeys, jsonValue), { maxLength: 6 }).map((pairs) => ({ kind: 'json' as const, json: JSON.stringify(Object.fromEntries(pairs)), pairs: [] as [string, string][] })),
   fc.array(fc.tuple(fieldKeys, fc.oneof(nasty, percentGarbage)), { maxLength: 8 }).map((pairs) => ({ kind: 'form' as const, pairs })),
   fc.constant({ kind: 'oversized' as const, pairs: [] as [string, string][] }),
   fc.constantFrom('application/json', 'text/plain', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded; charset=latin1').map((type) => ({ kind: 'other' as const, type, pairs: [] as [string, string][] })),
@@ -106,7 +118,8 @@ describe('bad input', () => {
           if (body.kind === 'oversized') {
             oversized++;
             r = r.type('form').send(`${withToken && session ? `_csrf=${session.token}&` : ''}description=${'a'.repeat(70_000)}`);
-          } else if (body.kind === 'other') r = r.set('Content-Type', body.type).send('{"title":"x"}');
+          } else if (body.kind === 'json') r = r.set('Content-Type', 'application/json').set('If-Match', '*').send(body.json);
+          else if (body.kind === 'other') r = r.set('Content-Type', body.type).send('{"title":"x"}');
           else if (body.kind === 'invalid-utf8') r = r.set('Content-Type', 'application/x-www-form-urlencoded').send(Buffer.concat([Buffer.from(`${withToken && session ? `_csrf=${session.token}&` : ''}title=`), Buffer.from([0xff, 0xfe, 0xc3, 0x28]), Buffer.from('&description=x&category=1&priority=low')]));
           else r = r.type('form').send(encoded);
         }

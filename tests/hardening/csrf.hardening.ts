@@ -47,6 +47,13 @@ describe('cross-site request forgery', () => {
     expect((await admin.post('/admin/teams', { name: 'Target team', active: 'on' }, { tokenFrom: '/admin/teams' })).status).toBe(303);
     // …and known issue 1, published by an agent.
     expect((await client(prod.app, 'TEST\\agent1').post('/known-issues', { title: 'Target outage', summary: 'x', status: 'investigating' }, { tokenFrom: '/known-issues/new' })).status).toBe(303);
+    // …and API token 1 of alice's, webhook 1 with a failed delivery 1.
+    expect((await alice.post('/me/tokens', { name: 'Target token', scope: 'read', days: '30' }, { tokenFrom: '/me/tokens' })).status).toBe(201);
+    expect((await admin.post('/admin/webhooks', { name: 'Target hook', url: 'http://127.0.0.1:9/none', events: 'ticket.raised', format: 'json', active: 'on', linkBase: 'https://desk.test' }, { tokenFrom: '/admin/webhooks' })).status).toBe(201);
+    await prod.database.db
+      .insertInto('webhook_deliveries')
+      .values({ webhook_id: 1, delivery_key: 'w1:target', event: 'ping', ticket_id: null, body: '{}', status: 'failed', attempts: 1, next_attempt_at: new Date().toISOString(), lease_owner: null, lease_expires_at: null, last_status: 500, last_answer: 'x', created_at: new Date().toISOString(), updated_at: new Date().toISOString(), delivered_at: null })
+      .execute();
   });
   afterAll(async () => {
     await prod.close();
@@ -80,6 +87,26 @@ describe('cross-site request forgery', () => {
     'POST /known-issues/:id/me-too': { who: 'TEST\\alice', body: {} },
     'POST /me/notifications': { who: 'TEST\\alice', body: { my_tickets: 'on' } },
     'POST /admin/mail/test': { who: 'TEST\\admin1', body: { to: 'mallory@evil.example' } },
+    'POST /me/tokens': { who: 'TEST\\alice', body: { name: 'Forged token', scope: 'read-write', days: '365' } },
+    'POST /me/tokens/:id/revoke': { who: 'TEST\\alice', body: {} },
+    'POST /admin/tokens/:id/revoke': { who: 'TEST\\admin1', body: {} },
+    'POST /admin/webhooks': { who: 'TEST\\admin1', body: { name: 'Forged hook', url: 'https://evil.example/in', events: 'ticket.raised', format: 'json', active: 'on', internal: 'on', linkBase: 'https://desk.test' } },
+    'POST /admin/webhooks/:id': { who: 'TEST\\admin1', body: { version: '1', name: 'Forged', url: 'https://evil.example/in', events: 'ticket.commented', format: 'json', active: 'on', internal: 'on', linkBase: 'https://desk.test' } },
+    'POST /admin/webhooks/:id/test': { who: 'TEST\\admin1', body: {} },
+    'POST /admin/webhooks/:id/secret': { who: 'TEST\\admin1', body: {} },
+    'POST /admin/webhooks/:id/delete': { who: 'TEST\\admin1', body: {} },
+    'POST /admin/webhooks/:id/deliveries/:delivery/retry': { who: 'TEST\\admin1', body: {} },
+  };
+  /**
+   * The JSON API's changes (mounted at /api/v1; the route table does not show the mount),
+   * made with the victim's browser session: without X-CSRF-Token, with another person's,
+   * from another site. Its Windows-identity and token callers are not ambient in the same
+   * way: a cross-site page can send neither a JSON body nor PATCH without a CORS preflight.
+   */
+  const apiCalls: Record<string, { who: string; method: 'post' | 'patch'; body: Record<string, unknown>; headers?: Record<string, string> }> = {
+    'POST /tickets': { who: 'TEST\\alice', method: 'post', body: { title: 'Forged', description: 'x', category: 1 } },
+    'PATCH /tickets/:id': { who: 'TEST\\admin1', method: 'patch', body: { status: 'closed' }, headers: { 'If-Match': '*' } },
+    'POST /tickets/:id/comments': { who: 'TEST\\alice', method: 'post', body: { body: 'forged reply' } },
   };
   const devForms: Record<string, { body: Record<string, string> }> = {
     'POST /dev/act-as': { body: { login: 'DEMO\\erin' } },
@@ -91,7 +118,7 @@ describe('cross-site request forgery', () => {
   test('when the route table is read, then every state-changing route is in the attack matrix', () => {
     const unsafe = [...listRoutes(prod.app), ...listRoutes(dev.app), ...listRoutes(withPassword.app)].filter((r) => !/^(GET|HEAD|OPTIONS) /.test(r));
     expect(unsafe).toEqual(expect.arrayContaining(['POST /tickets', 'POST /dev/act-as', 'POST /sign-in/password']));
-    const covered = new Set([...Object.keys(forms), ...Object.keys(devForms), ...Object.keys(guestForms)]);
+    const covered = new Set([...Object.keys(forms), ...Object.keys(devForms), ...Object.keys(guestForms), ...Object.keys(apiCalls)]);
     expect([...new Set(unsafe)].filter((r) => !covered.has(r))).toEqual([]);
   });
 
@@ -99,7 +126,7 @@ describe('cross-site request forgery', () => {
     let attempts = 0;
     let changes = 0;
     const failures: string[] = [];
-    const url = (route: string) => route.split(' ')[1].replace(':id', '1').replace(':attachmentId', '1');
+    const url = (route: string) => route.split(' ')[1].replace(':id', '1').replace(':attachmentId', '1').replace(':delivery', '1');
     for (const [route, { who, body }] of Object.entries(forms)) {
       const victim = client(prod.app, who);
       const victimToken = csrfFrom((await victim.get('/tickets/1')).text);
@@ -194,6 +221,34 @@ describe('cross-site request forgery', () => {
         if (res.status !== 403 || before !== after || stagedNow() !== 0) failures.push(`${route} (${kind}): ${res.status}${before !== after ? ', data changed' : ''}${stagedNow() ? ', a file was staged' : ''}`);
       }
     }
+    for (const [route, call] of Object.entries(apiCalls)) {
+      const victim = client(prod.app, call.who);
+      await victim.get('/me'); // signed in: the session cookie is what a forged call would ride on
+      const me = await victim.agent.get('/api/v1/me');
+      const victimToken = me.body.csrfToken as string;
+      const mallory = client(prod.app, 'TEST\\mallory');
+      await mallory.get('/me');
+      const malloryToken = (await mallory.agent.get('/api/v1/me')).body.csrfToken as string;
+      const attacks: [string, Record<string, string>][] = [
+        ['API, session without X-CSRF-Token', {}],
+        ["API, session with another person's token", { 'X-CSRF-Token': malloryToken }],
+        ['API, session, cross-site origin', { 'X-CSRF-Token': victimToken, Origin: 'https://evil.example' }],
+      ];
+      for (const [kind, headers] of attacks) {
+        const before = await fingerprint(prod.database);
+        const res = await victim.agent[call.method](`/api/v1${url(route)}`).set({ ...call.headers, ...headers }).type('application/json').send(JSON.stringify(call.body));
+        attempts++;
+        const after = await fingerprint(prod.database);
+        if (before !== after) changes++;
+        if (res.status !== 403 || before !== after) failures.push(`${route} (${kind}): ${res.status}${before !== after ? ', data changed' : ''}`);
+      }
+      // A cross-site page's plain form post, with the Windows identity the browser adds by itself.
+      const before = await fingerprint(prod.database);
+      const res = await victim.agent.post(`/api/v1${url(route)}`).set('X-Remote-User', call.who).set('Origin', 'https://evil.example').type('form').send({ title: 'Forged', description: 'x', category: '1', body: 'x' });
+      attempts++;
+      if ((await fingerprint(prod.database)) !== before) changes++;
+      if (![405, 415].includes(res.status) || (await fingerprint(prod.database)) !== before) failures.push(`${route} (API, cross-site form post): ${res.status}`);
+    }
     recordFigure('CSRF attacks tried', attempts, '>= 3 per route', attempts >= 3 * (Object.keys(forms).length + Object.keys(devForms).length + Object.keys(guestForms).length));
     recordFigure('CSRF attacks that changed data', changes, '0', changes === 0);
     expect(failures).toEqual([]);
@@ -226,20 +281,30 @@ describe('cross-site request forgery', () => {
       'POST /tickets/bulk',
       'POST /tickets/:id',
       'POST /known-issues/:id',
+      'POST /me/tokens',
+      'POST /me/tokens/:id/revoke',
+      'POST /admin/webhooks',
+      'POST /admin/webhooks/:id/test',
+      'POST /admin/webhooks/:id/secret',
+      'POST /admin/webhooks/:id/deliveries/:delivery/retry',
+      'POST /admin/webhooks/:id',
+      'POST /admin/webhooks/:id/delete',
     ];
-    expect(new Set(order)).toEqual(new Set(Object.keys(forms).filter((r) => r !== 'POST /sign-out')));
+    // Revoked by alice above; an admin's revoke of an already revoked token changes nothing, so it is not in the order.
+    expect(new Set([...order, 'POST /admin/tokens/:id/revoke'])).toEqual(new Set(Object.keys(forms).filter((r) => r !== 'POST /sign-out')));
     const failures: string[] = [];
     for (const route of order) {
       const { who, body } = forms[route];
-      const path = route.split(' ')[1].replace(':id', '1').replace(':attachmentId', '1');
-      const page = path.startsWith('/known-issues') ? '/known-issues/1' : path.startsWith('/admin/mail') ? '/admin/mail' : path.startsWith('/admin') ? '/admin/categories' : path.startsWith('/me') ? path : '/tickets/1';
+      const path = route.split(' ')[1].replace(':id', '1').replace(':attachmentId', '1').replace(':delivery', '1');
+      const page = path.startsWith('/known-issues') ? '/known-issues/1' : path.startsWith('/admin/mail') ? '/admin/mail' : path.startsWith('/admin') ? '/admin/categories' : path.startsWith('/me/tokens') ? '/me/tokens' : path.startsWith('/me') ? path : '/tickets/1';
       const before = await fingerprint(prod.database);
       // Forms that carry ticket 1's version carry the one it has now.
       const version = String(await versionOfTicket1());
       const current = route === 'POST /tickets/:id' || route === 'POST /tickets/:id/edit' ? { ...body, version } : route === 'POST /tickets/bulk' ? { ...body, ticket: `1:${version}` } : body;
       const res = await client(prod.app, who).post(path, current, { tokenFrom: page });
-      // The bulk change answers with its result page; every other post redirects.
-      const done = route === 'POST /tickets/bulk' ? 200 : 303;
+      // The bulk change answers with its result page; making a token or a webhook answers 201
+      // with the page that shows its secret once, and a new secret 200; every other post redirects.
+      const done = route === 'POST /tickets/bulk' || route === 'POST /admin/webhooks/:id/secret' ? 200 : route === 'POST /me/tokens' || route === 'POST /admin/webhooks' ? 201 : 303;
       if (res.status !== done || (await fingerprint(prod.database)) === before) failures.push(`${route}: ${res.status}`);
     }
     expect(failures).toEqual([]);

@@ -1,8 +1,8 @@
 import request from 'supertest';
-import { createStaticDirectory } from '../../app/directory/static';
 import { NO_LISTENER } from '../../app/features/tickets/ticket-events';
 import { insertNewTicket } from '../../app/features/tickets/tickets.service';
-import { client, makeApp, type TestApp } from '../support/app';
+import { client, type TestApp } from '../support/app';
+import { deskWithTeams } from '../support/teams-desk';
 
 /**
  * The queue's team and service-level parts: the team filter (and "my teams"), the due
@@ -16,23 +16,11 @@ describe('the queue by team and due time', () => {
   let t: TestApp;
   let ids: Record<string, number>;
   let teams: Record<string, number>;
+  let alice: number;
   const agent = () => client(t.app, 'DEMO\\carol');
 
   beforeEach(async () => {
-    t = await makeApp({ env: { DESKSIDE_AGENTS: 'DEMO\\Helpdesk Agents', DESKSIDE_ADMINS: 'DEMO\\Deskside Admins' }, directory: createStaticDirectory() });
-    // Round the clock in UTC: due times are plain arithmetic whatever the hour the test runs.
-    const always = Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, [{ start: '00:00', end: '24:00' }]]));
-    await t.database.db.updateTable('sla_settings').set({ calendar: JSON.stringify({ timeZone: 'UTC', hours: always }), version: 2 }).execute();
-    await t.database.db.insertInto('sla_targets').values([{ priority: 4, category_id: null, response_minutes: 60, resolution_minutes: 600 }]).execute();
-    const admin = client(t.app, 'DEMO\\erin');
-    await admin.post('/admin/teams', { name: 'First line', directoryGroup: 'DEMO\\Service Desk L1', active: 'on' });
-    await admin.post('/admin/teams', { name: 'Network', members: 'DEMO\\dan', active: 'on' });
-    const rows = await t.database.db.selectFrom('teams').select(['id', 'name']).execute();
-    teams = Object.fromEntries(rows.map((r) => [r.name, r.id]));
-    await t.database.db.updateTable('categories').set({ default_team_id: teams['First line'] }).where('name', '=', 'Accounts & access').execute();
-    await t.database.db.updateTable('categories').set({ default_team_id: teams.Network }).where('name', '=', 'Network & VPN').execute();
-    await client(t.app, 'DEMO\\alice').get('/');
-    const alice = (await t.database.db.selectFrom('people').select('id').where('login_key', '=', 'demo\\alice').executeTakeFirstOrThrow()).id;
+    ({ t, teams, alice } = await deskWithTeams());
     const cat = async (name: string) => (await t.database.db.selectFrom('categories').select('id').where('name', '=', name).executeTakeFirstOrThrow()).id;
     const raise = (title: string, category: number, priority: 'urgent' | 'low', agoMs: number) =>
       t.database.write((trx) => insertNewTicket(trx, 'sqlite', alice, { title, description: 'x', categoryId: category, priority }, new Date(Date.now() - agoMs).toISOString(), NO_LISTENER));

@@ -94,6 +94,24 @@ describe('the built app under iisnode', () => {
     expect(JSON.parse(res.body)).toMatchObject({ login: 'CORP\\ERIN', roles: ['requester', 'agent', 'admin'], authType: 'NTLM' });
   });
 
+  test('when a script calls the API with its Windows account (Invoke-RestMethod -UseDefaultCredentials), then IIS\'s word is enough: no token, no session', async () => {
+    const first = await rawRequest(where(), { path: '/api/v1/tickets', headers: [['Host', 'helpdesk.corp.example'], ...anonymousVars] });
+    // Unauthenticated first, as PowerShell and curl --negotiate ask: the challenges IIS answers, and Bearer.
+    expect(first.status).toBe(401);
+    expect(first.header('content-type')).toMatch(/^application\/problem\+json/);
+    expect(first.all('www-authenticate')).toEqual(['Negotiate', 'NTLM', 'Bearer realm="Deskside"']);
+    const body = JSON.stringify({ title: 'Disk C: on FS01 is 95% full', description: 'Raised by the nightly check.', category: 1, priority: 'high' });
+    const raised = await rawRequest(where(), { method: 'POST', path: '/api/v1/tickets', headers: [['Host', 'helpdesk.corp.example'], ['Content-Type', 'application/json'], ...signedIn('CORP\\alice')], body });
+    expect(raised.status).toBe(201);
+    expect(raised.all('set-cookie')).toEqual([]);
+    expect(raised.header('location')).toMatch(/^http:\/\/helpdesk\.corp\.example\/api\/v1\/tickets\/\d+$/);
+    const mine = await rawRequest(where(), { path: '/api/v1/tickets?requester=me', headers: [['Host', 'helpdesk.corp.example'], ...signedIn('CORP\\alice')] });
+    expect(JSON.parse(mine.body).items.map((t: { title: string }) => t.title)).toContain('Disk C: on FS01 is 95% full');
+    const forged = await rawRequest(where(), { path: '/api/v1/me', headers: [['Host', 'h'], ['x-iisnode-logon_user', 'CORP\\erin'], ...anonymousVars] });
+    expect(forged.status).toBe(400);
+    expect(forged.header('content-type')).toMatch(/^application\/problem\+json/);
+  });
+
   test('when a client sends its own X-iisnode-LOGON_USER before the real one, then the request is refused with 400 and logged', async () => {
     const res = await rawRequest(where(), {
       path: '/me',

@@ -12,6 +12,7 @@ import type { Directory } from '../../app/directory/types';
 import type { AttachmentSettings } from '../../app/features/attachments/attachments.service';
 import type { MailParts } from '../../app/features/mail/mail.service';
 import { TicketReadCache } from '../../app/features/tickets/tickets.cache';
+import type { WebhookOutbox } from '../../app/features/webhooks/webhooks.service';
 import { createLogger } from '../../app/logging';
 
 export const TEST_SECRET = 'test-secret-0123456789abcdefghijklmnopqrstuvwxyz';
@@ -25,6 +26,8 @@ export interface TestApp {
   mail: MailParts | null;
   /** Where attachment bytes go, and the limits. */
   attachments: AttachmentSettings;
+  /** The webhook outbox the app writes deliveries to (the deliverer is the test's to run). */
+  webhooks: WebhookOutbox;
   dir: string;
   close(): Promise<void>;
 }
@@ -71,6 +74,7 @@ export async function makeApp(
     directory,
     mail: deps.mail ?? null,
     attachments: deps.attachments,
+    webhooks: deps.webhooks,
     dir,
     async close() {
       await database.close();

@@ -33,11 +33,13 @@ import {
   insertTicket,
   listEvents,
   allTickets,
+  anchorOf,
   listTickets,
   neighbourTickets,
   openTicketsOf,
   BY_UPDATED,
   queueSummary,
+  type ListAnchor,
   type TicketOrder,
   type TicketQuery,
 } from '../../app/features/tickets/tickets.queries';
@@ -66,8 +68,12 @@ import {
   recordArrival,
   savePreferences,
 } from '../../app/features/mail/mail.queries';
+import { createWebhookOutbox } from '../../app/features/webhooks/webhooks.service';
+import { activeWebhooks, finishDelivery, insertWebhook, listDeliveries, requeueDelivery } from '../../app/features/webhooks/webhooks.queries';
+import * as outbox from '../../app/features/shared/outbox.queries';
+import { findTokenByHash, insertToken, revokeToken, takeRateSlots } from '../../app/features/api-tokens/tokens.queries';
 import { afterTicketRaised } from '../../app/features/tickets/ticket-effects';
-import { NO_LISTENER } from '../../app/features/tickets/ticket-events';
+import { allListeners, NO_LISTENER } from '../../app/features/tickets/ticket-events';
 import { prepareServiceLevels, SAMPLE_SERVICE_LEVELS } from '../../app/features/demo/seed-teams-sla';
 import { loadPolicy, recordBreaches, settleClocks } from '../../app/features/service-levels/clocks';
 import { getSlaSettings, listClocks, listOverdueClocks, listTargets, replaceTargets, updateSlaSettingsAtVersion } from '../../app/features/service-levels/service-levels.queries';
@@ -99,6 +105,11 @@ const BASE = Date.parse('2026-03-01T09:00:00.000Z');
 
 /** Mail on: every service below writes its notifications, so the outbox's SQL runs on each engine too. */
 const mail = createMailOutbox({ threading: { host: 'deskside.test', key: 'contract-key' }, ownAddresses: ['helpdesk@corp.example'] });
+/**
+ * And the webhook outbox, with an endpoint for every event (added in beforeAll): every
+ * service below is told of through both, as the app does.
+ */
+const listener = allListeners(mail.listener, createWebhookOutbox().listener);
 const at = (minutes: number) => new Date(BASE + minutes * 60_000).toISOString();
 
 export function dataContract(label: string, open: () => Promise<ContractTarget>): void {
@@ -145,6 +156,9 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
       const agent2 = (await ensurePerson(database.db, 'CORP\\Dan', 'corp\\dan', { displayName: 'Dan Dubois' })).id;
       await setAgentFlag(database.db, agent, true);
       await setAgentFlag(database.db, agent2, true);
+      await database.write((trx) =>
+        insertWebhook(trx, database.dialect, { name: 'Everything', url: 'https://hooks.example/in', events: 'ticket.raised,ticket.changed,ticket.commented', priorities: null, teams: null, format: 'json', internal: 1, active: 1, linkBase: 'https://desk.example', secret: 's', createdBy: agent, at: at(0) }),
+      );
       const cats = await listCategories(database.db, { activeOnly: true });
       const hardware = cats.find((c) => c.name === 'Hardware')!.id;
       const printing = cats.find((c) => c.name === 'Printing')!.id;
@@ -245,9 +259,9 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
     });
 
     test('when someone comments, then the timeline, comment count and "recently updated" order change and notes stay internal', async () => {
-      const r = await addComment(database, { personId: f.other, isAgent: false }, f.t.printer, { body: 'Still jamming.', internal: undefined }, mail.listener);
+      const r = await addComment(database, { personId: f.other, isAgent: false }, f.t.printer, { body: 'Still jamming.', internal: undefined }, listener);
       expect(r).toEqual({ kind: 'ok' });
-      await addComment(database, { personId: f.agent, isAgent: true }, f.t.printer, { body: 'Ordered a new roller.', internal: 'on' }, mail.listener);
+      await addComment(database, { personId: f.agent, isAgent: true }, f.t.printer, { body: 'Ordered a new roller.', internal: 'on' }, listener);
       const pub = await listEvents(database.db, f.t.printer, { includeInternal: false });
       const all = await listEvents(database.db, f.t.printer, { includeInternal: true });
       expect(pub.map((e) => e.kind)).toEqual(['created', 'comment']);
@@ -260,9 +274,9 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
 
     test('when two agents edit from the same version, then the second gets a conflict showing the first change, and nothing is overwritten', async () => {
       const id = await ticket({ title: 'Monitor flickers', category: f.hardware, requester: f.requester, minute: 10 });
-      const first = await editTicket(database, { personId: f.agent, isAgent: true }, id, { version: 1, priority: 'high' }, mail.listener);
+      const first = await editTicket(database, { personId: f.agent, isAgent: true }, id, { version: 1, priority: 'high' }, listener);
       expect(first).toEqual({ kind: 'ok', changed: 1 });
-      const second = await editTicket(database, { personId: f.agent2, isAgent: true }, id, { version: 1, priority: 'low', assigneeId: f.agent2 }, mail.listener);
+      const second = await editTicket(database, { personId: f.agent2, isAgent: true }, id, { version: 1, priority: 'low', assigneeId: f.agent2 }, listener);
       expect(second.kind).toBe('conflict');
       if (second.kind !== 'conflict') return;
       expect(second.current).toMatchObject({ priority: 'high', version: 2 });
@@ -273,7 +287,7 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
 
     test('when an agent assigns a new ticket, then it opens, the version moves on and each change is an event', async () => {
       const id = await ticket({ title: 'Headset crackles', category: f.hardware, requester: f.requester, minute: 11 });
-      expect(await editTicket(database, { personId: f.agent, isAgent: true }, id, { version: 1, assigneeId: f.agent }, mail.listener)).toEqual({ kind: 'ok', changed: 2 });
+      expect(await editTicket(database, { personId: f.agent, isAgent: true }, id, { version: 1, assigneeId: f.agent }, listener)).toEqual({ kind: 'ok', changed: 2 });
       const t = (await getTicket(database.db, id))!;
       expect(t).toMatchObject({ status: 'open', assignee_id: f.agent, assignee_name: 'Carol Castro', version: 2 });
       const evs = await listEvents(database.db, id, { includeInternal: true, afterVersion: 1 });
@@ -282,11 +296,11 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
 
     test('when a requester closes and reopens their ticket, then resolved_at is set and cleared', async () => {
       const id = await ticket({ title: 'Mouse double-clicks', category: f.hardware, requester: f.requester, minute: 12 });
-      expect(await setOwnStatus(database, { personId: f.requester, isAgent: false }, id, 'close', mail.listener)).toBe(true);
+      expect(await setOwnStatus(database, { personId: f.requester, isAgent: false }, id, 'close', listener)).toBe(true);
       const closed = (await getTicket(database.db, id))!;
       expect(closed.status).toBe('closed');
       expect(toDate(closed.resolved_at)).toBeInstanceOf(Date);
-      expect(await setOwnStatus(database, { personId: f.requester, isAgent: false }, id, 'reopen', mail.listener)).toBe(true);
+      expect(await setOwnStatus(database, { personId: f.requester, isAgent: false }, id, 'reopen', listener)).toBe(true);
       expect((await getTicket(database.db, id))!).toMatchObject({ status: 'open', resolved_at: null, version: 3 });
     });
 
@@ -328,19 +342,19 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
       const k = await publishKnownIssue(database, f.agent, values);
       const a = await ticket({ title: 'Outlook offline', category: f.hardware, requester: f.requester, minute: 30 });
       const b = await ticket({ title: 'No mail', category: f.hardware, requester: f.other, status: 'closed', minute: 31 });
-      expect(await linkTicket(database, f.agent, k, { ticket: String(a) }, mail.listener)).toEqual({ kind: 'linked' });
-      expect(await linkTicket(database, f.agent, k, { ticket: String(b) }, mail.listener)).toEqual({ kind: 'linked' });
-      expect(await linkTicket(database, f.agent, k, { ticket: String(a) }, mail.listener)).toEqual({ kind: 'already' });
-      const mine = await meToo(database, f.other, k, mail.listener);
+      expect(await linkTicket(database, f.agent, k, { ticket: String(a) }, listener)).toEqual({ kind: 'linked' });
+      expect(await linkTicket(database, f.agent, k, { ticket: String(b) }, listener)).toEqual({ kind: 'linked' });
+      expect(await linkTicket(database, f.agent, k, { ticket: String(a) }, listener)).toEqual({ kind: 'already' });
+      const mine = await meToo(database, f.other, k, listener);
       expect(mine.kind).toBe('created');
-      expect(await meToo(database, f.other, k, mail.listener)).toEqual({ kind: 'existing', ticketId: (mine as { ticketId: number }).ticketId });
-      expect(await postKnownIssueUpdate(database, f.agent, k, { body: 'Engineers are replacing the switch.' }, mail.listener)).toEqual({ kind: 'ok', copiedTo: 3 });
+      expect(await meToo(database, f.other, k, listener)).toEqual({ kind: 'existing', ticketId: (mine as { ticketId: number }).ticketId });
+      expect(await postKnownIssueUpdate(database, f.agent, k, { body: 'Engineers are replacing the switch.' }, listener)).toEqual({ kind: 'ok', copiedTo: 3 });
       const updates = (await listEvents(database.db, a, { includeInternal: false })).filter((e) => e.kind === 'issue-update');
       expect(updates.map((e) => e.body)).toEqual(['Engineers are replacing the switch.']);
       expect((await knownIssuesOfTicket(database.db, a)).map((x) => x.title)).toEqual(['E-mail is down in Building B']);
-      const stale = await changeKnownIssue(database, f.agent, k, { version: 99, values, resolveTickets: true }, mail.listener);
+      const stale = await changeKnownIssue(database, f.agent, k, { version: 99, values, resolveTickets: true }, listener);
       expect(stale.kind).toBe('conflict');
-      const resolved = await changeKnownIssue(database, f.agent, k, { version: 1, values: { ...values, status: 'resolved' }, resolveTickets: true }, mail.listener);
+      const resolved = await changeKnownIssue(database, f.agent, k, { version: 1, values: { ...values, status: 'resolved' }, resolveTickets: true }, listener);
       // The closed ticket stays closed; the two open ones resolve.
       expect(resolved).toEqual({ kind: 'ok', resolvedTickets: 2 });
       expect((await getTicket(database.db, a))!.status).toBe('resolved');
@@ -442,8 +456,8 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
         const upload = async (name: string, bytes: Buffer): Promise<UploadedFile> => ({ field: 'files', originalName: name, name, declaredType: 'text/plain', staged: await store.stage(Readable.from([bytes])) });
         // Two chunks, so the chunked insert and read run on this engine.
         const log = Buffer.from(Array.from({ length: CHUNK_BYTES + 1000 }, (_, i) => (i * 13) % 256));
-        expect(await addComment(database, { personId: f.requester, isAgent: false }, f.t.laptop, { body: 'The log', internal: undefined }, mail.listener, [await upload('crash.log', log)])).toEqual({ kind: 'ok' });
-        expect(await addComment(database, { personId: f.agent, isAgent: true }, f.t.laptop, { body: '', internal: 'on' }, mail.listener, [await upload('notes.txt', Buffer.from('Überprüft ✓'))])).toEqual({ kind: 'ok' });
+        expect(await addComment(database, { personId: f.requester, isAgent: false }, f.t.laptop, { body: 'The log', internal: undefined }, listener, [await upload('crash.log', log)])).toEqual({ kind: 'ok' });
+        expect(await addComment(database, { personId: f.agent, isAgent: true }, f.t.laptop, { body: '', internal: 'on' }, listener, [await upload('notes.txt', Buffer.from('Überprüft ✓'))])).toEqual({ kind: 'ok' });
 
         const pub = await listAttachments(database.db, f.t.laptop, { includeInternal: false });
         const all = await listAttachments(database.db, f.t.laptop, { includeInternal: true });
@@ -618,6 +632,51 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
       expect((await getTicket(database.db, next))!.title).toBe('After the seed');
     }, 120_000);
 
+    test('when a list is read a page at a time after the last ticket seen, then every order gives the same tickets as one long page', async () => {
+      const sorts: TicketOrder[] = (['id', 'created', 'updated', 'priority', 'due'] as const).flatMap((key) => [true, false].map((desc) => ({ key, desc })));
+      for (const sort of sorts) {
+        const all = await listTickets(database.db, database.dialect, { status: 'all', sort }, 1000, 0);
+        const ids: number[] = [];
+        let after: ListAnchor | undefined;
+        for (;;) {
+          const page = await listTickets(database.db, database.dialect, { status: 'all', sort }, 3, 0, after);
+          ids.push(...page.map((r) => r.id));
+          if (page.length < 3) break;
+          after = anchorOf(page[page.length - 1]);
+        }
+        expect({ sort, ids }).toEqual({ sort, ids: all.map((r) => r.id) });
+      }
+    });
+
+    test('when a ticket is raised with a webhook on, then its delivery is queued in the same transaction, claimed once, and finished only by its holder', async () => {
+      const hook = (await activeWebhooks(database.db))[0];
+      const id = await createTicket(database, f.requester, { title: 'Webhook contract', description: 'd', categoryId: f.hardware, priority: 'urgent' }, listener);
+      const mine = (await listDeliveries(database.db, database.dialect, hook.id, 500)).filter((d) => d.ticket_id === id);
+      expect(mine.map((d) => d.event)).toEqual(['ticket.raised']);
+      const now = new Date().toISOString();
+      expect(await outbox.dueOutboxIds(database.db, database.dialect, 'webhook_deliveries', now, 1000)).toContain(mine[0].id);
+      const claims = await Promise.all(['a', 'b', 'c'].map((h) => database.write((trx) => outbox.claimOutboxRow(trx, 'webhook_deliveries', mine[0].id, h, now, new Date(Date.now() + 60_000).toISOString()))));
+      expect(claims.filter(Boolean)).toHaveLength(1);
+      const holder = ['a', 'b', 'c'][claims.indexOf(true)];
+      expect(await outbox.dueOutboxIds(database.db, database.dialect, 'webhook_deliveries', now, 1000)).not.toContain(mine[0].id);
+      expect(await finishDelivery(database.db, mine[0].id, 'someone-else', { status: 'delivered', lastStatus: 200, lastAnswer: 'ok' }, now)).toBe(false);
+      expect(await finishDelivery(database.db, mine[0].id, holder, { status: 'delivered', lastStatus: 200, lastAnswer: '200 OK', deliveredAt: now }, now)).toBe(true);
+      // A delivered one is never queued again.
+      expect(await requeueDelivery(database.db, hook.id, mine[0].id, now)).toBe(false);
+    });
+
+    test('when a token is used, then it is found by its hash, its per-minute count stops at the limit across callers, and revoking works once', async () => {
+      const id = await insertToken(database.db, database.dialect, { personId: f.requester, name: 'Contract', tokenHash: 'c'.repeat(64), hint: 'dsk_cccc', scope: 'read', role: 'requester', at: at(1), expiresAt: at(100_000) });
+      expect(await findTokenByHash(database.db, 'c'.repeat(64))).toMatchObject({ id, login: 'CORP\\Alice', scope: 'read', role: 'requester' });
+      const slots = await Promise.all(Array.from({ length: 5 }, () => database.write((trx) => takeRateSlots(trx, id, 1000, 1, 3, at(2)))));
+      expect(slots.filter(Boolean)).toHaveLength(3);
+      expect(await takeRateSlots(database.db, id, 1001, 2, 3, at(3))).toBe(true);
+      expect(await takeRateSlots(database.db, id, 1001, 2, 3, at(3))).toBe(false);
+      expect(await takeRateSlots(database.db, id, 1001, 1, 3, at(3))).toBe(true);
+      expect(await revokeToken(database.db, id, f.agent, at(4), f.other)).toBe(false);
+      expect(await revokeToken(database.db, id, f.agent, at(4))).toBe(true);
+      expect(await revokeToken(database.db, id, f.agent, at(5))).toBe(false);
+    });
     test('when teams are added, listed by login and changed, then names, members and versions behave on this engine', async () => {
       const estates = await database.write((trx) => insertTeam(trx, database.dialect, { name: 'Facilities', description: 'Desks and keys', directoryGroup: 'CORP\\Facilities Team', active: true }, at(40)));
       // More members than one statement's parameters allow.

@@ -1,3 +1,4 @@
+import { API_ROUTES } from '../../app/features/api/api.routes';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -59,6 +60,13 @@ describe('web.config', () => {
   test('when a URL names node_modules, the iisnode logs or .git, then IIS hides it', () => {
     const segments = ws.security.requestFiltering.hiddenSegments.add.map((s: { segment: string }) => s.segment);
     expect(segments).toEqual(expect.arrayContaining(['node_modules', 'iisnode', '.git', 'App_Data', 'dist', 'deploy']));
+  });
+
+  test('when the API and its pages are asked for through IIS, then no segment of their addresses is one IIS hides', () => {
+    const hidden = new Set<string>(ws.security.requestFiltering.hiddenSegments.add.map((s: { segment: string }) => s.segment.toLowerCase()));
+    const paths = ['/api', '/me/tokens', '/admin/tokens', '/admin/webhooks', ...API_ROUTES.map((r) => `/api/v1${r.path}`)];
+    const refused = paths.filter((p) => p.split('/').some((segment) => hidden.has(segment.toLowerCase())));
+    expect(refused).toEqual([]);
   });
 
   test('when files are posted, then IIS lets through under /tickets what Deskside reads with its default limits, and keeps 1 MB elsewhere', () => {

@@ -1,5 +1,6 @@
 import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { DialectName } from '../../db/dialect';
+import * as outbox from '../shared/outbox.queries';
 import { insertIfAbsent, insertReturningId, MAX_PARAMETERS, paged } from '../../db/portable';
 import type { DB, MailInboundOutcome, MailInboundTable, MailOutboxStatus, MailOutboxTable, MailPreferencesTable } from '../../db/schema';
 
@@ -23,40 +24,14 @@ export async function insertOutboxRows(trx: Transaction<DB>, rows: NewOutboxRow[
   }
 }
 
-/** Ids of notifications due now that nobody holds a live lease on, oldest due first. */
+/** Ids of notifications due now that nobody holds a live lease on, oldest due first (shared/outbox.queries.ts). */
 export async function dueOutboxIds(db: Q, dialect: DialectName, now: string, limit: number): Promise<number[]> {
-  const rows = await paged(
-    db
-      .selectFrom('mail_outbox')
-      .select('id')
-      .where('status', '=', 'queued')
-      .where('next_attempt_at', '<=', now)
-      .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now)]))
-      .orderBy('next_attempt_at')
-      .orderBy('id'),
-    dialect,
-    limit,
-    0,
-  ).execute();
-  return rows.map((r) => Number(r.id));
+  return outbox.dueOutboxIds(db, dialect, 'mail_outbox', now, limit);
 }
 
-/**
- * Take a notification for sending until `until`, counting the attempt. One statement that
- * only succeeds while the row is still queued, due and unleased: of processes racing for a
- * row exactly one gets it (SQLite serialises writers; SQL Server re-reads the row under its
- * update lock before the WHERE is decided).
- */
+/** Take a notification for sending until `until`, counting the attempt: the one claim every outbox uses (shared/outbox.queries.ts). */
 export async function claimOutboxRow(db: Q, id: number, owner: string, now: string, until: string): Promise<boolean> {
-  const r = await db
-    .updateTable('mail_outbox')
-    .set((eb) => ({ lease_owner: owner, lease_expires_at: until, attempts: eb('attempts', '+', 1), updated_at: now }))
-    .where('id', '=', id)
-    .where('status', '=', 'queued')
-    .where('next_attempt_at', '<=', now)
-    .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now)]))
-    .executeTakeFirst();
-  return Number(r.numUpdatedRows) === 1;
+  return outbox.claimOutboxRow(db, 'mail_outbox', id, owner, now, until);
 }
 
 export async function getOutboxRow(db: Q, id: number): Promise<OutboxRow | undefined> {
@@ -73,21 +48,7 @@ export interface OutboxOutcome {
 
 /** Record how a send went and let go of the lease, if `owner` still holds it; false when it does not. */
 export async function finishOutboxRow(db: Q, id: number, owner: string, outcome: OutboxOutcome, now: string): Promise<boolean> {
-  const r = await db
-    .updateTable('mail_outbox')
-    .set({
-      status: outcome.status,
-      last_answer: outcome.lastAnswer === null ? null : outcome.lastAnswer.slice(0, 1000),
-      ...(outcome.nextAttemptAt ? { next_attempt_at: outcome.nextAttemptAt } : {}),
-      ...(outcome.sentAt ? { sent_at: outcome.sentAt } : {}),
-      lease_owner: null,
-      lease_expires_at: null,
-      updated_at: now,
-    })
-    .where('id', '=', id)
-    .where('lease_owner', '=', owner)
-    .executeTakeFirst();
-  return Number(r.numUpdatedRows) === 1;
+  return outbox.finishOutboxRow(db, 'mail_outbox', id, owner, outcome, outcome.sentAt ? { sent_at: outcome.sentAt } : {}, now);
 }
 
 /** The admin page's list: newest first, one status or all. */

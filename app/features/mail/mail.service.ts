@@ -1,5 +1,6 @@
 import type { MailConfig } from '../../config/schema';
 import type { Database } from '../../db/database';
+import type { EventListener } from '../tickets/ticket-events';
 import type { MailOutboxStatus } from '../../db/schema';
 import { nowIso, toDate } from '../../db/values';
 import { findPersonById } from '../../people/people.queries';
@@ -30,9 +31,10 @@ export interface MailParts {
 }
 
 /** What the mailbox reader acts with: the outbox's listener and threading, and the attachment store and limits. */
-export function inboundDeps(database: Database, mail: MailParts, attachments?: AttachmentSettings): InboundDeps {
+/** `listener`: who hears of the tickets and replies mail makes (the app's: mail and webhooks alike). */
+export function inboundDeps(database: Database, mail: MailParts, attachments?: AttachmentSettings, listener: EventListener = mail.outbox.listener): InboundDeps {
   const { ownAddresses, threading } = mail.outbox.settings;
-  return { database, mail: mail.config, ownAddresses, threading, listener: mail.outbox.listener, attachments };
+  return { database, mail: mail.config, ownAddresses, threading, listener, attachments };
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,11 +1,11 @@
-import { randomUUID } from 'node:crypto';
-import os from 'node:os';
 import type { SendMailOptions } from 'nodemailer';
 import type { Database } from '../../db/database';
 import { toDate } from '../../db/values';
 import { withDeadline } from '../../deadline';
 import type { Logger } from '../../logging';
 import { listPeopleByIds } from '../../people/people.queries';
+import { runOutboxWorker, workerHolder } from '../shared/outbox-worker';
+import { backoffMs } from '../shared/outbox.queries';
 import { getTicket, listEventsByIds } from '../tickets/tickets.queries';
 import { claimOutboxRow, deleteArrivalsBefore, deleteFinishedOutbox, deleteInboundBefore, dueOutboxIds, finishOutboxRow, getOutboxRow, type OutboxRow } from './mail.queries';
 import type { MailOutbox } from './outbox.service';
@@ -69,10 +69,8 @@ export interface SendTurn {
   lost: number;
 }
 
-/** host:pid:random: names the process in lease columns, never reused by a restarted one. */
-export function senderHolder(): string {
-  return `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-}
+/** host:pid:random: names the process in lease columns (the one naming every outbox worker uses). */
+export const senderHolder = workerHolder;
 
 export type Verdict = { kind: 'temporary' | 'permanent'; answer: string };
 
@@ -90,11 +88,8 @@ export function classifySendError(err: unknown): Verdict {
   return { kind: 'temporary', answer };
 }
 
-/** The wait before try `attempt + 1` after `attempt` tries failed: doubling, with a tenth of jitter. */
-export function backoffMs(attempt: number, backoff: { firstMs: number; maxMs: number }, random: () => number = Math.random): number {
-  const base = Math.min(backoff.maxMs, backoff.firstMs * 2 ** Math.max(0, Math.min(attempt - 1, 30)));
-  return Math.round(base * (0.9 + random() * 0.2));
-}
+/** The wait before try `attempt + 1` after `attempt` tries failed: the same for every outbox. */
+export { backoffMs };
 
 const DEFAULT_BACKOFF = { firstMs: 30_000, maxMs: 30 * 60_000 };
 
@@ -239,59 +234,26 @@ export async function sweepMailTables(database: Database, now: number = Date.now
 export function startSender(o: SenderOptions): { stop(): Promise<void>; wake(): void } {
   const state: { transport?: MailTransport } = {};
   const holder = o.holder ?? senderHolder();
-  let running: Promise<void> | undefined;
-  let again = false;
-  let stopped = false;
-  const turn = () => {
-    if (stopped) return;
-    if (running) {
-      again = true;
-      return;
-    }
-    running = sendDue({ ...o, holder }, state)
-      .then((t) => {
-        // A full batch means there may be more.
-        if (t.sent + t.retrying + t.failed + t.lost >= (o.batch ?? 20)) again = true;
-      })
-      .catch((err: unknown) => o.logger.warn({ err, event: 'mail-send' }, 'the mail sender could not read the outbox; it tries again shortly'))
-      .finally(() => {
-        running = undefined;
-        if (again && !stopped) {
-          again = false;
-          setImmediate(turn);
-        }
-      });
-  };
-  // Queued in this process: look once the transaction has had time to commit (the
-  // listener is told inside it), and once more a little later in case it had not.
-  const timers = new Set<NodeJS.Timeout>();
-  const later = (ms: number) => {
-    const t = setTimeout(() => {
-      timers.delete(t);
-      turn();
-    }, ms);
-    t.unref();
-    timers.add(t);
-  };
-  const wake = () => {
-    later(50);
-    later(1000);
-  };
-  const unsubscribe = o.outbox.onQueued(wake);
-  const every = setInterval(turn, o.pollMs ?? 10_000);
-  every.unref();
-  const sweep = setInterval(() => void sweepMailTables(o.database).catch((err: unknown) => o.logger.warn({ err, event: 'mail-sweep' }, 'could not clear old mail records')), 3_600_000);
-  sweep.unref();
-  later(1000);
+  const batch = o.batch ?? 20;
+  // The loop every outbox worker shares (shared/outbox-worker.ts): a full batch means there may be more.
+  const worker = runOutboxWorker({
+    turn: async () => {
+      const t = await sendDue({ ...o, holder, batch }, state);
+      return t.sent + t.retrying + t.failed + t.lost;
+    },
+    batch,
+    pollMs: o.pollMs ?? 10_000,
+    onQueued: (wake) => o.outbox.onQueued(wake),
+    sweep: () => sweepMailTables(o.database),
+    onError: (err, during) =>
+      during === 'turn'
+        ? o.logger.warn({ err, event: 'mail-send' }, 'the mail sender could not read the outbox; it tries again shortly')
+        : o.logger.warn({ err, event: 'mail-sweep' }, 'could not clear old mail records'),
+  });
   return {
-    wake,
+    wake: () => worker.wake(),
     async stop() {
-      stopped = true;
-      unsubscribe();
-      clearInterval(every);
-      clearInterval(sweep);
-      for (const t of timers) clearTimeout(t);
-      await running;
+      await worker.stop();
       state.transport?.close();
     },
   };

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { viewerOf } from '../../web/viewer';
+import { describeViewer } from './me.service';
 
 /** GET /me: who you are, how you were recognised, your groups and where each role came from. */
 export function meRoutes(): Router {
@@ -8,15 +9,7 @@ export function meRoutes(): Router {
     const v = viewerOf(res);
     // Who you are depends on your cookie: never stored, even for a guest.
     res.setHeader('Cache-Control', 'no-store');
-    const json = {
-      anonymous: v.anonymous,
-      login: v.login ?? null,
-      displayName: v.displayName ?? null,
-      roles: v.anonymous ? [] : [...v.roles],
-      groups: v.groups.map((g) => (g.domain ? `${g.domain}\\${g.name}` : g.name)),
-      authType: v.authType || null,
-      source: v.source ?? null,
-    };
+    const json = describeViewer(v);
     res.format({
       html: () => res.render('me/index', { title: v.anonymous ? 'You are browsing as a guest' : 'Your account' }),
       json: () => res.json(json),

@@ -22,10 +22,22 @@ export interface EventListener {
   eventsRecorded(trx: Transaction<DB>, dialect: DialectName, events: RecordedEvent[], context: EventsContext): Promise<void>;
 }
 
-/** Nobody listening: mail is off. */
+/** Nobody listening. */
 export const NO_LISTENER: EventListener = Object.freeze({
   eventsRecorded: async () => undefined,
 });
+
+/** Several listeners (mail, webhooks), told in turn inside the one transaction. */
+export function allListeners(...listeners: EventListener[]): EventListener {
+  const real = listeners.filter((l) => l !== NO_LISTENER);
+  if (real.length === 0) return NO_LISTENER;
+  if (real.length === 1) return real[0];
+  return {
+    async eventsRecorded(trx, dialect, events, context) {
+      for (const l of real) await l.eventsRecorded(trx, dialect, events, context);
+    },
+  };
+}
 
 /**
  * Insert the events and tell the listener, in the caller's transaction. Returns the events

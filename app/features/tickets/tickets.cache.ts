@@ -2,7 +2,7 @@ import type { Database } from '../../db/database';
 import { listAgents, type AgentRow } from '../../people/people.queries';
 import { listCategories, type CategoryRow } from '../categories/categories.queries';
 import { listResponses, type ResponseRow } from '../responses/responses.queries';
-import { countTickets, listTickets, openTicketsOf, type OpenTicketRow, type TicketListRow, type TicketQuery } from './tickets.queries';
+import { countTickets, listTickets, openTicketsOf, type ListAnchor, type OpenTicketRow, type TicketListRow, type TicketQuery } from './tickets.queries';
 
 /** A count as shown on a page: exact, or a recent figure labelled "about". */
 export interface TicketCount {
@@ -132,14 +132,14 @@ export class TicketReadCache {
    * agents refreshing a quiet queue read it once. The rows are frozen, as every viewer of
    * that list shares them; times are still worded at each render.
    */
-  async page(q: TicketQuery, limit: number, offset: number): Promise<readonly TicketListRow[]> {
+  async page(q: TicketQuery, limit: number, offset: number, after?: ListAnchor): Promise<readonly TicketListRow[]> {
     const stamp = this.stamp();
-    if (stamp === undefined) return listTickets(this.database.db, this.database.dialect, q, limit, offset);
+    if (stamp === undefined) return listTickets(this.database.db, this.database.dialect, q, limit, offset, after);
     // "Unassigned" (null) and "anyone" (undefined) differ here: JSON keeps null and drops undefined.
-    const key = JSON.stringify([q, limit, offset]);
+    const key = JSON.stringify([q, limit, offset, after ?? null]);
     const hit = this.pages.get(key);
     if (hit && hit.stamp === stamp) return hit.value;
-    const rows = await listTickets(this.database.db, this.database.dialect, q, limit, offset);
+    const rows = await listTickets(this.database.db, this.database.dialect, q, limit, offset, after);
     const value = Object.freeze(rows.map((r) => Object.freeze(r)));
     this.pages.delete(key);
     this.pages.set(key, { value, stamp, at: this.now() });

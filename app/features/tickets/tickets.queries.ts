@@ -130,6 +130,16 @@ function ordered<T extends ReturnType<typeof filtered>>(qb: T, sort: TicketOrder
   return out;
 }
 
+/**
+ * "Past `anchor` in this order" (`backwards`: before it): one seek into the index that
+ * orders the list. Past, in a descending order, means smaller keys.
+ */
+function pastAnchor(dialect: DialectName, sort: TicketOrder, anchor: ListAnchor, backwards = false) {
+  const values: Record<string, string | number> = { 'tickets.id': anchor.id, 'tickets.updated_at': anchor.updatedAt, 'tickets.priority': anchor.priority, 'tickets.sla_due_at': anchor.dueAt ?? NO_DUE };
+  const cols = ORDER_COLUMNS[sort.key];
+  return rowsAfter(dialect, cols, cols.map((c) => values[c]), sort.desc !== backwards ? '<' : '>');
+}
+
 function withDetails(db: Q) {
   return db
     .selectFrom('tickets')
@@ -163,17 +173,29 @@ function withDetails(db: Q) {
 }
 
 /**
- * One page of tickets. The page's ids are found first from the covering indexes, then
- * only those rows are joined to names, so page 1,000 costs an index walk, not 25,000 joins.
+ * One page of tickets: `limit` after skipping `offset`, or (`after`, the API's cursor) the
+ * `limit` right after that place in the order, found by a seek instead of counting rows
+ * to skip. The page's ids are found first from the covering indexes, then only those rows
+ * are joined to names, so page 1,000 costs an index walk, not 25,000 joins.
  */
-export async function listTickets(db: Q, dialect: DialectName, q: TicketQuery, limit: number, offset: number): Promise<TicketListRow[]> {
-  const ids =
-    (searchByNumber(q) ? await textMatchPageByNumber(db, dialect, q.words, statusConditions(q.status), q.sort.desc, limit, offset) : undefined) ??
-    ((await paged(ordered(filtered(db, dialect, q).select('tickets.id'), q.sort), dialect, limit, offset).execute()) as { id: number }[]).map((r) => r.id);
-  if (ids.length === 0) return [];
+export async function listTickets(db: Q, dialect: DialectName, q: TicketQuery, limit: number, offset: number, after?: ListAnchor): Promise<TicketListRow[]> {
+  return (await pageOf(db, dialect, q, limit, offset, after)).rows;
+}
+
+/** listTickets, also saying which ids the index walk found (a row may vanish before the join). */
+async function pageOf(db: Q, dialect: DialectName, q: TicketQuery, limit: number, offset: number, after?: ListAnchor): Promise<{ ids: number[]; rows: TicketListRow[] }> {
+  // A search by number reads the text index in order (a cursor's seek takes the general query).
+  const fromText = !after && searchByNumber(q) ? await textMatchPageByNumber(db, dialect, q.words, statusConditions(q.status), q.sort.desc, limit, offset) : undefined;
+  let ids = fromText;
+  if (!ids) {
+    let ids$ = filtered(db, dialect, q);
+    if (after) ids$ = ids$.where(pastAnchor(dialect, q.sort, after));
+    ids = ((await paged(ordered(ids$.select('tickets.id'), q.sort), dialect, limit, offset).execute()) as { id: number }[]).map((r) => r.id);
+  }
+  if (ids.length === 0) return { ids, rows: [] };
   const rows = (await withDetails(db).where('tickets.id', 'in', ids).execute()) as TicketListRow[];
   const byId = new Map(rows.map((r) => [r.id, r]));
-  return ids.map((id) => byId.get(id)!).filter(Boolean);
+  return { ids, rows: ids.map((id) => byId.get(id)).filter((r): r is TicketListRow => r !== undefined) };
 }
 
 export async function countTickets(db: Q, dialect: DialectName, q: TicketQuery): Promise<number> {
@@ -445,14 +467,10 @@ export interface NeighbourRow {
  * order, first row. The anchor's own ticket need not match the filters any more.
  */
 export async function neighbourTickets(db: Q, dialect: DialectName, q: TicketQuery, anchor: ListAnchor): Promise<{ prev?: NeighbourRow; next?: NeighbourRow }> {
-  const values: Record<string, string | number> = { 'tickets.id': anchor.id, 'tickets.updated_at': anchor.updatedAt, 'tickets.priority': anchor.priority, 'tickets.sla_due_at': anchor.dueAt ?? NO_DUE };
-  const cols = ORDER_COLUMNS[q.sort.key];
   const one = async (forward: boolean) => {
-    // "After" in a descending order means smaller keys.
-    const smaller = forward === q.sort.desc;
     const qb = ordered(filtered(db, dialect, q), q.sort, !forward)
       .select(['tickets.id', 'tickets.title', 'tickets.updated_at', 'tickets.priority', 'tickets.sla_due_at'])
-      .where(rowsAfter(dialect, cols, cols.map((c) => values[c]), smaller ? '<' : '>'));
+      .where(pastAnchor(dialect, q.sort, anchor, !forward));
     return (await firstOnly(qb, dialect).executeTakeFirst());
   };
   const [prev, next] = await Promise.all([one(false), one(true)]);
@@ -465,30 +483,25 @@ export async function neighbourTickets(db: Q, dialect: DialectName, q: TicketQue
  * did, and no statement holds the connection while the caller writes the rows out.
  */
 export async function* allTickets(db: Q, dialect: DialectName, q: TicketQuery, batch: number): AsyncGenerator<TicketListRow[]> {
-  const cols = ORDER_COLUMNS[q.sort.key];
-  let last: TicketListRow | undefined;
+  let after: ListAnchor | undefined;
   for (;;) {
-    let ids = ordered(filtered(db, dialect, q), q.sort).select('tickets.id');
-    if (last) {
-      const values: Record<string, string | number> = {
-        'tickets.id': last.id,
-        'tickets.updated_at': toIso(last.updated_at),
-        'tickets.priority': last.priority,
-        'tickets.sla_due_at': toIso(last.sla_due_at),
-      };
-      ids = ids.where(rowsAfter(dialect, cols, cols.map((c) => values[c]), q.sort.desc ? '<' : '>'));
-    }
-    const page = ((await paged(ids, dialect, batch, 0).execute()) as { id: number }[]).map((r) => r.id);
-    if (page.length === 0) return;
-    const rows = (await withDetails(db).where('tickets.id', 'in', page).execute()) as TicketListRow[];
-    const byId = new Map(rows.map((r) => [r.id, r]));
-    const out = page.map((id) => byId.get(id)).filter((r): r is TicketListRow => r !== undefined);
-    yield out;
-    if (page.length < batch) return;
-    last = byId.get(page[page.length - 1]);
+    const { ids, rows } = await pageOf(db, dialect, q, batch, 0, after);
+    if (ids.length === 0) return;
+    yield rows;
+    if (ids.length < batch) return;
+    const last = rows[rows.length - 1];
     // The last ticket vanished between the two reads (deleted): nothing to seek from.
-    if (!last) return;
+    if (last?.id !== ids[ids.length - 1]) return;
+    after = anchorOf(last);
   }
+}
+
+/**
+ * Where this ticket stands in any list's order: its sort keys, as the database gave them
+ * (a seek compares them with the stored values).
+ */
+export function anchorOf(t: { id: number; updated_at: string | Date; priority: number; sla_due_at?: string | Date }): ListAnchor {
+  return { id: t.id, updatedAt: toIso(t.updated_at), priority: t.priority, dueAt: t.sla_due_at === undefined ? NO_DUE : toIso(t.sla_due_at) };
 }
 
 const toIso = (v: string | Date) => (v instanceof Date ? v.toISOString() : v);

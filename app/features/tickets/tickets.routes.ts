@@ -43,6 +43,7 @@ import {
   editTicket,
   exportTickets,
   listTicketsFor,
+  listViewerOf,
   neighboursFor,
   parseEdit,
   parsePosition,
@@ -103,7 +104,7 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
     return t;
   }
 
-  const listViewer = (v: RequestViewer): ListViewer => ({ anonymous: v.anonymous, personId: v.personId, agent: isAgent(v), seesAll: policy.can(v, 'tickets.list-all'), key: v.key, groups: v.groups });
+  const listViewer = (v: RequestViewer): ListViewer => listViewerOf(policy, v);
 
   /** The list an agent came from, from a link's query or a form's hidden fields. */
   function positionOf(v: RequestViewer, t: TicketRow, source: Record<string, unknown>): ListPosition | undefined {

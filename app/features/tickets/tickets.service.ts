@@ -1,10 +1,11 @@
-import type { TicketStatus } from '../../access/policy';
+import type { Policy, TicketStatus } from '../../access/policy';
 import type { Transaction } from 'kysely';
 import type { Database } from '../../db/database';
 import type { DialectName } from '../../db/dialect';
 import type { DB } from '../../db/schema';
-import { dueOf, NO_DUE, nowIso, toDate } from '../../db/values';
+import { NO_DUE, nowIso, toDate } from '../../db/values';
 import type { CsvValue } from '../../web/csv';
+import { isAgent, type RequestViewer } from '../../web/viewer';
 import { DUE_KIND_LABELS, DUE_LABELS, dueState } from './due';
 import type { DirectoryCache } from '../../directory/cache';
 import { parseLogin } from '../../login';
@@ -25,6 +26,7 @@ import type { TicketCount, TicketReadCache } from './tickets.cache';
 import { defaultSort, FilterError, listQuery, listUrl, parseListParams, queryObject, toQuery, viewQuery, type ListParams } from './tickets.filters';
 import {
   allTickets,
+  anchorOf,
   getTicketForUpdate,
   insertTicket,
   listEvents,
@@ -43,6 +45,7 @@ import {
 } from './tickets.queries';
 
 export type { FieldErrors } from '../shared/form-values';
+export { anchorOf } from './tickets.queries';
 
 export interface Actor {
   personId: number;
@@ -60,6 +63,11 @@ export interface ListViewer {
   /** Their login key and groups (nested), for "my teams". */
   key?: string;
   groups?: DirectoryGroup[];
+}
+
+/** A request's viewer as the list sees them: the pages, the CSV export and the API alike. */
+export function listViewerOf(policy: Policy, v: RequestViewer): ListViewer {
+  return { anonymous: v.anonymous, personId: v.personId, agent: isAgent(v), seesAll: policy.can(v, 'tickets.list-all'), key: v.key, groups: v.groups };
 }
 
 type Defaults = { status: ListParams['status'] };
@@ -149,15 +157,19 @@ export async function resolveList(database: Database, v: ListViewer, query: Reco
  * checked, "me" and logins resolved to people, requesters held to their own tickets,
  * the sort and page size applied, and the total (possibly approximate at scale, see
  * TicketReadCache). The queue page, the CSV export and the API all list through here.
+ *
+ * `page`: the API's way through a list: `limit` tickets right after `after` (the last one
+ * the caller saw), found by a seek rather than by counting rows to skip, so each page
+ * costs the same however deep and nothing is skipped or repeated when tickets are added.
  */
-export async function listTicketsFor(database: Database, cache: TicketReadCache, v: ListViewer, query: Record<string, unknown>): Promise<TicketListResult> {
+export async function listTicketsFor(database: Database, cache: TicketReadCache, v: ListViewer, query: Record<string, unknown>, page?: { limit: number; after?: ListAnchor }): Promise<TicketListResult> {
   const resolved = await resolveList(database, v, query);
   if (resolved.kind !== 'ok') return resolved;
   const { params, defaults, query: q, notices } = resolved;
-  const per = params.per;
-  const offset = (params.page - 1) * per;
+  const per = page?.limit ?? params.per;
+  const offset = page?.after ? 0 : (params.page - 1) * per;
   const [rows, count, categories, agents] = await Promise.all([
-    cache.page(q, per, offset),
+    cache.page(q, per, offset, page?.after),
     cache.count(q),
     cache.categories(),
     v.agent ? cache.agents() : Promise.resolve([]),
@@ -165,7 +177,7 @@ export async function listTicketsFor(database: Database, cache: TicketReadCache,
   // A stale count is labelled "about"; the page itself may know better for free.
   let total = count.n;
   let totalExact = count.exact;
-  if (!totalExact && rows.length < per && (rows.length > 0 || offset === 0)) {
+  if (!page?.after && !totalExact && rows.length < per && (rows.length > 0 || offset === 0)) {
     total = offset + rows.length; // the list ends on this page
     totalExact = true;
   } else if (total < offset + rows.length) total = offset + rows.length;
@@ -285,11 +297,6 @@ export function parsePosition(id: number, pos: unknown): ListAnchor | undefined 
   const due = m[3] === undefined ? null : new Date(Number(m[3]));
   if (Number.isNaN(d.getTime()) || (due && (Number.isNaN(due.getTime()) || due.getUTCFullYear() >= 9999))) return undefined;
   return { id, updatedAt: d.toISOString(), priority: Number(m[2]), dueAt: due ? due.toISOString() : NO_DUE };
-}
-
-export function anchorOf(t: { id: number; updated_at: string | Date; priority: number; sla_due_at?: string | Date }): ListAnchor {
-  const due = dueOf(t.sla_due_at);
-  return { id: t.id, updatedAt: toDate(t.updated_at)!.toISOString(), priority: t.priority, dueAt: due ? due.toISOString() : NO_DUE };
 }
 
 /** The query string that keeps a ticket link in its list: `from=…&pos=…`. */
@@ -463,6 +470,9 @@ export interface FieldRequest {
   assigneeId?: number | null;
   /** null: no team. */
   teamId?: number | null;
+  /** Checked text (parseTextEdit); the events keep what it said before. */
+  title?: string;
+  description?: string;
 }
 
 /**
@@ -504,6 +514,14 @@ export function planChanges(t: TicketForUpdate, req: FieldRequest, actorId: numb
   if (req.teamId !== undefined && req.teamId !== t.team_id) {
     changes.team_id = req.teamId;
     ev('team', t.team_id === null ? null : String(t.team_id), req.teamId === null ? null : String(req.teamId));
+  }
+  if (req.title !== undefined && req.title !== t.title) {
+    changes.title = req.title;
+    ev('title', t.title, req.title);
+  }
+  if (req.description !== undefined && req.description !== t.description) {
+    changes.description = req.description;
+    events.push({ ticketId: t.id, actorId, kind: 'description', body: t.description, ticketVersion: nextVersion, at });
   }
   return { changes, events };
 }
@@ -795,16 +813,7 @@ export async function editText(database: Database, actor: Actor, ticketId: numbe
     const current = { title: t.title, description: t.description, version: t.version };
     if (t.version !== req.version) return { kind: 'conflict', current, theirEvents: [] };
     const at = nowIso();
-    const changes: TicketFieldChanges = {};
-    const events: NewEvent[] = [];
-    if (req.title !== t.title) {
-      changes.title = req.title;
-      events.push({ ticketId, actorId: actor.personId, kind: 'title', from: t.title, to: req.title, ticketVersion: t.version + 1, at });
-    }
-    if (req.description !== t.description) {
-      changes.description = req.description;
-      events.push({ ticketId, actorId: actor.personId, kind: 'description', body: t.description, ticketVersion: t.version + 1, at });
-    }
+    const { changes, events } = planChanges(t, { title: req.title, description: req.description }, actor.personId, at);
     if (events.length === 0) return { kind: 'ok', changed: 0 };
     if (!(await updateTicketAtVersion(trx, ticketId, t.version, changes, at))) return { kind: 'conflict', current, theirEvents: [] };
     await recordEvents(trx, database.dialect, listener, events);
@@ -814,11 +823,15 @@ export async function editText(database: Database, actor: Actor, ticketId: numbe
   return outcome;
 }
 
-/** A requester closing their own ticket, or reopening it; applies to the current state. */
-export async function setOwnStatus(database: Database, actor: Actor, ticketId: number, action: 'close' | 'reopen', listener: EventListener): Promise<boolean> {
+/**
+ * A requester closing their own ticket, or reopening it; applies to the current state, or
+ * (`atVersion`, the API's If-Match) only while the ticket is still at that version.
+ */
+export async function setOwnStatus(database: Database, actor: Actor, ticketId: number, action: 'close' | 'reopen', listener: EventListener, atVersion?: number): Promise<boolean> {
   return database.write(async (trx) => {
     const t = await getTicketForUpdate(trx, ticketId);
     if (!t) return false;
+    if (atVersion !== undefined && t.version !== atVersion) return false;
     const to: TicketStatus = action === 'close' ? 'closed' : 'open';
     if (t.status === to) return true;
     const at = nowIso();

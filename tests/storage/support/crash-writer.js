@@ -14,9 +14,10 @@ const { FolderBlobStore } = require(modulePath);
 
 const store = new FolderBlobStore(root);
 const db = new Sqlite(dbFile);
+// The wait first: switching to WAL takes a lock, which another writer may hold right now.
+db.pragma('busy_timeout = 5000');
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = FULL');
-db.pragma('busy_timeout = 5000');
 db.exec('create table if not exists committed (id integer primary key, sha256 text not null, size integer not null, writer integer not null)');
 const insert = db.prepare('insert into committed (sha256, size, writer) values (?, ?, ?)');
 

@@ -146,3 +146,19 @@ describe('resolveRoles', () => {
     expect(resolveRoles({ key: 'lab\\x', groups: [{ name: 'Ops', domain: 'LAB' }] }, config).roles).toEqual(['requester', 'agent', 'admin']);
   });
 });
+
+describe('the policy for API tokens and webhooks', () => {
+  const policy = createPolicy({ anonymous: 'browse' });
+
+  test('when anyone signed in asks, then they manage their own tokens; guests have none', () => {
+    expect(policy.can(alice, 'api-tokens.own')).toBe(true);
+    expect(policy.can(agent, 'api-tokens.own')).toBe(true);
+    expect(policy.can(guest, 'api-tokens.own')).toBe(false);
+  });
+
+  test('when tokens of everyone and webhooks are asked for, then only admins may', () => {
+    for (const action of ['api-tokens.manage', 'webhooks.manage'] as const) {
+      expect([guest, alice, agent, admin].map((v) => policy.can(v, action))).toEqual([false, false, false, true]);
+    }
+  });
+});

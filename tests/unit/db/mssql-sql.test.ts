@@ -25,6 +25,12 @@ import * as savedViews from '../../../app/features/saved-views/saved-views.queri
 import * as viewService from '../../../app/features/saved-views/saved-views.service';
 import * as responses from '../../../app/features/responses/responses.queries';
 import * as sessions from '../../../app/session/sessions.queries';
+import * as tokens from '../../../app/features/api-tokens/tokens.queries';
+import * as tokenService from '../../../app/features/api-tokens/tokens.service';
+import * as outbox from '../../../app/features/shared/outbox.queries';
+import * as webhooks from '../../../app/features/webhooks/webhooks.queries';
+import * as webhookService from '../../../app/features/webhooks/webhooks.service';
+import { deliverDue } from '../../../app/features/webhooks/deliverer';
 import * as mailQueries from '../../../app/features/mail/mail.queries';
 import * as mailService from '../../../app/features/mail/mail.service';
 import { createMailOutbox, queueNotifications } from '../../../app/features/mail/outbox.service';
@@ -373,6 +379,65 @@ async function recordEverything(dialect: 'mssql' | 'sqlite') {
   rec.queries.push(...taken.queries);
   await leases.releaseLease(db, 'attachment-sweep', 'host:1:abc', new Date());
   for (const n of ['claimLease', 'releaseLease']) cover(n);
+  // Events with their ids, as a listener on ticket events reads them (the database answers with the inserted row).
+  const ev = compileOnly(dialect, (q) => (/insert into/i.test(q.sql) ? [{ id: 7, ticket_id: 1, kind: 'comment', from_value: null, to_value: null }] : [ROW]));
+  await ev.database.write((trx) => tickets.insertEventsReturningIds(trx, d, [{ ticketId: 1, actorId: 1, kind: 'comment', body: 'x', ticketVersion: 1, at: new Date().toISOString() }]));
+  await tickets.listEventsByIds(ev.db, [1, 2, 3]);
+  rec.queries.push(...ev.queries);
+  for (const n of ['insertEventsReturningIds', 'listEventsByIds']) cover(n);
+
+  // The API: keyset pages in every order, people search, tokens and their rate limit.
+  const anchor = tickets.anchorOf({ id: 900, updated_at: new Date(), priority: 3, sla_due_at: new Date() });
+  for (const sort of sorts) await tickets.listTickets(db, d, { status: 'active', sort, assigneeId: 3, teamIds: [1, 2], sla: { state: 'at-risk', now: iso } }, 25, 0, anchor);
+  cover('anchorOf');
+  await people.searchKnownPeople(db, d, ['carol', 'corp'], 20);
+  await people.agentFlagOf(db, 1);
+  for (const n of ['searchKnownPeople', 'agentFlagOf']) cover(n);
+  const tokenRow = { ...ROW, person_id: 1, name: 'n', hint: 'dsk_abcd', scope: 'read', role: 'agent', created_at: iso, expires_at: iso, last_used_at: null, revoked_at: null, revoked_by: null, revoked_by_login: null };
+  const tk = compileOnly(dialect, () => [tokenRow]);
+  await tokens.insertToken(tk.db, d, { personId: 1, name: 'n', tokenHash: 'a'.repeat(64), hint: 'dsk_abcd', scope: 'read', role: 'agent', at: iso, expiresAt: iso });
+  await tokens.findTokenByHash(tk.db, 'a'.repeat(64));
+  await tokens.listTokensOf(tk.db, 1);
+  await tokens.listAllTokens(tk.db, d, 100, 200);
+  await tokens.countTokens(tk.db);
+  await tokens.revokeToken(tk.db, 1, 2, iso);
+  await tokens.revokeToken(tk.db, 1, 2, iso, 1);
+  await tokens.takeRateSlots(tk.db, 1, 29_000_000, 10, 600, iso);
+  await tokenService.takeRequest(tk.database, 1, 600);
+  rec.queries.push(...tk.queries);
+  for (const n of ['insertToken', 'findTokenByHash', 'listTokensOf', 'listAllTokens', 'countTokens', 'revokeToken', 'takeRateSlots']) cover(n);
+
+  // Webhooks: the endpoints, the listener's deliveries in the events' transaction, the deliverer's claims.
+  const hookRow = { ...ROW, name: 'Channel', url: 'http://127.0.0.1:9/none', secret: 's', events: 'ticket.raised,ticket.changed,ticket.commented', priorities: null, teams: null, format: 'teams', internal: 1, active: 1, link_base: 'https://desk.example', created_by: 1, created_at: iso, updated_at: iso };
+  const deliveryRow = { ...hookRow, webhook_id: 1, delivery_key: 'w1:e1', event: 'ticket.raised', ticket_id: 1, body: '{}', status: 'queued', attempts: 1, next_attempt_at: iso, lease_owner: null, lease_expires_at: null, last_status: null, last_answer: null, delivered_at: null, webhook_active: 0, n: 2 };
+  const wh = compileOnly(dialect, (q) => (/insert into "ticket_events"/i.test(q.sql) ? [{ id: 7, ticket_id: 1, kind: 'created', from_value: null, to_value: null }, { id: 8, ticket_id: 1, kind: 'note', from_value: null, to_value: null }] : /from "webhook_deliveries"/.test(q.sql) ? [deliveryRow] : isSelect(q) ? [{ ...ROW, ...hookRow, category_name: 'Hardware', requester_login: 'CORP\\alice', comment_count: 0, created_at: iso, updated_at: iso }] : [ROW]));
+  const hookOutbox = webhookService.createWebhookOutbox();
+  await wh.database.write((trx) =>
+    service.insertComment(trx, d, { personId: 1, isAgent: true }, 1, { body: 'x', internal: true }, hookOutbox.listener),
+  );
+  await webhooks.listWebhooks(wh.db);
+  await webhooks.activeWebhooks(wh.db);
+  await webhooks.getWebhook(wh.db, 1);
+  const fields = { name: 'n', url: 'https://x.example/h', events: 'ticket.raised', priorities: 'high,urgent', teams: null, format: 'json' as const, internal: 0, active: 1, linkBase: 'https://desk.example' };
+  await webhooks.insertWebhook(wh.db, d, { ...fields, secret: 's', createdBy: 1, at: iso });
+  await webhooks.updateWebhookAtVersion(wh.db, 1, 1, fields, iso);
+  await webhooks.setWebhookSecret(wh.db, 1, 's2', iso);
+  await webhooks.deleteWebhook(wh.db, 1);
+  await webhooks.insertDeliveries(wh.db, Array.from({ length: 300 }, (_, i) => ({ webhook_id: 1, delivery_key: `w1:e${i}`, event: 'ticket.raised', ticket_id: 1, body: '{}', status: 'queued' as const, attempts: 0, next_attempt_at: iso, lease_owner: null, lease_expires_at: null, last_status: null, last_answer: null, created_at: iso, updated_at: iso, delivered_at: null })));
+  await webhooks.getDelivery(wh.db, 1);
+  await webhooks.finishDelivery(wh.db, 1, 'host:1:abc', { status: 'queued', lastStatus: 503, lastAnswer: 'busy', nextAttemptAt: iso }, iso);
+  await webhooks.finishDelivery(wh.db, 1, 'host:1:abc', { status: 'delivered', lastStatus: 200, lastAnswer: 'ok', deliveredAt: iso }, iso);
+  await webhooks.requeueDelivery(wh.db, 1, 2, iso);
+  await webhooks.listDeliveries(wh.db, d, 1, 50);
+  await webhooks.deliveryCounts(wh.db);
+  await webhooks.deleteFinishedDeliveries(wh.db, iso);
+  await outbox.dueOutboxIds(wh.db, d, 'webhook_deliveries', iso, 20);
+  await outbox.claimOutboxRow(wh.db, 'webhook_deliveries', 1, 'host:1:abc', iso, iso);
+  await deliverDue({ database: wh.database, logger: createLogger('silent'), timeoutMs: 1000, retryMs: 1000, holder: 'host:1:abc' });
+  rec.queries.push(...wh.queries);
+  expect(wh.queries.some((q) => /insert into "webhook_deliveries"/.test(q.sql) && q.inTransaction)).toBe(true);
+  for (const n of ['listWebhooks', 'activeWebhooks', 'getWebhook', 'insertWebhook', 'updateWebhookAtVersion', 'setWebhookSecret', 'deleteWebhook', 'insertDeliveries', 'getDelivery', 'finishDelivery', 'requeueDelivery', 'listDeliveries', 'deliveryCounts', 'deleteFinishedDeliveries']) cover(n);
+  for (const n of ['dueOutboxIds', 'claimOutboxRow']) cover(n);
   // Teams.
   const now = new Date().toISOString();
   await teams.listTeams(db, { activeOnly: true });
@@ -469,6 +534,9 @@ describe('the SQL Server text of every query', () => {
       ...exportedFunctions(attachments),
       ...exportedFunctions(leases),
       ...exportedFunctions(mailQueries),
+      ...exportedFunctions(tokens),
+      ...exportedFunctions(webhooks),
+      ...exportedFunctions(outbox).filter((n) => n !== 'backoffMs'),
       ...exportedFunctions(savedViews),
       ...exportedFunctions(responses),
       ...exportedFunctions(teams),
@@ -715,6 +783,8 @@ describe('the SQL Server schema from the migrations', () => {
       ['mail_outbox', '"dedupe_key"'],
       ['mail_inbound', '"message_key"'],
       ['teams', '"name"'],
+      ['api_tokens', '"token_hash"'],
+      ['webhook_deliveries', '"delivery_key"'],
     ]);
     for (const [table, col] of unique) expect(columns(table).find(([n]) => `"${n}"` === col)![1]).toMatch(/not null/);
     // Nonclustered index keys must stay under 1,700 bytes: no nvarchar(max) in any index.
