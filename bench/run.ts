@@ -2,7 +2,8 @@
  * `npm run bench [-- --tickets N] [--seed S] [--reseed] [--duration SECONDS] [--only a,b]`
  *
  * Seeds (or reuses) a benchmark database, starts the production build as iisnode would
- * (`node dist/server.js`, NODE_ENV=production, identity from a trusted proxy header),
+ * (`node dist/server.js` with the node options of iisnode.yml's nodeProcessCommandLine,
+ * NODE_ENV=production, identity from a trusted proxy header),
  * and measures each scenario at concurrency 1 and 8 with autocannon, against a bare
  * Node http server sending the queue page's exact bytes as the ceiling. Writes
  * bench/results/latest.json and latest.md and prints the table.
@@ -273,9 +274,21 @@ interface Server {
   output: () => string;
 }
 
+/**
+ * The options iisnode starts node with: what follows node.exe in iisnode.yml's
+ * nodeProcessCommandLine (iisnode appends its interceptor and the script; web.config holds
+ * the same line and a test keeps them equal), so the bench measures the V8 settings a site runs.
+ */
+function iisnodeNodeArgs(yml = readFileSync(path.join(ROOT, 'iisnode.yml'), 'utf8')): string[] {
+  const line = /^nodeProcessCommandLine:[ \t]*(.*)$/m.exec(yml)?.[1].trim();
+  if (!line) throw new Error('iisnode.yml has no nodeProcessCommandLine');
+  const rest = line.startsWith('"') ? line.slice(line.indexOf('"', 1) + 1) : line.replace(/^\S+/, '');
+  return rest.split(/\s+/).filter(Boolean);
+}
+
 async function startServer(dbFile: string, dataDir: string, opts: { cpuProfDir?: string } = {}): Promise<Server> {
   const port = await freePort();
-  const nodeArgs = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [];
+  const nodeArgs = [...iisnodeNodeArgs(), ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [])];
   let out = '';
   const t0 = process.hrtime.bigint();
   const proc = spawn(process.execPath, [...nodeArgs, ENTRY], { cwd: ROOT, env: { ...baseEnv(dbFile, dataDir), PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -25,23 +25,38 @@ export interface RoleSubject {
 }
 
 
+/** An entry of DESKSIDE_AGENTS/ADMINS, read once: a DN, or a login and a group name. */
+type ParsedEntry = { dn: string } | { loginKey: string | undefined; name: string; domain: string | undefined };
+
+// Entries come from the settings, so there are few; every request matches them.
+const parsedEntries = new Map<string, ParsedEntry | null>();
+
+function parseEntry(entry: string): ParsedEntry | null {
+  const known = parsedEntries.get(entry);
+  if (known !== undefined) return known;
+  const e = entry.trim();
+  let parsed: ParsedEntry | null = null;
+  if (e && /^(cn|ou|dc)=/i.test(e)) parsed = { dn: canonicalDn(e) };
+  else if (e) {
+    const lower = e.toLowerCase();
+    const slash = lower.indexOf('\\');
+    parsed = { loginKey: parseLogin(e)?.key, domain: slash >= 0 ? lower.slice(0, slash) : undefined, name: slash >= 0 ? lower.slice(slash + 1) : lower };
+  }
+  if (parsedEntries.size < 10_000) parsedEntries.set(entry, parsed);
+  return parsed;
+}
+
 /** Does one entry of DESKSIDE_AGENTS/ADMINS name this person or one of their groups? */
 export function matchEntry(entry: string, subject: RoleSubject): { via: 'login' | 'group'; group?: string } | null {
-  const e = entry.trim();
+  const e = parseEntry(entry);
   if (!e) return null;
-  if (/^(cn|ou|dc)=/i.test(e)) {
-    const want = canonicalDn(e);
-    const g = subject.groups.find((grp) => grp.dn && canonicalDn(grp.dn) === want);
+  if ('dn' in e) {
+    const g = subject.groups.find((grp) => grp.dn && canonicalDn(grp.dn) === e.dn);
     return g ? { via: 'group', group: g.name } : null;
   }
-  const asLogin = parseLogin(e);
-  if (asLogin && asLogin.key === subject.key) return { via: 'login' };
-  const lower = e.toLowerCase();
-  const slash = lower.indexOf('\\');
-  const domain = slash >= 0 ? lower.slice(0, slash) : undefined;
-  const name = slash >= 0 ? lower.slice(slash + 1) : lower;
+  if (e.loginKey !== undefined && e.loginKey === subject.key) return { via: 'login' };
   const g = subject.groups.find(
-    (grp) => grp.name.toLowerCase() === name && (domain === undefined || (grp.domain ?? '').toLowerCase() === domain),
+    (grp) => grp.name.toLowerCase() === e.name && (e.domain === undefined || (grp.domain ?? '').toLowerCase() === e.domain),
   );
   return g ? { via: 'group', group: g.name } : null;
 }

@@ -109,9 +109,11 @@ export function openTarget(target: DatabaseTarget, opts: OpenOptions = {}): Data
   native.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 100}`);
   native.pragma('synchronous = NORMAL');
   native.pragma('foreign_keys = ON');
-  // Page cache per connection (better-sqlite3 builds SQLite with 16 MB). Bulk loads ask for more, so
-  // index pages stay in memory instead of being re-read for every insert.
-  if (opts.cacheMb) native.pragma(`cache_size = -${Math.round(opts.cacheMb * 1024)}`);
+  // Page cache per connection: 8 MB (better-sqlite3 builds SQLite with 16 MB, which writes
+  // at a million tickets fill, adding to each process's memory; pages read again come from
+  // the OS's file cache, and list pages are mostly answered from TicketReadCache). Bulk loads
+  // ask for more, so index pages stay in memory instead of being re-read for every insert.
+  native.pragma(`cache_size = -${Math.round((opts.cacheMb ?? 8) * 1024)}`);
   const db = new Kysely<DB>({ dialect: new DesksideSqliteDialect({ database: withStatementCache(native) }) });
   // data_version moves when another connection (another iisnode process) commits;
   // total_changes counts this connection's own writes.

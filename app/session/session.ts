@@ -41,10 +41,55 @@ export function sessionIdOf(token: string): string {
   return tokenDigest(token);
 }
 
+interface CachedSession {
+  row: SessionRow;
+  /** The database's change stamp read before the row was: the row is exact while the stamp stays. */
+  stamp: string;
+  expiresMs: number;
+}
+
+/** Most sessions a process remembers; beyond it the oldest remembered is forgotten first. */
+export const SESSION_CACHE_ENTRIES = 5_000;
+
+const sessionCaches = new WeakMap<Database, Map<string, CachedSession>>();
+
+/**
+ * The live session a cookie names. Per process (per open database), a cookie that named a
+ * live session is remembered with that row, keyed by the whole signed cookie (so a hit
+ * also skips the HMAC and SHA-256: only a value that verified is ever a key), and reused
+ * only while the database's change stamp is the one read before the row and the session
+ * has not expired. The stamp moves with every commit by any connection (SQLite:
+ * data_version, which another process's commit changes, plus total_changes for this
+ * connection's own), so signing out, a changed person row or anything else written
+ * anywhere makes every process read the row again on its next request. A database
+ * without a stamp (SQL Server, for now) is asked every time. Decision 0019.
+ */
 async function readSession(deps: Pick<SessionDeps, 'database' | 'keys'>, cookie: string | undefined): Promise<SessionRow | null> {
+  if (!cookie) return null;
+  const database = deps.database;
+  const stamp = database.changeStamp?.();
+  let cache: Map<string, CachedSession> | undefined;
+  if (stamp !== undefined) {
+    cache = sessionCaches.get(database);
+    if (!cache) sessionCaches.set(database, (cache = new Map<string, CachedSession>()));
+    const hit = cache.get(cookie);
+    if (hit && hit.stamp === stamp && hit.expiresMs > Date.now()) return hit.row;
+  }
   const token = unsign(deps.keys.session, cookie);
   if (!token) return null;
-  return (await findLiveSession(deps.database.db, sessionIdOf(token), nowIso())) ?? null;
+  const row = await findLiveSession(database.db, sessionIdOf(token), nowIso());
+  if (!row) {
+    cache?.delete(cookie);
+    return null;
+  }
+  if (cache && stamp !== undefined) {
+    // Read before the query, so a write landing meanwhile leaves this entry at an older
+    // stamp: the next request reads again, never the other way round.
+    cache.delete(cookie);
+    cache.set(cookie, { row: Object.freeze(row), stamp, expiresMs: new Date(row.expires_at).getTime() });
+    if (cache.size > SESSION_CACHE_ENTRIES) cache.delete(cache.keys().next().value as string);
+  }
+  return row;
 }
 
 /**

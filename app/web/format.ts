@@ -21,21 +21,44 @@ function relativeFormat(locale: string): Intl.RelativeTimeFormat {
   return f;
 }
 
+/**
+ * Intl's format() is the costly part of a list page's times, and a page asks for the same
+ * few texts ("3 days ago") and instants (a quiet queue shows every agent the same rows)
+ * again and again: its answers are kept, a few thousand at most.
+ */
+const FORMATTED_MAX = 5_000;
+const relativeTexts = new Map<string, string>();
+const exactTexts = new Map<string, string>();
+
+function remember(texts: Map<string, string>, key: string, text: string): string {
+  if (texts.size >= FORMATTED_MAX) texts.delete(texts.keys().next().value as string);
+  texts.set(key, text);
+  return text;
+}
+
+function relativeText(locale: string, value: number, unit: Intl.RelativeTimeFormatUnit): string {
+  const key = `${locale}\0${unit}\0${value}`;
+  return relativeTexts.get(key) ?? remember(relativeTexts, key, relativeFormat(locale).format(value, unit));
+}
+
 export function relativeTime(date: Date, now: Date = new Date(), locale = 'en-GB'): string {
   const seconds = Math.round((date.getTime() - now.getTime()) / 1000);
   const abs = Math.abs(seconds);
   if (abs < 45) return 'just now';
-  const fmt = relativeFormat(locale);
   for (const [unit, size] of UNITS) {
-    if (abs >= size) return fmt.format(Math.round(seconds / size), unit);
+    if (abs >= size) return relativeText(locale, Math.round(seconds / size), unit);
   }
-  return fmt.format(Math.round(seconds / 60), 'minute');
+  return relativeText(locale, Math.round(seconds / 60), 'minute');
 }
 
 const exactFormats = new Map<string, Intl.DateTimeFormat>();
 
 /** The exact time, in UTC, for the hover title; public/js/time.js localises it. */
 export function exactTime(date: Date, locale = 'en-GB'): string {
+  // The text shows minutes, never seconds: every instant of one UTC minute reads the same.
+  const key = `${locale}\0${Math.floor(date.getTime() / 60_000)}`;
+  const known = exactTexts.get(key);
+  if (known !== undefined) return known;
   let f = exactFormats.get(locale);
   if (!f) {
     try {
@@ -45,7 +68,7 @@ export function exactTime(date: Date, locale = 'en-GB'): string {
     }
     if (exactFormats.size < 50) exactFormats.set(locale, f);
   }
-  return `${f.format(date)} UTC`;
+  return remember(exactTexts, key, `${f.format(date)} UTC`);
 }
 
 const knownLocales = new Map<string, string>();

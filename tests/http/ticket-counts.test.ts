@@ -101,6 +101,34 @@ describe('counts, caches and paging on the ticket list', () => {
     expect((await agent.get('/tickets')).text).toContain('Agent Two');
   });
 
+  test('when a quiet queue is shown again, then its page comes from memory; after another process changes a ticket on it, the page shows the change', async () => {
+    let selects = 0;
+    await seeded(30, (database) => {
+      const counted = database.db.withPlugin({
+        transformQuery: (args) => {
+          if (args.node.kind === 'SelectQueryNode') selects++;
+          return args.node;
+        },
+        transformResult: async (args) => args.result,
+      });
+      return new TicketReadCache({ ...database, db: counted }, { cheapMs: Number.POSITIVE_INFINITY });
+    });
+    const agent = client(t.app, 'TEST\\agent1');
+    const first = await agent.get('/tickets');
+    const top = ids(first.text)[0];
+    expect(selects).toBeGreaterThan(0);
+    const before = selects;
+    const again = await agent.get('/tickets');
+    expect(selects).toBe(before);
+    expect(ids(again.text)).toEqual(ids(first.text));
+    const other = openDatabase(`sqlite:${t.database.describe.replace(/^sqlite:/, '')}`);
+    await other.db.updateTable('tickets').set({ title: 'Renamed by another process' }).where('id', '=', top).execute();
+    await other.close();
+    const after = await agent.get('/tickets');
+    expect(selects).toBeGreaterThan(before);
+    expect(after.text).toContain('Renamed by another process');
+  });
+
   test('when "unassigned" and "anyone" are counted from the cache, then each keeps its own figure', async () => {
     // JSON writes null and undefined alike; the cache key once did, and "Open and unassigned" showed every open ticket.
     await seeded(30);

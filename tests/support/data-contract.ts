@@ -240,6 +240,24 @@ export function dataContract(label: string, open: () => Promise<ContractTarget>)
       expect(await count({ words: searchWords('printer') })).toBe(2);
     });
 
+    test('when a search is sorted by ticket number, then pages follow that order, the status narrows it, and the answer is the general query\'s', async () => {
+      const newest = { key: 'created', desc: true } as const;
+      const oldest = { key: 'id', desc: false } as const;
+      const words = searchWords('printer');
+      expect(await ids({ words, sort: newest })).toEqual([f.t.closed, f.t.printer]);
+      expect(await ids({ words, sort: oldest })).toEqual([f.t.printer, f.t.closed]);
+      expect(await ids({ words, sort: newest }, 1, 0)).toEqual([f.t.closed]);
+      expect(await ids({ words, sort: newest }, 1, 1)).toEqual([f.t.printer]);
+      expect(await ids({ words, sort: newest }, 1, 2)).toEqual([]);
+      expect(await ids({ words, sort: newest, status: 'active' })).toEqual([f.t.printer]);
+      expect(await ids({ words, sort: newest, status: 'closed' })).toEqual([f.t.closed]);
+      expect(await ids({ words, sort: newest, status: 'done' })).toEqual([f.t.closed]);
+      expect(await ids({ words: searchWords('laptop'), sort: newest, status: 'new' })).toEqual([f.t.urgent, f.t.laptop]);
+      // A rarer condition than a status takes the general query; same answers, same order.
+      expect(await ids({ words: searchWords('laptop'), sort: newest, categoryId: f.hardware })).toEqual([f.t.urgent, f.t.laptop]);
+      expect(await ids({ words, sort: newest, assigneeId: f.agent })).toEqual([f.t.closed, f.t.printer]);
+    });
+
     test('when someone comments, then the timeline, comment count and "recently updated" order change and notes stay internal', async () => {
       const r = await addComment(database, { personId: f.other, isAgent: false }, f.t.printer, { body: 'Still jamming.', internal: undefined }, listener);
       expect(r).toEqual({ kind: 'ok' });

@@ -130,7 +130,14 @@ describe('the iisnode settings', () => {
     // Both forms expand environment variables: web.config's through the schema's
     // expanded="true", iisnode.yml's through ExpandEnvironmentStringsW (Azure/iisnode
     // src/config/iisnode_schema.xml, src/iisnode/cmoduleconfiguration.cpp).
-    expect(ws.iisnode.nodeProcessCommandLine).toBe('"%ProgramFiles%\\nodejs\\node.exe"');
+    expect(ws.iisnode.nodeProcessCommandLine).toMatch(/^"%ProgramFiles%\\nodejs\\node\.exe"( |$)/);
+  });
+
+  test('when iisnode starts node, then the V8 options that bound its memory come after node.exe, as npm run bench starts it', () => {
+    // iisnode appends the interceptor and the script to this line (cnodeprocess.cpp), so
+    // options here reach node; bench/run.ts reads them from iisnode.yml.
+    expect(ws.iisnode.nodeProcessCommandLine.split(' ').slice(1)).toEqual(['--max-semi-space-size=8', '--heap-growing-percent=100']);
+    expect(readFileSync(path.join(root, 'bench', 'run.ts'), 'utf8')).toContain("readFileSync(path.join(ROOT, 'iisnode.yml')");
   });
 
   test('when iisnode forwards a request, then it promotes the identity variables, HTTPS and the client address', () => {

@@ -1,4 +1,5 @@
-import { ImapFlow, type ImapFlowOptions } from 'imapflow';
+import type * as Imapflow from 'imapflow';
+import type { ImapFlow, ImapFlowOptions } from 'imapflow';
 import type { ImapConfig } from '../../config/schema';
 import type { Database } from '../../db/database';
 import type { Logger } from '../../logging';
@@ -160,7 +161,9 @@ export function startMailboxReader(o: ReaderOptions): ReaderHandle {
 
   /** One connection, for as long as it lasts and the lease is ours. */
   async function session(): Promise<void> {
-    const client = new ImapFlow({ ...imapOptions(o.imap, o.caFile), ...o.clientOptions });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, so a process with mail off never loads it (decision 0019)
+    const imapflow = require('imapflow') as typeof Imapflow;
+    const client = new imapflow.ImapFlow({ ...imapOptions(o.imap, o.caFile), ...o.clientOptions });
     // Failures also surface through the awaited calls; this keeps a dropped socket from crashing the process.
     client.on('error', (err: unknown) => o.logger.warn({ err, event: 'mail-in' }, 'the IMAP connection failed'));
     client.on('exists', wake);

@@ -6,7 +6,8 @@
  * Apple Mail; English and German); when in doubt they keep text rather than lose it, and
  * they never return an empty reply for a body that had text.
  */
-import { convert, type HtmlToTextOptions } from 'html-to-text';
+import type * as HtmlToText from 'html-to-text';
+import type { HtmlToTextOptions } from 'html-to-text';
 
 export interface ReplyText {
   /** What the person wrote. Never empty when `full` is not. */
@@ -33,7 +34,8 @@ const HTML_OPTIONS: HtmlToTextOptions = {
 
 /** HTML mail as plain text: links keep their address, images and styles go, no line wrapping. */
 export function htmlToText(html: string): string {
-  return tidy(convert(html, HTML_OPTIONS));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, so a process with mail off never loads it (decision 0019)
+  return tidy((require('html-to-text') as typeof HtmlToText).convert(html, HTML_OPTIONS));
 }
 
 // Where clients start the quoted message (or the writer's signature, which comes before it) in

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
-import nodemailer, { type SendMailOptions } from 'nodemailer';
+import type * as Nodemailer from 'nodemailer';
+import type { SendMailOptions } from 'nodemailer';
 import type SMTPPool from 'nodemailer/lib/smtp-pool';
 import type { ImapFlowOptions } from 'imapflow';
 import type { ImapConfig, MailConfig, SmtpConfig } from '../../config/schema';
@@ -43,7 +44,8 @@ export function smtpTransport(smtp: SmtpConfig, caFile: string | undefined): Mai
     logger: false,
     ...SMTP_TIMEOUTS,
   };
-  return nodemailer.createTransport(options);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, so a process with mail off never loads it (decision 0019)
+  return (require('nodemailer') as typeof Nodemailer).createTransport(options);
 }
 
 /** How /admin/mail and the logs name the SMTP server: never its password. */

@@ -2,7 +2,7 @@ import type { Database } from '../../db/database';
 import { listAgents, type AgentRow } from '../../people/people.queries';
 import { listCategories, type CategoryRow } from '../categories/categories.queries';
 import { listResponses, type ResponseRow } from '../responses/responses.queries';
-import { countTickets, openTicketsOf, type OpenTicketRow, type TicketQuery } from './tickets.queries';
+import { countTickets, listTickets, openTicketsOf, type ListAnchor, type OpenTicketRow, type TicketListRow, type TicketQuery } from './tickets.queries';
 
 /** A count as shown on a page: exact, or a recent figure labelled "about". */
 export interface TicketCount {
@@ -24,6 +24,8 @@ export interface TicketReadCacheOptions {
   /** Counts that took less than this are recounted after any change, so they stay exact. */
   cheapMs?: number;
   maxEntries?: number;
+  /** Most list pages kept (each about 25 rows). */
+  maxPages?: number;
   now?: () => number;
 }
 
@@ -46,6 +48,8 @@ export class TicketReadCache {
   private readonly counts = new Map<string, Entry<number>>();
   private lists = new Map<string, Entry<unknown>>();
   private readonly openTickets = new Map<string, Entry<OpenTicketRow[]>>();
+  private readonly pages = new Map<string, Entry<readonly TicketListRow[]>>();
+  private readonly maxPages: number;
   private readonly approximateForMs: number;
   private readonly cheapMs: number;
   private readonly maxEntries: number;
@@ -58,6 +62,7 @@ export class TicketReadCache {
     this.approximateForMs = opts.approximateForMs ?? 15_000;
     this.cheapMs = opts.cheapMs ?? 2;
     this.maxEntries = opts.maxEntries ?? 2_000;
+    this.maxPages = opts.maxPages ?? 200;
     this.now = opts.now ?? Date.now;
   }
 
@@ -118,6 +123,27 @@ export class TicketReadCache {
     this.openTickets.delete(key);
     this.openTickets.set(key, { value, stamp, at: this.now() });
     if (this.openTickets.size > this.maxEntries) this.openTickets.delete(this.openTickets.keys().next().value as string);
+    return value;
+  }
+
+  /**
+   * One page of a list. Reused only at the same stamp, like the lists above, so it is
+   * exactly what the database holds (nothing anywhere has committed since it was read):
+   * agents refreshing a quiet queue read it once. The rows are frozen, as every viewer of
+   * that list shares them; times are still worded at each render.
+   */
+  async page(q: TicketQuery, limit: number, offset: number, after?: ListAnchor): Promise<readonly TicketListRow[]> {
+    const stamp = this.stamp();
+    if (stamp === undefined) return listTickets(this.database.db, this.database.dialect, q, limit, offset, after);
+    // "Unassigned" (null) and "anyone" (undefined) differ here: JSON keeps null and drops undefined.
+    const key = JSON.stringify([q, limit, offset, after ?? null]);
+    const hit = this.pages.get(key);
+    if (hit && hit.stamp === stamp) return hit.value;
+    const rows = await listTickets(this.database.db, this.database.dialect, q, limit, offset, after);
+    const value = Object.freeze(rows.map((r) => Object.freeze(r)));
+    this.pages.delete(key);
+    this.pages.set(key, { value, stamp, at: this.now() });
+    if (this.pages.size > this.maxPages) this.pages.delete(this.pages.keys().next().value as string);
     return value;
   }
 

@@ -40,6 +40,16 @@ export type SlaFilter = 'at-risk' | 'breached';
 export const SLA_FILTERS: Record<SlaFilter, string> = { 'at-risk': 'At risk', breached: 'Past due' };
 
 export const DEFAULT_SORT = '-updated';
+/**
+ * A search lists the newest tickets first: read off the text index in that order, a page
+ * costs its own rows, not every match (decision 0019). Any other sort can still be chosen.
+ */
+export const SEARCH_SORT = '-created';
+
+/** The sort a list has when its address names none. */
+export function defaultSort(q: string): string {
+  return q ? SEARCH_SORT : DEFAULT_SORT;
+}
 
 /** Older addresses said `sort=oldest` for "oldest first"; it stays accepted. */
 const SORT_ALIASES: Record<string, string> = { oldest: 'created' };
@@ -100,7 +110,7 @@ export function parseListParams(query: Record<string, unknown>, defaults: { stat
   if (sla && !Object.hasOwn(SLA_FILTERS, sla)) throw new FilterError(`sla must be one of ${Object.keys(SLA_FILTERS).join(', ')}`);
   const q = single(query, 'q');
   if (q.length > LIMITS.query) throw new FilterError(`search words must be ${LIMITS.query} characters or fewer`);
-  const order = parseSort(single(query, 'sort') || DEFAULT_SORT);
+  const order = parseSort(single(query, 'sort') || defaultSort(q));
   if (!order) throw new FilterError(`sort must be one of ${SORT_KEYS.join(', ')}, with a "-" in front for descending order (e.g. -updated)`);
   const perRaw = single(query, 'per') || String(LIMITS.pageSize);
   const per = Number(perRaw);
@@ -144,7 +154,7 @@ export function toQuery(p: ListParams, resolved: { assigneeId?: number | null; r
     teamIds: resolved.teamIds,
     sla: p.sla ? { state: p.sla, now: new Date(minute).toISOString() } : undefined,
     words,
-    sort: parseSort(p.sort) ?? { key: 'updated', desc: true },
+    sort: parseSort(p.sort) ?? parseSort(defaultSort(p.q))!,
   };
 }
 
@@ -167,7 +177,7 @@ export function listQuery(p: ListParams, change: Partial<ListParams>, defaults: 
   add('team', merged.team, '');
   add('sla', merged.sla, '');
   add('q', merged.q, '');
-  add('sort', merged.sort, DEFAULT_SORT);
+  add('sort', merged.sort, defaultSort(merged.q));
   add('per', merged.per, LIMITS.pageSize);
   add('cols', merged.cols.join(','), '');
   add('page', merged.page, 1);

@@ -1,7 +1,7 @@
-import { sql, type Kysely, type SqlBool, type Transaction } from 'kysely';
+import { expressionBuilder, sql, type Expression, type Kysely, type SqlBool, type Transaction } from 'kysely';
 import type { TicketStatus } from '../../access/policy';
 import type { DialectName } from '../../db/dialect';
-import { firstOnly, insertReturning, insertReturningId, MAX_PARAMETERS, paged, rowsAfter, ticketTextMatch } from '../../db/portable';
+import { firstOnly, insertReturning, insertReturningId, MAX_PARAMETERS, paged, rowsAfter, textMatchPageByNumber, ticketTextMatch } from '../../db/portable';
 import type { DB } from '../../db/schema';
 import { NO_DUE } from '../../db/values';
 import { isActive } from './ticket-values';
@@ -71,13 +71,34 @@ export interface TicketRow extends TicketListRow {
 // Two ways into the people table for one ticket: requester and assignee.
 type Q = Kysely<DB>;
 
-function filtered(db: Q, dialect: DialectName, q: TicketQuery) {
-  let qb = db.selectFrom('tickets');
-  if (q.status === 'active') qb = qb.where('tickets.active', '=', 1);
-  else if (q.status === 'done') qb = qb.where('tickets.active', '=', 0);
+/** The conditions a status filter makes. */
+function statusConditions(status: TicketQuery['status']): Expression<SqlBool>[] {
+  const eb = expressionBuilder<DB, 'tickets'>();
+  if (status === 'active') return [eb('tickets.active', '=', 1)];
+  if (status === 'done') return [eb('tickets.active', '=', 0)];
+  if (status === 'all') return [];
   // One status also fixes `active`, which lets the (…, active, updated_at, id) indexes
   // serve "open tickets assigned to X" in order instead of sorting.
-  else if (q.status !== 'all') qb = qb.where('tickets.active', '=', isActive(q.status) ? 1 : 0).where('tickets.status', '=', q.status);
+  return [eb('tickets.active', '=', isActive(status) ? 1 : 0), eb('tickets.status', '=', status)];
+}
+
+/** Words, ordered by ticket number, narrowed by nothing rarer than a status: the text index can lead. */
+function searchByNumber(q: TicketQuery): q is TicketQuery & { words: string[] } {
+  return (
+    !!q.words?.length &&
+    (q.sort.key === 'id' || q.sort.key === 'created') &&
+    q.priority === undefined &&
+    q.categoryId === undefined &&
+    q.assigneeId === undefined &&
+    q.requesterId === undefined &&
+    q.teamIds === undefined &&
+    q.sla === undefined
+  );
+}
+
+function filtered(db: Q, dialect: DialectName, q: TicketQuery) {
+  let qb = db.selectFrom('tickets');
+  for (const c of statusConditions(q.status)) qb = qb.where(c);
   if (q.priority !== undefined) qb = qb.where('tickets.priority', '=', q.priority);
   if (q.categoryId !== undefined) qb = qb.where('tickets.category_id', '=', q.categoryId);
   if (q.assigneeId === null) qb = qb.where('tickets.assignee_id', 'is', null);
@@ -163,10 +184,14 @@ export async function listTickets(db: Q, dialect: DialectName, q: TicketQuery, l
 
 /** listTickets, also saying which ids the index walk found (a row may vanish before the join). */
 async function pageOf(db: Q, dialect: DialectName, q: TicketQuery, limit: number, offset: number, after?: ListAnchor): Promise<{ ids: number[]; rows: TicketListRow[] }> {
-  let ids$ = filtered(db, dialect, q);
-  if (after) ids$ = ids$.where(pastAnchor(dialect, q.sort, after));
-  const idRows = (await paged(ordered(ids$.select('tickets.id'), q.sort), dialect, limit, offset).execute()) as { id: number }[];
-  const ids = idRows.map((r) => r.id);
+  // A search by number reads the text index in order (a cursor's seek takes the general query).
+  const fromText = !after && searchByNumber(q) ? await textMatchPageByNumber(db, dialect, q.words, statusConditions(q.status), q.sort.desc, limit, offset) : undefined;
+  let ids = fromText;
+  if (!ids) {
+    let ids$ = filtered(db, dialect, q);
+    if (after) ids$ = ids$.where(pastAnchor(dialect, q.sort, after));
+    ids = ((await paged(ordered(ids$.select('tickets.id'), q.sort), dialect, limit, offset).execute()) as { id: number }[]).map((r) => r.id);
+  }
   if (ids.length === 0) return { ids, rows: [] };
   const rows = (await withDetails(db).where('tickets.id', 'in', ids).execute()) as TicketListRow[];
   const byId = new Map(rows.map((r) => [r.id, r]));

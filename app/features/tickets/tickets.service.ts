@@ -23,14 +23,13 @@ import { cleanText, oneLine, text, type FieldErrors } from '../shared/form-value
 import { isActive, isPriority, isStatus, LIMITS, priorityCode, priorityName, STATUS_LABELS, type PriorityName } from './ticket-values';
 import { recordEvents, type EventListener, type EventsContext } from './ticket-events';
 import type { TicketCount, TicketReadCache } from './tickets.cache';
-import { DEFAULT_SORT, FilterError, listQuery, listUrl, parseListParams, queryObject, toQuery, viewQuery, type ListParams } from './tickets.filters';
+import { defaultSort, FilterError, listQuery, listUrl, parseListParams, queryObject, toQuery, viewQuery, type ListParams } from './tickets.filters';
 import {
   allTickets,
   anchorOf,
   getTicketForUpdate,
   insertTicket,
   listEvents,
-  listTickets,
   neighbourTickets,
   touchTicket,
   updateTicketAtVersion,
@@ -78,7 +77,8 @@ export interface TicketListPage {
   defaults: Defaults;
   /** The database query the params became ("me" and logins resolved). */
   query: TicketQuery;
-  rows: TicketListRow[];
+  /** Shared with every viewer of the same page while nothing changes (TicketReadCache.page): read only. */
+  rows: readonly TicketListRow[];
   /** Exact, or a recent figure to be labelled "about". */
   total: number;
   totalExact: boolean;
@@ -169,7 +169,7 @@ export async function listTicketsFor(database: Database, cache: TicketReadCache,
   const per = page?.limit ?? params.per;
   const offset = page?.after ? 0 : (params.page - 1) * per;
   const [rows, count, categories, agents] = await Promise.all([
-    listTickets(database.db, database.dialect, q, per, offset, page?.after),
+    cache.page(q, per, offset, page?.after),
     cache.count(q),
     cache.categories(),
     v.agent ? cache.agents() : Promise.resolve([]),
@@ -248,7 +248,7 @@ const BUILT_IN_TABS: { label: string; change: Partial<ListParams> }[] = [
 export async function queueTabs(database: Database, cache: TicketReadCache, v: ListViewer, list: Pick<TicketListPage, 'params' | 'defaults'>, saved: SavedViewRow[]): Promise<QueueTab[]> {
   const { params, defaults } = list;
   const plain: Partial<ListParams> = { priority: '', category: '', requester: '', team: '', sla: '', q: '', page: 1 };
-  const filtersOf = (p: ListParams) => listQuery(p, { sort: DEFAULT_SORT, per: LIMITS.pageSize, cols: [], page: 1 }, defaults);
+  const filtersOf = (p: ListParams) => listQuery(p, { sort: defaultSort(p.q), per: LIMITS.pageSize, cols: [], page: 1 }, defaults);
   const mine = filtersOf(params);
   const tabs: (QueueTab & { query: TicketQuery | null })[] = [];
   for (const t of BUILT_IN_TABS) {

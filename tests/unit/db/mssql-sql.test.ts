@@ -158,6 +158,9 @@ async function recordEverything(dialect: 'mssql' | 'sqlite') {
     }
     await tickets.listTickets(db, d, { status: 'active', sort, priority: 4, categoryId: 2, assigneeId: null, requesterId: 3, words: searchWords('printer on floor 3') }, 25, 0);
     await tickets.listTickets(db, d, { status: 'all', sort, assigneeId: 7, words: ['x'] }, 1, 0);
+    // Words narrowed only by a status (SQLite reads these off the text index when sorted by number).
+    await tickets.listTickets(db, d, { status: 'open', sort, words: ['outlook'] }, 25, 25);
+    await tickets.listTickets(db, d, { status: 'all', sort, words: ['out', 'look'] }, 25, 0);
     await tickets.listTickets(db, d, { status: 'active', sort, teamIds: [1, 2], sla: { state: 'at-risk', now: '2026-03-02T10:00:00.000Z' } }, 25, 0);
     await tickets.listTickets(db, d, { status: 'active', sort, teamIds: null, sla: { state: 'breached', now: '2026-03-02T10:00:00.000Z' } }, 25, 0);
     await tickets.listTickets(db, d, { status: 'active', sort, teamIds: [] }, 25, 0);

@@ -36,6 +36,19 @@ describe('the list address', () => {
     expect(listQuery(parseListParams({}, agent), {}, agent)).toBe('');
   });
 
+  test('when words are searched without a sort, then the newest tickets come first, and a chosen sort is kept in the address', () => {
+    const searched = parseListParams({ q: 'outlook' }, agent);
+    expect(searched.sort).toBe('-created');
+    expect(toQuery(searched, {}).sort).toEqual({ key: 'created', desc: true });
+    expect(listQuery(searched, {}, agent)).toBe('q=outlook');
+    const byUpdate = parseListParams({ q: 'outlook', sort: '-updated' }, agent);
+    expect(listQuery(byUpdate, {}, agent)).toBe('q=outlook&sort=-updated');
+    expect(toQuery(byUpdate, {}).sort).toEqual({ key: 'updated', desc: true });
+    // Clearing the words keeps a sort that was chosen, and drops the search's default.
+    expect(listQuery(searched, { q: '' }, agent)).toBe('sort=-created');
+    expect(listQuery(parseListParams({}, agent), { q: 'vpn' }, agent)).toBe('q=vpn&sort=-updated');
+  });
+
   test('when a stored query string is read back, then repeated keys stay repeated (and are refused by the parser)', () => {
     expect(queryObject('a=1&b=x%20y&a=2')).toEqual({ a: ['1', '2'], b: 'x y' });
     expect(() => parseListParams(queryObject('status=open&status=new'), agent)).toThrow('given more than once');
