@@ -136,3 +136,26 @@ describe('what the per-process memory saves', () => {
     expect(sessionReads).toBe(2);
   });
 });
+
+describe('lists remembered per process for the ticket page', () => {
+  test('when another process renames a team, then the ticket page on this one shows the new name at once', async () => {
+    const dave = client(t.app, 'TEST\\dave');
+    const raised = await dave.post('/tickets', { title: 'Printer offline', description: 'Since this morning.', category: '1', priority: 'normal' }, { tokenFrom: '/tickets/new' });
+    expect(raised.status).toBe(303);
+    const id = Number(/\/tickets\/(\d+)/.exec(raised.headers.location)![1]);
+    const now = new Date().toISOString();
+    const team = await second.database.db
+      .insertInto('teams')
+      .values({ name: 'Desktop support', description: null, directory_group: null, active: 1, version: 1, created_at: now, updated_at: now })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await second.database.db.updateTable('tickets').set({ team_id: team.id }).where('id', '=', id).execute();
+    const carol = client(t.app, 'TEST\\carol');
+    // Twice, so the second page is drawn from what the first remembered.
+    for (let i = 0; i < 2; i++) expect((await carol.get(`/tickets/${id}`)).text).toContain('Desktop support');
+    await second.database.db.updateTable('teams').set({ name: 'Field services' }).where('id', '=', team.id).execute();
+    const page = await carol.get(`/tickets/${id}`);
+    expect(page.text).toContain('Field services');
+    expect(page.text).not.toContain('Desktop support');
+  });
+});

@@ -2,6 +2,8 @@ import type { Database } from '../../db/database';
 import { listAgents, type AgentRow } from '../../people/people.queries';
 import { listCategories, type CategoryRow } from '../categories/categories.queries';
 import { listResponses, type ResponseRow } from '../responses/responses.queries';
+import { loadPolicy, type SlaPolicy } from '../service-levels/clocks';
+import { listTeams, type TeamRow } from '../teams/teams.queries';
 import { countTickets, listTickets, openTicketsOf, type ListAnchor, type OpenTicketRow, type TicketListRow, type TicketQuery } from './tickets.queries';
 
 /** A count as shown on a page: exact, or a recent figure labelled "about". */
@@ -106,6 +108,19 @@ export class TicketReadCache {
 
   agents(): Promise<AgentRow[]> {
     return this.list('agents', () => listAgents(this.database.db));
+  }
+
+  /** Every team (retired ones too: tickets still name them), for the queue's filter and the ticket page. */
+  teams(): Promise<TeamRow[]> {
+    return this.list('teams', () => listTeams(this.database.db, { activeOnly: false }));
+  }
+
+  /**
+   * The service-level calendar and targets, as the ticket page's clocks read them. Reused only
+   * at the same stamp, so a changed target or holiday shows on the next page, on every process.
+   */
+  slaPolicy(): Promise<SlaPolicy> {
+    return this.list('sla-policy', () => loadPolicy(this.database.db));
   }
 
   /**

@@ -16,9 +16,7 @@ import type { AttachmentSettings } from '../attachments/attachments.service';
 import { readUploads } from '../attachments/uploads';
 import { listCategories } from '../categories/categories.queries';
 import { knownIssuesOfTicket } from '../known-issues/known-issues.queries';
-import { listTeams } from '../teams/teams.queries';
 import { assigneeChoices } from '../teams/teams.service';
-import { loadPolicy } from '../service-levels/clocks';
 import { ticketClocks } from '../service-levels/service-levels.service';
 import { activeKnownIssues, KNOWN_ISSUE_STATUS_LABELS } from '../known-issues/known-issues.service';
 import { inboundOfTicket } from '../mail/mail.queries';
@@ -144,7 +142,7 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
     if (!agent) {
       return res.render('tickets/index', { ...common, title: v.anonymous ? 'Tickets' : 'My tickets', sorts: SORT_CHOICES, seesAll: lv.seesAll });
     }
-    const [saved, teams] = await Promise.all([viewsFor(database, v.personId!), listTeams(db, { activeOnly: false })]);
+    const [saved, teams] = await Promise.all([viewsFor(database, v.personId!), cache.teams()]);
     const tabs = await queueTabs(database, cache, lv, result, saved);
     const order = parseSort(params.sort)!;
     // A header links to its column sorted in its natural direction, or reversed when it is already the sort.
@@ -289,12 +287,12 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
       policy.can(v, 'ticket.files', f) ? listAttachments(db, t.id, { includeInternal }) : Promise.resolve([]),
       // Replies that came by e-mail, and where the whole message is.
       config.mail?.imap ? inboundOfTicket(db, t.id) : Promise.resolve([]),
-      listTeams(db, { activeOnly: false }),
+      cache.teams(),
     ]);
     // The ticket's team first in the assignee list.
     const assignees = canEdit ? await assigneeChoices(database, directory, agents, teams.find((x) => x.id === t.team_id)) : { team: [], others: [] };
     // Agents see the service-level clocks and how each due time was worked out.
-    const clocks = includeInternal ? await ticketClocks(database, await loadPolicy(db), t.id, new Date()) : [];
+    const clocks = includeInternal ? await ticketClocks(database, await cache.slaPolicy(), t.id, new Date()) : [];
     const flashCode = takeFlash(req, res, config, `/tickets/${t.id}`) ?? '';
     const flash = flashCode === 'created-for' ? `Ticket raised for ${t.requester_name || t.requester_login}.` : FLASH_MESSAGES[flashCode];
     const composer: Composer = extra.composer ?? { mode: 'reply', body: '', errors: {} };
@@ -345,7 +343,7 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
       }
     }
     const people = ids.size ? await listPeopleByIds(db, [...ids]) : [];
-    const [categories, teams] = await Promise.all([cache.categories(), events.some((e) => e.kind === 'team') ? listTeams(db, { activeOnly: false }) : Promise.resolve([])]);
+    const [categories, teams] = await Promise.all([cache.categories(), events.some((e) => e.kind === 'team') ? cache.teams() : Promise.resolve([])]);
     return {
       person: new Map(people.map((p) => [String(p.id), p.display_name ?? p.login])),
       category: new Map(categories.map((c) => [String(c.id), c.name])),
@@ -378,7 +376,7 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
     const result = await editTicket(database, actor, t.id, parsed.request, ticketEvents);
     if (result.kind === 'not-found') throw notFound();
     if (result.kind === 'conflict') {
-      const [categories, agents, names, fresh, teams] = await Promise.all([cache.categories(), cache.agents(), eventNames(result.theirEvents), getTicket(db, t.id), listTeams(db, { activeOnly: false })]);
+      const [categories, agents, names, fresh, teams] = await Promise.all([cache.categories(), cache.agents(), eventNames(result.theirEvents), getTicket(db, t.id), cache.teams()]);
       res.status(409).setHeader('Cache-Control', 'no-store');
       return res.render('tickets/conflict', {
         title: 'Someone else changed this first',
