@@ -158,4 +158,22 @@ describe('lists remembered per process for the ticket page', () => {
     expect(page.text).toContain('Field services');
     expect(page.text).not.toContain('Desktop support');
   });
+
+  test('when another process adds a reply and an internal note, then the ticket page on this one shows them at once', async () => {
+    const dave = client(t.app, 'TEST\\dave');
+    const raised = await dave.post('/tickets', { title: 'VPN drops', description: 'Every hour.', category: '1', priority: 'normal' }, { tokenFrom: '/tickets/new' });
+    const id = Number(/\/tickets\/(\d+)/.exec(raised.headers.location)![1]);
+    const carolHere = client(t.app, 'TEST\\carol');
+    for (let i = 0; i < 2; i++) expect((await carolHere.get(`/tickets/${id}`)).text).not.toContain('Try the new client');
+    const carolThere = client(second.app, 'TEST\\carol');
+    expect((await carolThere.post(`/tickets/${id}/comments`, { body: 'Try the new client, please.' }, { tokenFrom: `/tickets/${id}` })).status).toBe(303);
+    expect((await carolThere.post(`/tickets/${id}/comments`, { body: 'Known flaky gateway.', internal: 'on' }, { tokenFrom: `/tickets/${id}` })).status).toBe(303);
+    const agentPage = await carolHere.get(`/tickets/${id}`);
+    expect(agentPage.text).toContain('Try the new client');
+    expect(agentPage.text).toContain('Known flaky gateway');
+    // The requester's own view of the same ticket is read for them, without the note.
+    const requesterPage = await dave.get(`/tickets/${id}`);
+    expect(requesterPage.text).toContain('Try the new client');
+    expect(requesterPage.text).not.toContain('Known flaky gateway');
+  });
 });

@@ -46,10 +46,14 @@ export interface TicketReadCacheOptions {
  * Without a stamp (a database that cannot tell), counts are always "about" once cached
  * and lists are never cached.
  */
+/** Parts of tickets' pages kept (about 100 tickets' row, timeline, files and known issues): a timeline can be long. */
+const TICKET_PARTS_KEPT = 400;
+
 export class TicketReadCache {
   private readonly counts = new Map<string, Entry<number>>();
   private lists = new Map<string, Entry<unknown>>();
   private readonly openTickets = new Map<string, Entry<OpenTicketRow[]>>();
+  private readonly ofTickets = new Map<string, Entry<unknown>>();
   private readonly pages = new Map<string, Entry<readonly TicketListRow[]>>();
   private readonly maxPages: number;
   private readonly approximateForMs: number;
@@ -138,6 +142,27 @@ export class TicketReadCache {
     this.openTickets.delete(key);
     this.openTickets.set(key, { value, stamp, at: this.now() });
     if (this.openTickets.size > this.maxEntries) this.openTickets.delete(this.openTickets.keys().next().value as string);
+    return value;
+  }
+
+  /**
+   * Something read about one ticket for its page (its row, its timeline as this viewer may
+   * see it, its files, its known issues): reused only at the same stamp, like the lists
+   * above, so it is exactly what the database holds; an agent coming back to a ticket
+   * nobody changed reads it once. `part` names what and for whom (`events:internal`).
+   * Values are frozen (shallowly, and each row of an array), as every viewer shares them.
+   */
+  async ofTicket<T>(ticketId: number, part: string, load: () => Promise<T>): Promise<T> {
+    const stamp = this.stamp();
+    if (stamp === undefined) return load();
+    const key = `${ticketId}:${part}`;
+    const hit = this.ofTickets.get(key);
+    if (hit && hit.stamp === stamp) return hit.value as T;
+    const loaded = await load();
+    const value = (Array.isArray(loaded) ? Object.freeze(loaded.map((r: unknown) => (r && typeof r === 'object' ? Object.freeze(r) : r))) : loaded && typeof loaded === 'object' ? Object.freeze(loaded) : loaded) as T;
+    this.ofTickets.delete(key);
+    this.ofTickets.set(key, { value, stamp, at: this.now() });
+    if (this.ofTickets.size > TICKET_PARTS_KEPT) this.ofTickets.delete(this.ofTickets.keys().next().value as string);
     return value;
   }
 

@@ -97,7 +97,8 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
     assertCan(policy, req, res, 'tickets.list');
     const raw = String(req.params.id);
     if (!/^\d{1,9}$/.test(raw)) throw notFound('There is no ticket with that number.');
-    const t = await getTicket(db, Number(raw));
+    const id = Number(raw);
+    const t = await cache.ofTicket(id, 'row', () => getTicket(db, id));
     if (!t) throw notFound(`There is no ticket #${raw}.`);
     return t;
   }
@@ -267,7 +268,7 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
     const v = viewerOf(res);
     const agent = isAgent(v);
     const includeInternal = policy.can(v, 'ticket.view-internal', facts(t));
-    const events = await listEvents(db, t.id, { includeInternal });
+    const events = await cache.ofTicket(t.id, `events:${includeInternal}`, () => listEvents(db, t.id, { includeInternal }));
     const othersReplied = events.some((e) => e.kind === 'comment' && e.actor_id !== t.requester_id);
     const f = facts(t, othersReplied);
     const canEdit = policy.can(v, 'ticket.edit', f);
@@ -283,8 +284,8 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
       // Six, so that five remain once this ticket is left out.
       seesSide ? cache.openTicketsOf(t.requester_id, 6) : Promise.resolve([]),
       seesSide && directory?.enabled && login ? directory.get(login).then((o) => o.person, () => null) : Promise.resolve(null as DirectoryPerson | null),
-      knownIssuesOfTicket(db, t.id),
-      policy.can(v, 'ticket.files', f) ? listAttachments(db, t.id, { includeInternal }) : Promise.resolve([]),
+      cache.ofTicket(t.id, 'known-issues', () => knownIssuesOfTicket(db, t.id)),
+      policy.can(v, 'ticket.files', f) ? cache.ofTicket(t.id, `files:${includeInternal}`, () => listAttachments(db, t.id, { includeInternal })) : Promise.resolve([]),
       // Replies that came by e-mail, and where the whole message is.
       config.mail?.imap ? inboundOfTicket(db, t.id) : Promise.resolve([]),
       cache.teams(),
