@@ -46,12 +46,18 @@ export interface TicketReadCacheOptions {
  * Without a stamp (a database that cannot tell), counts are always "about" once cached
  * and lists are never cached.
  */
+/** Shared by every viewer: the value frozen, and each row of an array. */
+function frozen<T>(value: T): T {
+  if (Array.isArray(value)) return Object.freeze(value.map((r: unknown) => (r !== null && typeof r === 'object' ? Object.freeze(r) : r))) as T;
+  return value !== null && typeof value === 'object' ? Object.freeze(value) : value;
+}
+
 /** Parts of tickets' pages kept (about 100 tickets' row, timeline, files and known issues): a timeline can be long. */
 const TICKET_PARTS_KEPT = 400;
 
 export class TicketReadCache {
   private readonly counts = new Map<string, Entry<number>>();
-  private lists = new Map<string, Entry<unknown>>();
+  private readonly lists = new Map<string, Entry<unknown>>();
   private readonly openTickets = new Map<string, Entry<OpenTicketRow[]>>();
   private readonly ofTickets = new Map<string, Entry<unknown>>();
   private readonly pages = new Map<string, Entry<readonly TicketListRow[]>>();
@@ -95,14 +101,27 @@ export class TicketReadCache {
     return { n, exact: true };
   }
 
-  private async list<T>(key: string, load: () => Promise<T>): Promise<T> {
+  /**
+   * The memory every list, page and ticket part below shares: a value is reused only at the
+   * stamp read before it was loaded (so it is exactly what the database holds), the oldest
+   * is forgotten past `max`, and `keep` prepares what is stored (e.g. frozen, as every
+   * viewer shares it). Without a stamp nothing is kept.
+   */
+  private async atStamp<T>(map: Map<string, Entry<T>>, key: string, max: number, load: () => Promise<T>, keep: (value: T) => T = (v) => v): Promise<T> {
     const stamp = this.stamp();
     if (stamp === undefined) return load();
-    const hit = this.lists.get(key);
-    if (hit && hit.stamp === stamp) return hit.value as T;
-    const value = await load();
-    this.lists.set(key, { value, stamp, at: this.now() });
+    const hit = map.get(key);
+    if (hit && hit.stamp === stamp) return hit.value;
+    const value = keep(await load());
+    map.delete(key);
+    map.set(key, { value, stamp, at: this.now() });
+    if (map.size > max) map.delete(map.keys().next().value as string);
     return value;
+  }
+
+  private list<T>(key: string, load: () => Promise<T>): Promise<T> {
+    // A handful of fixed keys: nothing to forget.
+    return this.atStamp(this.lists as Map<string, Entry<T>>, key, Infinity, load);
   }
 
   /** Every category (retired ones too: old tickets still name them), in display order. */
@@ -132,17 +151,8 @@ export class TicketReadCache {
    * reused only at the same stamp, like the lists above, so an agent reading several of
    * one person's tickets asks once while nothing changes.
    */
-  async openTicketsOf(requesterId: number, limit: number): Promise<OpenTicketRow[]> {
-    const stamp = this.stamp();
-    const key = `${requesterId}:${limit}`;
-    if (stamp === undefined) return openTicketsOf(this.database.db, this.database.dialect, requesterId, limit);
-    const hit = this.openTickets.get(key);
-    if (hit && hit.stamp === stamp) return hit.value;
-    const value = await openTicketsOf(this.database.db, this.database.dialect, requesterId, limit);
-    this.openTickets.delete(key);
-    this.openTickets.set(key, { value, stamp, at: this.now() });
-    if (this.openTickets.size > this.maxEntries) this.openTickets.delete(this.openTickets.keys().next().value as string);
-    return value;
+  openTicketsOf(requesterId: number, limit: number): Promise<OpenTicketRow[]> {
+    return this.atStamp(this.openTickets, `${requesterId}:${limit}`, this.maxEntries, () => openTicketsOf(this.database.db, this.database.dialect, requesterId, limit));
   }
 
   /**
@@ -152,18 +162,8 @@ export class TicketReadCache {
    * nobody changed reads it once. `part` names what and for whom (`events:internal`).
    * Values are frozen (shallowly, and each row of an array), as every viewer shares them.
    */
-  async ofTicket<T>(ticketId: number, part: string, load: () => Promise<T>): Promise<T> {
-    const stamp = this.stamp();
-    if (stamp === undefined) return load();
-    const key = `${ticketId}:${part}`;
-    const hit = this.ofTickets.get(key);
-    if (hit && hit.stamp === stamp) return hit.value as T;
-    const loaded = await load();
-    const value = (Array.isArray(loaded) ? Object.freeze(loaded.map((r: unknown) => (r && typeof r === 'object' ? Object.freeze(r) : r))) : loaded && typeof loaded === 'object' ? Object.freeze(loaded) : loaded) as T;
-    this.ofTickets.delete(key);
-    this.ofTickets.set(key, { value, stamp, at: this.now() });
-    if (this.ofTickets.size > TICKET_PARTS_KEPT) this.ofTickets.delete(this.ofTickets.keys().next().value as string);
-    return value;
+  ofTicket<T>(ticketId: number, part: string, load: () => Promise<T>): Promise<T> {
+    return this.atStamp(this.ofTickets as Map<string, Entry<T>>, `${ticketId}:${part}`, TICKET_PARTS_KEPT, load, frozen);
   }
 
   /**
@@ -172,19 +172,10 @@ export class TicketReadCache {
    * agents refreshing a quiet queue read it once. The rows are frozen, as every viewer of
    * that list shares them; times are still worded at each render.
    */
-  async page(q: TicketQuery, limit: number, offset: number, after?: ListAnchor): Promise<readonly TicketListRow[]> {
-    const stamp = this.stamp();
-    if (stamp === undefined) return listTickets(this.database.db, this.database.dialect, q, limit, offset, after);
+  page(q: TicketQuery, limit: number, offset: number, after?: ListAnchor): Promise<readonly TicketListRow[]> {
     // "Unassigned" (null) and "anyone" (undefined) differ here: JSON keeps null and drops undefined.
     const key = JSON.stringify([q, limit, offset, after ?? null]);
-    const hit = this.pages.get(key);
-    if (hit && hit.stamp === stamp) return hit.value;
-    const rows = await listTickets(this.database.db, this.database.dialect, q, limit, offset, after);
-    const value = Object.freeze(rows.map((r) => Object.freeze(r)));
-    this.pages.delete(key);
-    this.pages.set(key, { value, stamp, at: this.now() });
-    if (this.pages.size > this.maxPages) this.pages.delete(this.pages.keys().next().value as string);
-    return value;
+    return this.atStamp<readonly TicketListRow[]>(this.pages, key, this.maxPages, () => listTickets(this.database.db, this.database.dialect, q, limit, offset, after), frozen);
   }
 
   /** The canned replies agents are offered, by title. */
