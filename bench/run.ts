@@ -500,6 +500,31 @@ async function attachForDownload(port: number, p: Persona, ticketId: number): Pr
   return link[0];
 }
 
+/** A read of the run's database copy before the server starts, without opening it for writing. */
+function readCopy<T>(dbFile: string, read: (db: import('better-sqlite3').Database) => T): T {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the native module loads only for this step, as in ensureSeeded
+  const Sqlite = require('better-sqlite3') as typeof import('better-sqlite3');
+  const db = new Sqlite(dbFile, { readonly: true });
+  try {
+    return read(db);
+  } finally {
+    db.close();
+  }
+}
+
+/** The server's RSS sampled every 20 ms from now: where it started, and the highest since the start or the last `reset`. */
+function sampleRss(pid: number) {
+  const before = rssMb(pid);
+  let peak = before;
+  const timer = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 20);
+  return {
+    before,
+    peak: () => peak,
+    reset: () => void (peak = rssMb(pid)),
+    stop: () => clearInterval(timer),
+  };
+}
+
 interface CsvCheck {
   path: string;
   rows: number;
@@ -519,21 +544,13 @@ interface CsvCheck {
  * break, so quotes are followed); the server's RSS is sampled every 20 ms while it streams.
  */
 async function csvCheck(port: number, pid: number, p: Persona, dbFile: string): Promise<CsvCheck> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the native module loads only for this step, as in ensureSeeded
-  const Sqlite = require('better-sqlite3') as typeof import('better-sqlite3');
-  const db = new Sqlite(dbFile, { readonly: true });
-  let category: number;
-  try {
+  const category = readCopy(dbFile, (db) => {
     const counts = db.prepare('select category_id c, count(*) n from tickets group by category_id').all() as { c: number; n: number }[];
     counts.sort((x, y) => Math.abs(x.n - 100_000) - Math.abs(y.n - 100_000));
-    category = counts[0].c;
-  } finally {
-    db.close();
-  }
+    return counts[0].c;
+  });
   const pathName = `/tickets.csv?status=all&category=${category}`;
-  const before = rssMb(pid);
-  let peak = before;
-  const sampler = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 20);
+  const rss = sampleRss(pid);
   try {
     const t0 = process.hrtime.bigint();
     const got = await new Promise<{ status: number; rows: number; bytes: number; bom: boolean }>((resolve, reject) => {
@@ -565,13 +582,13 @@ async function csvCheck(port: number, pid: number, p: Persona, dbFile: string): 
       bytes: got.bytes,
       seconds: r2(seconds),
       rowsPerSecond: Math.round(got.rows / seconds),
-      rssBeforeMb: r1(before),
-      rssPeakMb: r1(peak),
-      rssGrowthMb: r1(peak - before),
+      rssBeforeMb: r1(rss.before),
+      rssPeakMb: r1(rss.peak()),
+      rssGrowthMb: r1(rss.peak() - rss.before),
       startsWithBom: got.bom,
     };
   } finally {
-    clearInterval(sampler);
+    rss.stop();
   }
 }
 
@@ -597,9 +614,7 @@ async function streamCheck(port: number, pid: number, p: Persona, ticketId: numb
   const piece = crypto.randomBytes(1024 * 1024);
   const sent = crypto.createHash('sha256');
   const head = multipartHead({ _csrf: p.csrf, body: 'Benchmark: a 100 MB memory dump.' }, { name: 'memory.dmp', type: 'application/octet-stream' });
-  const before = rssMb(pid);
-  let peak = before;
-  const sampler = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 20);
+  const rss = sampleRss(pid);
   try {
     const t0 = process.hrtime.bigint();
     const status = await new Promise<number>((resolve, reject) => {
@@ -625,11 +640,11 @@ async function streamCheck(port: number, pid: number, p: Persona, ticketId: numb
     });
     if (status !== 303) throw new Error(`the 100 MB upload answered ${status}`);
     const uploadSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    const rssPeakUploadMb = peak;
+    const rssPeakUploadMb = rss.peak();
     const page = await fetchRaw(port, `/tickets/${ticketId}`, headersOf(p));
     const link = new RegExp(`/tickets/${ticketId}/attachments/\\d+/memory\\.dmp`).exec(page.body.toString());
     if (!link) throw new Error('the 100 MB file is not linked from its ticket');
-    peak = rssMb(pid);
+    rss.reset();
     const got = crypto.createHash('sha256');
     const t1 = process.hrtime.bigint();
     const received = await new Promise<number>((resolve, reject) => {
@@ -646,20 +661,20 @@ async function streamCheck(port: number, pid: number, p: Persona, ticketId: numb
         .on('error', reject);
     });
     const downloadSeconds = Number(process.hrtime.bigint() - t1) / 1e9;
-    const rssPeakDownloadMb = peak;
+    const rssPeakDownloadMb = rss.peak();
     return {
       fileMb: size / 1024 / 1024,
-      rssBeforeMb: r1(before),
+      rssBeforeMb: r1(rss.before),
       rssPeakUploadMb: r1(rssPeakUploadMb),
       rssPeakDownloadMb: r1(rssPeakDownloadMb),
-      rssGrowthMb: r1(Math.max(rssPeakUploadMb, rssPeakDownloadMb) - before),
+      rssGrowthMb: r1(Math.max(rssPeakUploadMb, rssPeakDownloadMb) - rss.before),
       uploadSeconds: r2(uploadSeconds),
       downloadSeconds: r2(downloadSeconds),
       downloadMbPerSecond: r1(received / 1024 / 1024 / downloadSeconds),
       bytesMatch: received === size && got.digest('hex') === sent.digest('hex'),
     };
   } finally {
-    clearInterval(sampler);
+    rss.stop();
   }
 }
 
@@ -685,10 +700,7 @@ interface BulkPool {
 }
 
 function readBulkPool(dbFile: string, meta: SeedMeta): BulkPool {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the native module loads only for this step, as in ensureSeeded
-  const Sqlite = require('better-sqlite3') as typeof import('better-sqlite3');
-  const db = new Sqlite(dbFile, { readonly: true });
-  try {
+  return readCopy(dbFile, (db) => {
     const maxId = (db.prepare('select max(id) m from tickets').get() as { m: number }).m;
     // Open tickets in the upper half, away from the ones the comment scenario replies to.
     const rows = db.prepare('select id, version from tickets where active = 1 and id > ? order by id limit 1000').all(Math.max(Math.floor(maxId / 2), Math.max(...meta.activeTickets))) as { id: number; version: number }[];
@@ -696,9 +708,7 @@ function readBulkPool(dbFile: string, meta: SeedMeta): BulkPool {
     for (let i = 0; i + 25 <= rows.length; i += 25) batches.push({ tickets: rows.slice(i, i + 25), priority: 'high' });
     const byTicket = new Map(batches.flatMap((b) => b.tickets.map((t) => [t.id, b] as const)));
     return { batches, inFlight: new Set(), byTicket, applied: 0, skipped: 0 };
-  } finally {
-    db.close();
-  }
+  });
 }
 
 function scenarios(meta: SeedMeta, downloadPath: string, pool: BulkPool): Scenario[] {
