@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { png } from '../support/images';
 import { PROXY_DEMO_ENV, startApp, type RunningApp } from './support/app-process';
-import { clickAndLoad, describeWithChromium, Harness, launchChromium, screenshots, visit, writeAuditLog } from './support/browser';
+import { clickAndLoad, describeWithChromium, Harness, launchChromium, screenshots, until, visit, writeAuditLog } from './support/browser';
 
 /**
  * Files on tickets in a real Chromium against the built app in production mode: choosing
@@ -134,7 +134,7 @@ describeWithChromium(
       const thumb = page.locator('.timeline .event-file img');
       await thumb.waitFor();
       // Decoded by the browser from what the server sent inline.
-      await page.waitForFunction("(() => { const img = document.querySelector('.timeline .event-file img'); return !!img && img.complete && img.naturalWidth > 0; })()");
+      await until('the thumbnail decoded', () => thumb.evaluate((img: { complete: boolean; naturalWidth: number }) => img.complete && img.naturalWidth > 0), (decoded) => decoded);
       expect(await page.evaluate<number[]>("(() => { const img = document.querySelector('.timeline .event-file img'); return [img.naturalWidth, img.naturalHeight]; })()")).toEqual([480, 270]);
       await h.audit(page, 'ticket with a pasted screenshot (JavaScript on)');
       expect(await page.evaluate<number>("document.querySelectorAll('[id]').length - new Set([...document.querySelectorAll('[id]')].map((e) => e.id)).size")).toBe(0);

@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { PROXY_DEMO_ENV, startApp, type RunningApp } from './support/app-process';
-import { clickAndLoad, describeWithChromium, Harness, launchChromium, screenshots, visit, writeAuditLog } from './support/browser';
+import { clickAndLoad, describeWithChromium, Harness, launchChromium, screenshots, until, visit, writeAuditLog } from './support/browser';
 
 /**
  * Every role's journey in a real Chromium against the built app in production mode,
@@ -468,7 +468,7 @@ describeWithChromium(
         await page.getByLabel('Canned reply').selectOption({ label: 'Asking for the asset tag' });
         if (js) {
           await page.getByRole('button', { name: 'Insert' }).click();
-          await page.waitForFunction("document.getElementById('body').value.indexOf('Hello Alice') >= 0");
+          await until('the canned reply in the draft', () => page.getByLabel('Your reply').inputValue(), (v) => v.includes('Hello Alice'));
         } else {
           const again = await clickAndLoad(page, page.getByRole('button', { name: 'Insert' }));
           expect(again.status()).toBe(200);

@@ -140,6 +140,22 @@ export async function visit(page: Page, url: string): Promise<Response> {
   return response;
 }
 
+/**
+ * Wait until what `read` returns from the page satisfies `ok`, polling from the test
+ * rather than inside the page: the app's Content-Security-Policy forbids eval, which
+ * page.waitForFunction() needs for every poll after its first (so it only passed when
+ * the first look already succeeded). Fails with the last value seen.
+ */
+export async function until<T>(what: string, read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last seen: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 // ---- axe-core ---------------------------------------------------------------------
 
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
