@@ -103,6 +103,11 @@ export function createApp(deps: AppDeps): Express {
   app.locals.visibleName = visibleName;
   app.locals.attachmentLimits = deps.attachments.limits;
 
+  // First of all: whatever another process committed before this request was sent counts for it.
+  app.use((_req, _res, next) => {
+    deps.database.lookForChanges?.();
+    next();
+  });
   app.use(requestLog(logger));
   app.use(
     helmet({

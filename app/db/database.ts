@@ -32,6 +32,12 @@ export interface Database {
    */
   changeStamp?(): string;
   /**
+   * Look again for other processes' commits, at the start of every request: changeStamp()
+   * asks SQLite about them at most once per turn of the event loop otherwise (own writes
+   * always count at once). Optional, with changeStamp.
+   */
+  lookForChanges?(): void;
+  /**
    * Insert many rows into one table inside the caller's write transaction, as fast as the
    * engine allows (SQLite: one reused prepared statement per row, no query building).
    * Optional: callers fall back to multi-row inserts through Kysely.
@@ -116,8 +122,28 @@ export function openTarget(target: DatabaseTarget, opts: OpenOptions = {}): Data
   native.pragma(`cache_size = -${Math.round((opts.cacheMb ?? 8) * 1024)}`);
   const db = new Kysely<DB>({ dialect: new DesksideSqliteDialect({ database: withStatementCache(native) }) });
   // data_version moves when another connection (another iisnode process) commits;
-  // total_changes counts this connection's own writes.
-  const stampQuery = native.prepare<[], { t: number; d: number }>('select total_changes() as t, data_version as d from pragma_data_version');
+  // total_changes counts this connection's own writes. Asking for data_version opens a read
+  // transaction (a few microseconds, and a page asks ten times), so it is read once per
+  // request (lookForChanges, at its start: nothing committed before the request was sent
+  // is missed) and reused until this turn of the event loop ends, so work outside requests
+  // never sees an older one. total_changes costs nothing and is read every time, so this
+  // process's own writes move the stamp at once, even within a request.
+  const otherCommits = native.prepare<[], number>('pragma data_version').pluck();
+  const ownChanges = native.prepare<[], number>('select total_changes()').pluck();
+  let seen: number | undefined;
+  let forgetting = false;
+  const forget = () => {
+    seen = undefined;
+    forgetting = false;
+  };
+  const lookForChanges = (): number => {
+    seen = otherCommits.get()!;
+    if (!forgetting) {
+      forgetting = true;
+      setImmediate(forget);
+    }
+    return seen;
+  };
   const inserts = new Map<string, Sqlite.Statement>();
   return {
     db,
@@ -163,8 +189,11 @@ export function openTarget(target: DatabaseTarget, opts: OpenOptions = {}): Data
       }
     },
     changeStamp() {
-      const r = stampQuery.get()!;
-      return `${r.d}:${r.t}`;
+      return `${seen ?? lookForChanges()}:${ownChanges.get()!}`;
+    },
+    lookForChanges() {
+      // A closed database is reported by the request's own queries (503), not from here.
+      if (native.open) lookForChanges();
     },
   };
 }
