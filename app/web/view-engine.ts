@@ -2,7 +2,7 @@ import ejs from 'ejs';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-type Compiled = (locals: object, escapeFn: undefined, include: (file: string, data?: object) => string) => string;
+type Compiled = (locals: object, escapeFn: (value: unknown) => string, include: (file: string, data?: object) => string) => string;
 
 /**
  * EJS as Express's view engine, with includes that cost almost nothing. EJS's own
@@ -52,6 +52,26 @@ function compileTemplate(text: string, file: string, production: boolean): Compi
   return ejs.compile(text, { ...opts, _with: false, destructuredLocals: names } as ejs.Options) as unknown as Compiled;
 }
 
+const HTML_SPECIAL = /[&<>'"]/;
+const HTML_SPECIALS = /[&<>'"]/g;
+const HTML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&#34;', "'": '&#39;' };
+const entityOf = (c: string): string => HTML_ENTITIES[c];
+
+/**
+ * What `<%= %>` writes: EJS's escapeXML, character for character (the same five characters,
+ * the same entities, '' for null and undefined), but a number is written as it is and a
+ * string with nothing to escape is returned without a global replace: most values on a
+ * page (ids, names, statuses, links) are such, and a queue page writes over 500 of them.
+ */
+export function escapeHtml(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'number') return `${value}`;
+  // As EJS does: whatever the value says it is (a Date, an array, an object with toString).
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a template may write any value, exactly as EJS would
+  const text = typeof value === 'string' ? value : String(value);
+  return HTML_SPECIAL.test(text) ? text.replace(HTML_SPECIALS, entityOf) : text;
+}
+
 export function ejsViewEngine(): (file: string, options: object, cb: (err: Error | null, html?: string) => void) => void {
   const compiled = new Map<string, Compiled>();
   const resolved = new Map<string, string>();
@@ -78,7 +98,7 @@ export function ejsViewEngine(): (file: string, options: object, cb: (err: Error
   function render(file: string, data: object, cache: boolean): string {
     const include = (target: string, extra?: object): string => render(resolve(file, target), extra ? Object.assign(Object.create(data) as object, extra) : data, cache);
     try {
-      return load(file, cache)(data, undefined, include);
+      return load(file, cache)(data, escapeHtml, include);
     } catch (err) {
       // Without line tracking, still say which template failed (once, innermost first).
       if (err instanceof Error && !err.message.includes('.ejs')) err.message = `${err.message} (in ${path.basename(file)})`;

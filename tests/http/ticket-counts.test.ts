@@ -101,6 +101,22 @@ describe('counts, caches and paging on the ticket list', () => {
     expect((await agent.get('/tickets')).text).toContain('Agent Two');
   });
 
+  test('when another process saves or deletes a saved view, then the queue shows its tab on the next page, and then no longer', async () => {
+    await seeded(30);
+    const agent = client(t.app, 'TEST\\agent1');
+    expect((await agent.get('/tickets')).text).not.toContain('Printers elsewhere');
+    const owner = await t.database.db.selectFrom('people').select('id').where('login_key', '=', 'test\\agent1').executeTakeFirstOrThrow();
+    const other = openDatabase(`sqlite:${t.database.describe.replace(/^sqlite:/, '')}`);
+    try {
+      await other.db.insertInto('saved_views').values({ owner_id: owner.id, name: 'Printers elsewhere', query: 'status=open', shared: 0, created_at: new Date().toISOString() }).execute();
+      expect((await agent.get('/tickets')).text).toContain('Printers elsewhere');
+      await other.db.deleteFrom('saved_views').where('name', '=', 'Printers elsewhere').execute();
+      expect((await agent.get('/tickets')).text).not.toContain('Printers elsewhere');
+    } finally {
+      await other.close();
+    }
+  });
+
   test('when a quiet queue is shown again, then its page comes from memory; after another process changes a ticket on it, the page shows the change', async () => {
     let selects = 0;
     await seeded(30, (database) => {

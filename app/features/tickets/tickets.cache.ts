@@ -60,6 +60,7 @@ export class TicketReadCache {
   private readonly lists = new Map<string, Entry<unknown>>();
   private readonly openTickets = new Map<string, Entry<OpenTicketRow[]>>();
   private readonly ofTickets = new Map<string, Entry<unknown>>();
+  private readonly ofPeople = new Map<string, Entry<unknown>>();
   private readonly pages = new Map<string, Entry<readonly TicketListRow[]>>();
   private readonly maxPages: number;
   private readonly approximateForMs: number;
@@ -164,6 +165,15 @@ export class TicketReadCache {
    */
   ofTicket<T>(ticketId: number, part: string, load: () => Promise<T>): Promise<T> {
     return this.atStamp(this.ofTickets as Map<string, Entry<T>>, `${ticketId}:${part}`, TICKET_PARTS_KEPT, load, frozen);
+  }
+
+  /**
+   * Something read for one person's pages (an agent's saved views, shown as the queue's tabs
+   * on every page of it): reused only at the same stamp, like the lists above, so a view
+   * saved, shared or deleted on any process shows on the next page. Frozen like ticket parts.
+   */
+  ofPerson<T>(personId: number, part: string, load: () => Promise<T>): Promise<T> {
+    return this.atStamp(this.ofPeople as Map<string, Entry<T>>, `${personId}:${part}`, this.maxEntries, load, frozen);
   }
 
   /**

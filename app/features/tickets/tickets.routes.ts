@@ -143,7 +143,7 @@ export function ticketRoutes(deps: { config: Config; database: Database; policy:
     if (!agent) {
       return res.render('tickets/index', { ...common, title: v.anonymous ? 'Tickets' : 'My tickets', sorts: SORT_CHOICES, seesAll: lv.seesAll });
     }
-    const [saved, teams] = await Promise.all([viewsFor(database, v.personId!), cache.teams()]);
+    const [saved, teams] = await Promise.all([cache.ofPerson(v.personId!, 'saved-views', () => viewsFor(database, v.personId!)), cache.teams()]);
     const tabs = await queueTabs(database, cache, lv, result, saved);
     const order = parseSort(params.sort)!;
     // A header links to its column sorted in its natural direction, or reversed when it is already the sort.

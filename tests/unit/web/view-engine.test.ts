@@ -1,7 +1,8 @@
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ejsViewEngine, localNames } from '../../../app/web/view-engine';
+import ejs from 'ejs';
+import { ejsViewEngine, escapeHtml, localNames } from '../../../app/web/view-engine';
 
 /** The engine must give templates exactly what EJS's own include would. */
 describe('the EJS view engine', () => {
@@ -53,5 +54,30 @@ describe('the EJS view engine', () => {
     put('pages/bad.ejs', '<%= missing.value %>');
     await expect(render(ejsViewEngine(), 'pages/bad.ejs', { cache: true })).rejects.toThrow(/bad\.ejs/);
     await expect(render(ejsViewEngine(), 'pages/none.ejs', { cache: true })).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('what <%= %> writes', () => {
+  const values: unknown[] = [
+    'plain words', '', `<script>alert('x')</script>`, 'Tom & Jerry "quoted"', 'a > b < c', "it's", '&amp; already',
+    0, -0, 42, 3.5, NaN, Infinity, -7, 1e21, null, undefined, true, false,
+    { toString: () => '<b>' }, ['x', '<y>'], new Date(0), 10n,
+  ];
+
+  test.each(values.map((v) => [v]))('when a template writes %p, then it is escaped exactly as EJS escapes it', (value) => {
+    expect(escapeHtml(value)).toBe(ejs.escapeXML(value as string));
+  });
+
+  test('when a page is rendered, then each value is written escaped and markup from <%- %> is kept', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'deskside-escape-'));
+    try {
+      writeFileSync(path.join(dir, 'page.ejs'), `<p title="<%= title %>"><%= n %> <%- html %></p>`);
+      const html = await new Promise<string>((resolve, reject) =>
+        ejsViewEngine()(path.join(dir, 'page.ejs'), { title: `"><img src=x onerror=alert(1)>`, n: 7, html: '<b>ok</b>', cache: true }, (err, out) => (err ? reject(err) : resolve(out!))),
+      );
+      expect(html).toBe('<p title="&#34;&gt;&lt;img src=x onerror=alert(1)&gt;">7 <b>ok</b></p>');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
