@@ -61,10 +61,11 @@ interface Args {
   only: string[] | null;
   build: boolean;
   cpuProf: boolean;
+  memory: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { tickets: 100_000, seed: 20261128, reseed: false, duration: 8, warmup: 1, only: null, build: true, cpuProf: false };
+  const a: Args = { tickets: 100_000, seed: 20261128, reseed: false, duration: 8, warmup: 1, only: null, build: true, cpuProf: false, memory: false };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split('=', 2);
     const val = () => inline ?? argv[++i];
@@ -81,7 +82,8 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--only') a.only = val().split(',');
     else if (flag === '--no-build') a.build = false;
     else if (flag === '--cpu-prof') a.cpuProf = true;
-    else throw new Error(`unknown option ${flag}; usage: npm run bench -- [--tickets N] [--seed S] [--reseed] [--duration S] [--only queue,ticket,search,dashboard,bulk,upload,download,stream,csv,two-process] [--cpu-prof]`);
+    else if (flag === '--memory') a.memory = true;
+    else throw new Error(`unknown option ${flag}; usage: npm run bench -- [--tickets N] [--seed S] [--reseed] [--duration S] [--only queue,ticket,search,dashboard,bulk,upload,download,stream,csv,two-process] [--cpu-prof] [--memory]`);
   }
   if (a.tickets < 1000) throw new Error('--tickets must be at least 1,000');
   return a;
@@ -286,9 +288,13 @@ function iisnodeNodeArgs(yml = readFileSync(path.join(ROOT, 'iisnode.yml'), 'utf
   return rest.split(/\s+/).filter(Boolean);
 }
 
-async function startServer(dbFile: string, dataDir: string, opts: { cpuProfDir?: string } = {}): Promise<Server> {
+async function startServer(dbFile: string, dataDir: string, opts: { cpuProfDir?: string; reportDir?: string } = {}): Promise<Server> {
   const port = await freePort();
-  const nodeArgs = [...iisnodeNodeArgs(), ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [])];
+  const nodeArgs = [
+    ...iisnodeNodeArgs(),
+    ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []),
+    ...(opts.reportDir ? ['--report-on-signal', '--report-signal=SIGUSR2', `--report-directory=${opts.reportDir}`] : []),
+  ];
   let out = '';
   const t0 = process.hrtime.bigint();
   const proc = spawn(process.execPath, [...nodeArgs, ENTRY], { cwd: ROOT, env: { ...baseEnv(dbFile, dataDir), PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -329,6 +335,43 @@ function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
   return kb / 1024;
+}
+
+/** What the resident memory is: anonymous (heap, malloc) and file-backed (code, mapped files), from /proc. */
+function rssPartsMb(pid: number): { anonymous: number; files: number; shared: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const mb = (name: string) => r1(Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024);
+  return { anonymous: mb('RssAnon'), files: mb('RssFile'), shared: mb('RssShmem') };
+}
+
+/**
+ * The server's JavaScript heap as V8 reports it (a Node diagnostic report, asked for with a
+ * signal: `--memory` starts the server with --report-on-signal, which changes nothing else).
+ */
+async function heapReport(pid: number, dir: string): Promise<Record<string, number>> {
+  const before = new Set(readdirSync(dir));
+  process.kill(pid, 'SIGUSR2');
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const file = readdirSync(dir).find((f) => !before.has(f) && f.endsWith('.json'));
+    if (file) {
+      try {
+        const heap = (JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as { javascriptHeap: { totalMemory: number; usedMemory: number; externalMemory: number; mallocedMemory: number; heapSpaces: Record<string, { memorySize: number; used: number }> } }).javascriptHeap;
+        const mb = (b: number) => r1(b / 2 ** 20);
+        const out: Record<string, number> = { heapTotal: mb(heap.totalMemory), heapUsed: mb(heap.usedMemory), external: mb(heap.externalMemory), v8Malloced: mb(heap.mallocedMemory) };
+        for (const [space, v] of Object.entries(heap.heapSpaces)) {
+          if (v.memorySize === 0) continue;
+          out[space] = mb(v.memorySize);
+          out[`${space} (used)`] = mb(v.used);
+        }
+        return out;
+      } catch {
+        // Still being written.
+      }
+    }
+    if (Date.now() > deadline) throw new Error('the server wrote no diagnostic report within 10 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 // ---------------------------------------------------------------- people signed in
@@ -926,7 +969,9 @@ async function main(): Promise<void> {
   const started = Date.now();
   let server: Server | undefined;
   try {
-    server = await startServer(dbFile, work, { cpuProfDir });
+    const reportDir = a.memory ? path.join(work, 'reports') : undefined;
+    if (reportDir) mkdirSync(reportDir, { recursive: true });
+    server = await startServer(dbFile, work, { cpuProfDir, reportDir });
     process.stderr.write(`Server up in ${server.coldStartMs.toFixed(0)} ms (pid ${server.proc.pid}, port ${server.port})\n`);
     const personas = {
       agent: await signIn(server.port, AGENTS[0]),
@@ -1018,6 +1063,9 @@ async function main(): Promise<void> {
     }
     twoProcess ??= await compareTwoProcesses();
     const rss = rssMb(server.proc.pid!);
+    const rssParts = rssPartsMb(server.proc.pid!);
+    const heap = reportDir ? await heapReport(server.proc.pid!, reportDir) : undefined;
+    process.stderr.write(`  RSS ${r1(rss)} MB: anonymous ${rssParts.anonymous}, files ${rssParts.files}, shared ${rssParts.shared}${heap ? `; V8 heap ${heap.heapTotal} MB (${heap.heapUsed} used), external ${heap.external}` : ''}\n`);
     const stream = wants('stream') ? await streamCheck(server.port, server.proc.pid!, personas.agent, meta.activeTickets[121]) : undefined;
     if (stream) process.stderr.write(`  stream 100 MB: RSS ${stream.rssBeforeMb} MB before, peak ${stream.rssPeakUploadMb} MB uploading, ${stream.rssPeakDownloadMb} MB downloading (${stream.downloadMbPerSecond} MB/s); bytes ${stream.bytesMatch ? 'match' : 'DIFFER'}\n`);
 
@@ -1032,6 +1080,8 @@ async function main(): Promise<void> {
       seedSeconds: r1(meta.seedSeconds),
       coldStartMs: r1((await coldStart(dbFile, work))),
       rssMb: r1(rss),
+      rssParts,
+      heap,
       ceilingRequestsPerSecond: r1(ceilingBy.get(8)!.requestsPerSecond),
       scenarios: results,
       ceiling: [1, 8].map((c) => ({ concurrency: c, requestsPerSecond: r1(ceilingBy.get(c)!.requestsPerSecond), p50Ms: r3(ceilingBy.get(c)!.p50Ms), p99Ms: r3(ceilingBy.get(c)!.p99Ms), bytes: ceilingBy.get(c)!.bytes })),
@@ -1068,7 +1118,7 @@ async function main(): Promise<void> {
       `| figure | value |\n| --- | ---: |`,
       `| bare-Node ceiling (queue page bytes), c=1 / c=8 | ${out.ceiling.map((c) => c.requestsPerSecond.toLocaleString('en-GB', { maximumFractionDigits: 0 })).join(' / ')} req/s |`,
       `| cold start (process start to first 200) | ${out.coldStartMs} ms |`,
-      `| RSS after the run | ${out.rssMb} MB |`,
+      `| RSS after the run | ${out.rssMb} MB (anonymous ${out.rssParts.anonymous}, files ${out.rssParts.files}, shared ${out.rssParts.shared}${out.heap ? `; V8 heap ${out.heap.heapTotal} MB, ${out.heap.heapUsed} used; external ${out.heap.external}` : ''}) |`,
       `| seeding ${meta.tickets.toLocaleString('en-GB')} tickets | ${out.seedSeconds} s wall${meta.seedCpuSeconds === undefined ? '' : `, ${r1(meta.seedCpuSeconds)} s CPU (load ${r2(meta.seedLoadAverage ?? 0)})`} |`,
       `| bulk: ticket changes applied (25 a post) / skipped | ${bulkPool.applied.toLocaleString('en-GB')} / ${bulkPool.skipped} |`,
       twoProcess
