@@ -136,7 +136,7 @@ describe('the iisnode settings', () => {
   test('when iisnode starts node, then the V8 options that bound its memory come after node.exe, as npm run bench starts it', () => {
     // iisnode appends the interceptor and the script to this line (cnodeprocess.cpp), so
     // options here reach node; bench/run.ts reads them from iisnode.yml.
-    expect(ws.iisnode.nodeProcessCommandLine.split(' ').slice(1)).toEqual(['--max-semi-space-size=8', '--heap-growing-percent=100']);
+    expect(ws.iisnode.nodeProcessCommandLine.split(' ').slice(1)).toEqual(['--max-semi-space-size=4', '--heap-growing-percent=100']);
     expect(readFileSync(path.join(root, 'bench', 'run.ts'), 'utf8')).toContain("readFileSync(path.join(ROOT, 'iisnode.yml')");
   });
 
