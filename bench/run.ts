@@ -331,17 +331,20 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 
-function rssMb(pid: number): number {
+/** Fields of /proc/<pid>/status, in MB (the kernel writes them in kB). */
+function statusMb(pid: number, names: string[]): number[] {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return kb / 1024;
+  return names.map((name) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0) / 1024);
+}
+
+function rssMb(pid: number): number {
+  return statusMb(pid, ['VmRSS'])[0];
 }
 
 /** What the resident memory is: anonymous (heap, malloc) and file-backed (code, mapped files), from /proc. */
 function rssPartsMb(pid: number): { anonymous: number; files: number; shared: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const mb = (name: string) => r1(Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024);
-  return { anonymous: mb('RssAnon'), files: mb('RssFile'), shared: mb('RssShmem') };
+  const [anonymous, files, shared] = statusMb(pid, ['RssAnon', 'RssFile', 'RssShmem']).map(r1);
+  return { anonymous, files, shared };
 }
 
 /**

@@ -136,7 +136,7 @@ export function openTarget(target: DatabaseTarget, opts: OpenOptions = {}): Data
     seen = undefined;
     forgetting = false;
   };
-  const lookForChanges = (): number => {
+  const readOtherCommits = (): number => {
     seen = otherCommits.get()!;
     if (!forgetting) {
       forgetting = true;
@@ -189,11 +189,11 @@ export function openTarget(target: DatabaseTarget, opts: OpenOptions = {}): Data
       }
     },
     changeStamp() {
-      return `${seen ?? lookForChanges()}:${ownChanges.get()!}`;
+      return `${seen ?? readOtherCommits()}:${ownChanges.get()!}`;
     },
     lookForChanges() {
       // A closed database is reported by the request's own queries (503), not from here.
-      if (native.open) lookForChanges();
+      if (native.open) readOtherCommits();
     },
   };
 }

@@ -31,21 +31,6 @@ export interface TicketReadCacheOptions {
   now?: () => number;
 }
 
-/**
- * Per-process answers to the questions every list and ticket page asks: how many tickets match
- * (an exact COUNT reads every matching index entry: 270,000 of them for the open queue
- * at a million tickets), and the category, agent and canned-reply lists.
- *
- * Correctness rests on the database's change stamp (SQLite: data_version, which moves
- * when another process commits, plus total_changes for this connection's own writes):
- * - an answer computed at the current stamp is exact, because nothing changed since;
- * - after a change, a cheap count (under `cheapMs`, i.e. a small list or database) is
- *   recounted; an expensive one younger than `approximateForMs` is shown labelled
- *   "about", and an older one is recounted, so the label is the only thing that lags;
- * - categories, agents and canned replies are only reused at the same stamp, never approximately.
- * Without a stamp (a database that cannot tell), counts are always "about" once cached
- * and lists are never cached.
- */
 /** Shared by every viewer: the value frozen, and each row of an array. */
 function frozen<T>(value: T): T {
   if (Array.isArray(value)) return Object.freeze(value.map((r: unknown) => (r !== null && typeof r === 'object' ? Object.freeze(r) : r))) as T;
@@ -55,6 +40,22 @@ function frozen<T>(value: T): T {
 /** Parts of tickets' pages kept (about 100 tickets' row, timeline, files and known issues): a timeline can be long. */
 const TICKET_PARTS_KEPT = 400;
 
+/**
+ * Per-process answers to the questions every list and ticket page asks: how many tickets match
+ * (an exact COUNT reads every matching index entry: 270,000 of them for the open queue
+ * at a million tickets), the category, agent, team and canned-reply lists, list pages, the
+ * parts of a ticket's page and an agent's saved views.
+ *
+ * Correctness rests on the database's change stamp (SQLite: data_version, which moves
+ * when another process commits, plus total_changes for this connection's own writes):
+ * - an answer computed at the current stamp is exact, because nothing changed since;
+ * - after a change, a cheap count (under `cheapMs`, i.e. a small list or database) is
+ *   recounted; an expensive one younger than `approximateForMs` is shown labelled
+ *   "about", and an older one is recounted, so the label is the only thing that lags;
+ * - everything but counts is only reused at the same stamp, never approximately.
+ * Without a stamp (a database that cannot tell), counts are always "about" once cached
+ * and lists are never cached.
+ */
 export class TicketReadCache {
   private readonly counts = new Map<string, Entry<number>>();
   private readonly lists = new Map<string, Entry<unknown>>();
